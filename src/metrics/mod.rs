@@ -1,0 +1,8 @@
+//! Metrics: the recorder that integrates over simulated time, and the end-of-run summary. The
+//! definitions live in the doc comments of each file and are repeated in the README.
+
+pub mod recorder;
+pub mod summary;
+
+pub use recorder::{Recorder, TimelineRow};
+pub use summary::{Stats, Summary};

@@ -1,0 +1,280 @@
+//! The live cluster: fleet, queues, jobs and tasks, with every counter the scheduler reads kept
+//! up to date by one transition function.
+//!
+//! There is no per-cycle snapshot copy: a scheduling session works on this state directly and its
+//! statement journal undoes what it does not commit. Because every task status change goes through
+//! [`ClusterState::transition`], per-job counts, per-job and per-queue allocations and node
+//! accounting cannot drift apart.
+
+use super::ids::{JobId, NodeId, PoolId, QueueId, TaskId};
+use super::job::{Job, JobSpec, JobState, PodGroupPhase, TASK_STATUSES, Task, TaskStatus};
+use super::node::{Node, Pool};
+use super::queue::Queue;
+use super::resources::Resources;
+use super::time::SimTime;
+use std::collections::BTreeSet;
+
+/// Everything the scheduler and the simulator share.
+#[derive(Clone, Debug, Default)]
+pub struct ClusterState {
+    /// Node pools.
+    pub pools: Vec<Pool>,
+    /// Nodes, pool by pool.
+    pub nodes: Vec<Node>,
+    /// Queues.
+    pub queues: Vec<Queue>,
+    /// Every job ever submitted.
+    pub jobs: Vec<Job>,
+    /// Every task ever created.
+    pub tasks: Vec<Task>,
+    /// Jobs submitted and not yet ended, in id order.
+    pub active: BTreeSet<JobId>,
+    /// Allocatable resources of healthy nodes (`TotalResource`).
+    pub total: Resources,
+    /// Per pool: resources used on its nodes.
+    pub pool_used: Vec<Resources>,
+    /// Allocated resources of jobs that are making progress (goodput).
+    pub progressing_alloc: Resources,
+    /// Incremented whenever resources are given back on any node; lets the allocate action skip
+    /// jobs whose last attempt failed on node fit when nothing has been freed since.
+    pub release_epoch: u64,
+}
+
+impl ClusterState {
+    /// Builds an empty cluster from pools (nodes named `<pool>-<nnn>`) and queues.
+    pub fn new(pools: Vec<(Pool, u32)>, queues: Vec<Queue>) -> ClusterState {
+        let mut state = ClusterState { queues, ..ClusterState::default() };
+        for (pool, count) in pools {
+            let pid = PoolId(state.pools.len() as u32);
+            let width = count.to_string().len().max(3);
+            for i in 0..count {
+                let id = NodeId(state.nodes.len() as u32);
+                let name = format!("{}-{:0width$}", pool.name, i, width = width);
+                state.nodes.push(Node::new(id, name, pid, pool.allocatable, pool.max_pods));
+                state.total += pool.allocatable;
+            }
+            state.pools.push(pool);
+            state.pool_used.push(Resources::ZERO);
+        }
+        state
+    }
+
+    /// Adds a job and its (not yet created) tasks; returns its id.
+    pub fn add_job(&mut self, spec: JobSpec, queue: QueueId, role_pools: Vec<u64>) -> JobId {
+        let id = JobId(self.jobs.len() as u32);
+        let first_task = self.tasks.len() as u32;
+        for (ri, role) in spec.roles.iter().enumerate() {
+            for i in 0..role.replicas {
+                self.tasks.push(Task {
+                    id: TaskId(self.tasks.len() as u32),
+                    job: id,
+                    role: ri as u16,
+                    index: i,
+                    request: role.request,
+                    status: TaskStatus::Pending,
+                    node: None,
+                });
+            }
+        }
+        let task_count = self.tasks.len() as u32 - first_task;
+        self.jobs.push(Job {
+            id,
+            name: spec.name.clone(),
+            queue,
+            priority: spec.priority,
+            submit: spec.submit,
+            work_ms: spec.work_ms,
+            min_available: spec.min_available(),
+            min_resources: spec.min_resources(),
+            role_pools,
+            roles: spec.roles,
+            first_task,
+            task_count,
+            pods_created: false,
+            phase: PodGroupPhase::Pending,
+            counts: [0; TASK_STATUSES],
+            allocated: Resources::ZERO,
+            state: JobState::Active,
+            reason: String::new(),
+            first_start: None,
+            gang_ready: None,
+            finished: None,
+            progress_ms: 0,
+            progressing_since: None,
+            generation: 0,
+        });
+        self.active.insert(id);
+        id
+    }
+
+    /// The controller creates the job's pods: they become visible to the scheduler as Pending.
+    pub fn create_pods(&mut self, j: JobId) {
+        let job = &mut self.jobs[j.idx()];
+        if job.pods_created {
+            return;
+        }
+        job.pods_created = true;
+        job.counts[TaskStatus::Pending as usize] += job.task_count;
+        let mut pending = Resources::ZERO;
+        for t in job.task_ids() {
+            pending += self.tasks[t.idx()].request;
+        }
+        self.queues[job.queue.idx()].pending += pending;
+    }
+
+    /// Moves a task to status `to`, on `node` when `to` occupies a node (`None` keeps the current
+    /// node). Updates node accounting, job counts and allocations, queue totals and the goodput
+    /// tally in one place.
+    pub fn transition(&mut self, t: TaskId, to: TaskStatus, node: Option<NodeId>) {
+        let task = &self.tasks[t.idx()];
+        let (from, old_node, r, j) = (task.status, task.node, task.request, task.job);
+        if from == to && (node.is_none() || node == old_node) {
+            return;
+        }
+        if let Some(n) = old_node.filter(|_| from.on_node()) {
+            let nd = &mut self.nodes[n.idx()];
+            let before = nd.used;
+            nd.remove(r, from);
+            let delta = before - nd.used;
+            self.pool_used[nd.pool.idx()] -= delta;
+        }
+        let new_node = if to.on_node() { node.or(old_node) } else { None };
+        if to.on_node() {
+            let n = new_node.expect("a task moving to an on-node status needs a node");
+            let nd = &mut self.nodes[n.idx()];
+            let before = nd.used;
+            nd.add(r, to);
+            let delta = nd.used - before;
+            self.pool_used[nd.pool.idx()] += delta;
+        }
+        if from.on_node() && (from == TaskStatus::Pipelined || !to.on_node() || to == TaskStatus::Releasing) {
+            self.release_epoch += 1;
+        }
+        let task = &mut self.tasks[t.idx()];
+        task.status = to;
+        task.node = new_node;
+
+        let job = &mut self.jobs[j.idx()];
+        job.counts[from as usize] -= 1;
+        job.counts[to as usize] += 1;
+        let queue = &mut self.queues[job.queue.idx()];
+        match (from.is_allocated(), to.is_allocated()) {
+            (false, true) => {
+                job.allocated += r;
+                queue.allocated += r;
+                if job.progressing_since.is_some() {
+                    self.progressing_alloc += r;
+                }
+            }
+            (true, false) => {
+                job.allocated -= r;
+                queue.allocated -= r;
+                if job.progressing_since.is_some() {
+                    self.progressing_alloc -= r;
+                }
+            }
+            _ => {}
+        }
+        match (from == TaskStatus::Pending, to == TaskStatus::Pending) {
+            (true, false) => queue.pending -= r,
+            (false, true) => queue.pending += r,
+            _ => {}
+        }
+    }
+
+    /// Marks the job as making progress from `now`.
+    pub fn start_progress(&mut self, j: JobId, now: SimTime) {
+        let job = &mut self.jobs[j.idx()];
+        if job.progressing_since.is_none() {
+            job.progressing_since = Some(now);
+            self.progressing_alloc += job.allocated;
+        }
+    }
+
+    /// Stops the job's progress at `now`, banking the work done.
+    pub fn stop_progress(&mut self, j: JobId, now: SimTime) {
+        let job = &mut self.jobs[j.idx()];
+        if let Some(since) = job.progressing_since.take() {
+            job.progress_ms += now.since(since).0;
+            self.progressing_alloc -= job.allocated;
+        }
+    }
+
+    /// Number of nodes, as a `u32` for id arithmetic.
+    pub fn node_count(&self) -> u32 {
+        self.nodes.len() as u32
+    }
+
+    /// Accelerator units (milli) of healthy nodes.
+    pub fn healthy_accelerators(&self) -> i64 {
+        self.total.accelerators()
+    }
+
+    /// Checks every accounting invariant; returns the first violation. Tests call this after every
+    /// cycle and event.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut used = vec![Resources::ZERO; self.nodes.len()];
+        let mut pipelined = vec![Resources::ZERO; self.nodes.len()];
+        let mut pods = vec![0u32; self.nodes.len()];
+        for job in &self.jobs {
+            let mut counts = [0u32; TASK_STATUSES];
+            let mut alloc = Resources::ZERO;
+            for t in job.task_ids() {
+                let task = &self.tasks[t.idx()];
+                if task.job != job.id {
+                    return Err(format!("task {} listed under job {} belongs to {}", t.0, job.name, task.job.0));
+                }
+                counts[task.status as usize] += 1;
+                if task.status.is_allocated() {
+                    alloc += task.request;
+                }
+                match (task.status.on_node(), task.node) {
+                    (true, Some(n)) => {
+                        pods[n.idx()] += 1;
+                        if task.status == TaskStatus::Pipelined {
+                            pipelined[n.idx()] += task.request;
+                        } else {
+                            used[n.idx()] += task.request;
+                        }
+                    }
+                    (true, None) => return Err(format!("task {} is {} without a node", t.0, task.status.name())),
+                    (false, Some(_)) => return Err(format!("task {} is {} on a node", t.0, task.status.name())),
+                    (false, None) => {}
+                }
+            }
+            if job.pods_created {
+                if counts != job.counts {
+                    return Err(format!("job {}: status counts {:?} != recount {:?}", job.name, job.counts, counts));
+                }
+                if counts.iter().sum::<u32>() != job.task_count {
+                    return Err(format!("job {}: tasks not in exactly one state", job.name));
+                }
+            } else if job.counts.iter().any(|c| *c != 0) || alloc != Resources::ZERO {
+                return Err(format!("job {} has counted tasks before its pods exist", job.name));
+            }
+            if alloc != job.allocated {
+                return Err(format!("job {}: allocated drifted", job.name));
+            }
+        }
+        for (i, node) in self.nodes.iter().enumerate() {
+            node.check()?;
+            if node.used != used[i] || node.pipelined != pipelined[i] || node.pods != pods[i] {
+                return Err(format!("node {}: accounting differs from its tasks", node.name));
+            }
+        }
+        let mut q_alloc = vec![Resources::ZERO; self.queues.len()];
+        for job in &self.jobs {
+            q_alloc[job.queue.idx()] += job.allocated;
+        }
+        for (q, a) in self.queues.iter().zip(q_alloc) {
+            if q.allocated != a {
+                return Err(format!("queue {}: allocated drifted", q.name));
+            }
+        }
+        let healthy_used: i64 = self.nodes.iter().filter(|n| n.healthy).map(|n| n.used.accelerators()).sum();
+        if healthy_used > self.healthy_accelerators() {
+            return Err("allocated accelerators exceed healthy accelerators".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,285 @@
+//! Jobs, their task roles and tasks (pods), with Volcano's task statuses and PodGroup phases.
+
+use super::ids::{JobId, QueueId, TaskId};
+use super::resources::Resources;
+use super::time::SimTime;
+
+/// A pod's status as the scheduler sees it (`api/types.go`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TaskStatus {
+    /// Created, waiting for a node.
+    Pending = 0,
+    /// Placed tentatively inside a session.
+    Allocated,
+    /// Promised resources that are still being released (in-session only).
+    Pipelined,
+    /// Bind requested.
+    Binding,
+    /// Bound to a node, container starting.
+    Bound,
+    /// Running.
+    Running,
+    /// Terminating; its resources come back after the grace period.
+    Releasing,
+    /// Finished successfully.
+    Succeeded,
+    /// Finished with an error.
+    Failed,
+}
+
+/// Number of [`TaskStatus`] values.
+pub const TASK_STATUSES: usize = 9;
+
+impl TaskStatus {
+    /// All statuses in declaration order.
+    pub const ALL: [TaskStatus; TASK_STATUSES] = [
+        TaskStatus::Pending,
+        TaskStatus::Allocated,
+        TaskStatus::Pipelined,
+        TaskStatus::Binding,
+        TaskStatus::Bound,
+        TaskStatus::Running,
+        TaskStatus::Releasing,
+        TaskStatus::Succeeded,
+        TaskStatus::Failed,
+    ];
+
+    /// Volcano's `AllocatedStatus`: the task holds node resources for its job.
+    #[inline]
+    pub fn is_allocated(self) -> bool {
+        matches!(self, TaskStatus::Allocated | TaskStatus::Binding | TaskStatus::Bound | TaskStatus::Running)
+    }
+
+    /// Whether a task in this status occupies a node slot.
+    #[inline]
+    pub fn on_node(self) -> bool {
+        !matches!(self, TaskStatus::Pending | TaskStatus::Succeeded | TaskStatus::Failed)
+    }
+
+    /// Lower-case name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskStatus::Pending => "pending",
+            TaskStatus::Allocated => "allocated",
+            TaskStatus::Pipelined => "pipelined",
+            TaskStatus::Binding => "binding",
+            TaskStatus::Bound => "bound",
+            TaskStatus::Running => "running",
+            TaskStatus::Releasing => "releasing",
+            TaskStatus::Succeeded => "succeeded",
+            TaskStatus::Failed => "failed",
+        }
+    }
+}
+
+/// PodGroup phase (`scheduling.volcano.sh/v1beta1`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodGroupPhase {
+    /// Not yet admitted by `enqueue`.
+    Pending,
+    /// Admitted; the controller creates pods.
+    Inqueue,
+    /// At least minMember pods scheduled.
+    Running,
+    /// Running pods but the gang lost readiness this cycle.
+    Unknown,
+    /// All scheduled pods finished.
+    Completed,
+}
+
+/// Where a job is in its life, from the simulator's point of view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobState {
+    /// Submitted, not finished.
+    Active,
+    /// All work done.
+    Completed,
+    /// Rejected at admission: no node or fleet could ever run it (reason in `Job::reason`).
+    Unschedulable,
+}
+
+impl JobState {
+    /// Lower-case name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            JobState::Active => "active",
+            JobState::Completed => "completed",
+            JobState::Unschedulable => "unschedulable",
+        }
+    }
+}
+
+/// One task role of a job (`vcjob.spec.tasks[]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Role {
+    /// Role name (`worker`, `ps`).
+    pub name: String,
+    /// Number of pods.
+    pub replicas: u32,
+    /// Gang minimum for this role (`minTaskMember`).
+    pub min_available: u32,
+    /// Per-pod request.
+    pub request: Resources,
+    /// Accelerator model the pods need, if any (a node selector on the model label).
+    pub accelerator_model: Option<String>,
+}
+
+/// A job as a trace describes it, before it is part of a cluster.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobSpec {
+    /// Name from the trace.
+    pub name: String,
+    /// Submit time.
+    pub submit: SimTime,
+    /// Work needed while the gang runs, in milliseconds.
+    pub work_ms: u64,
+    /// Queue name.
+    pub queue: String,
+    /// Job priority (PriorityClass value).
+    pub priority: i32,
+    /// Task roles.
+    pub roles: Vec<Role>,
+    /// Where the spec came from (`traces/x.csv:12`), for messages.
+    pub origin: String,
+}
+
+impl JobSpec {
+    /// Gang minimum: the sum of the roles' minima (Volcano's default job minAvailable).
+    pub fn min_available(&self) -> u32 {
+        self.roles.iter().map(|r| r.min_available).sum()
+    }
+
+    /// Total pods.
+    pub fn replicas(&self) -> u32 {
+        self.roles.iter().map(|r| r.replicas).sum()
+    }
+
+    /// PodGroup `minResources` (`calcPGMinResources` with equal pod priorities): the requests of
+    /// each role's minimum pods.
+    pub fn min_resources(&self) -> Resources {
+        self.roles.iter().fold(Resources::ZERO, |acc, r| acc + r.request.times(r.min_available as i64))
+    }
+
+    /// Accelerators of all pods, in milli-units.
+    pub fn accelerators(&self) -> i64 {
+        self.roles.iter().map(|r| r.request.accelerators() * r.replicas as i64).sum()
+    }
+}
+
+/// One pod.
+#[derive(Clone, Debug)]
+pub struct Task {
+    /// Dense id.
+    pub id: TaskId,
+    /// Owning job.
+    pub job: JobId,
+    /// Index of the role in the job.
+    pub role: u16,
+    /// Replica index within the role (the `<i>` of `<job>-<role>-<i>`).
+    pub index: u32,
+    /// Request.
+    pub request: Resources,
+    /// Current status.
+    pub status: TaskStatus,
+    /// Node, when the status is one that occupies a node.
+    pub node: Option<super::ids::NodeId>,
+}
+
+/// A job and its PodGroup, with live counters kept by [`super::cluster::ClusterState`].
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// Dense id: submission order, which is also Volcano's creation-time/UID fallback order.
+    pub id: JobId,
+    /// Name from the trace.
+    pub name: String,
+    /// Queue.
+    pub queue: QueueId,
+    /// Job priority.
+    pub priority: i32,
+    /// Submit time (PodGroup creation).
+    pub submit: SimTime,
+    /// Work needed while the gang runs (ms).
+    pub work_ms: u64,
+    /// Gang minimum (`minMember`).
+    pub min_available: u32,
+    /// PodGroup `minResources`.
+    pub min_resources: Resources,
+    /// Task roles.
+    pub roles: Vec<Role>,
+    /// For each role, the pools whose nodes satisfy its node selector (bit i = pool i).
+    pub role_pools: Vec<u64>,
+    /// Ids of this job's tasks: `tasks.start .. tasks.end`, role by role.
+    pub first_task: u32,
+    /// Number of tasks.
+    pub task_count: u32,
+    /// Whether the controller has created the pods.
+    pub pods_created: bool,
+    /// PodGroup phase.
+    pub phase: PodGroupPhase,
+    /// Tasks per status.
+    pub counts: [u32; super::job::TASK_STATUSES],
+    /// Sum of requests of tasks in an allocated status.
+    pub allocated: Resources,
+    /// Simulator-level state.
+    pub state: JobState,
+    /// Why the job is not running (last fit error, or the admission reason).
+    pub reason: String,
+    /// First time any pod of the job started running.
+    pub first_start: Option<SimTime>,
+    /// First time the gang was running (>= minAvailable pods running).
+    pub gang_ready: Option<SimTime>,
+    /// Completion time.
+    pub finished: Option<SimTime>,
+    /// Work done so far (ms), excluding the current progressing stretch.
+    pub progress_ms: u64,
+    /// Start of the current progressing stretch, if the gang is running.
+    pub progressing_since: Option<SimTime>,
+    /// Incremented whenever a scheduled finish becomes stale.
+    pub generation: u32,
+}
+
+impl Job {
+    /// Number of tasks in `s`.
+    #[inline]
+    pub fn count(&self, s: TaskStatus) -> u32 {
+        self.counts[s as usize]
+    }
+
+    /// Volcano's `ReadyTaskNum`: Bound, Binding, Running, Allocated, Succeeded.
+    #[inline]
+    pub fn ready_tasks(&self) -> u32 {
+        self.count(TaskStatus::Bound)
+            + self.count(TaskStatus::Binding)
+            + self.count(TaskStatus::Running)
+            + self.count(TaskStatus::Allocated)
+            + self.count(TaskStatus::Succeeded)
+    }
+
+    /// Volcano's `WaitingTaskNum`: pipelined tasks.
+    #[inline]
+    pub fn waiting_tasks(&self) -> u32 {
+        self.count(TaskStatus::Pipelined)
+    }
+
+    /// Volcano's `ValidTaskNum`: allocated statuses, Succeeded, Pipelined and Pending.
+    #[inline]
+    pub fn valid_tasks(&self) -> u32 {
+        self.ready_tasks() + self.count(TaskStatus::Pipelined) + self.count(TaskStatus::Pending)
+    }
+
+    /// Task ids of the job.
+    pub fn task_ids(&self) -> impl Iterator<Item = TaskId> + use<> {
+        (self.first_task..self.first_task + self.task_count).map(TaskId)
+    }
+
+    /// Whether the job is making progress now.
+    #[inline]
+    pub fn is_progressing(&self) -> bool {
+        self.progressing_since.is_some()
+    }
+
+    /// Accelerators of all pods (milli-units).
+    pub fn accelerators(&self) -> i64 {
+        self.roles.iter().map(|r| r.request.accelerators() * r.replicas as i64).sum()
+    }
+}

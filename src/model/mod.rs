@@ -1,0 +1,18 @@
+//! The data model: resources, nodes, queues, jobs and tasks. Depends on nothing else in tephra.
+
+pub mod cluster;
+pub mod ids;
+pub mod job;
+pub mod node;
+pub mod quantity;
+pub mod queue;
+pub mod resources;
+pub mod time;
+
+pub use cluster::ClusterState;
+pub use ids::{JobId, NodeId, PoolId, QueueId, TaskId};
+pub use job::{Job, JobSpec, JobState, PodGroupPhase, Role, Task, TaskStatus};
+pub use node::{Node, Pool};
+pub use queue::{Queue, QueueState};
+pub use resources::{Dim, Resources};
+pub use time::{DurationMs, SimTime};

@@ -1,0 +1,59 @@
+//! Queues (`scheduling.volcano.sh/v1beta1 Queue`): the tenants that share the fleet.
+
+use super::ids::QueueId;
+use super::resources::Resources;
+
+/// Whether a queue accepts work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueState {
+    /// Accepts jobs and allocations.
+    Open,
+    /// Rejects enqueue and allocation (proportion/capacity check this).
+    Closed,
+}
+
+/// A queue's spec plus the live totals the scheduler reads every cycle.
+#[derive(Clone, Debug)]
+pub struct Queue {
+    /// Dense id (creation order; Volcano's creation-time fallback).
+    pub id: QueueId,
+    /// Queue name.
+    pub name: String,
+    /// Proportion weight (default 1).
+    pub weight: u32,
+    /// Hard upper bound; unbounded dimensions hold [`super::resources::UNBOUNDED`].
+    pub capability: Resources,
+    /// Resources reserved for the queue.
+    pub guarantee: Resources,
+    /// User-specified deserved share (capacity plugin); `None` when not given.
+    pub deserved: Option<Resources>,
+    /// Queue priority (`spec.priority`): higher queues are served first.
+    pub priority: i32,
+    /// Open or closed.
+    pub state: QueueState,
+    /// Whether other queues may reclaim from this one.
+    pub reclaimable: bool,
+    /// Live: requests of this queue's tasks in an allocated status.
+    pub allocated: Resources,
+    /// Live: requests of this queue's tasks that are pending (pods created, not placed).
+    pub pending: Resources,
+}
+
+impl Queue {
+    /// A queue with Volcano's defaults: weight 1, unbounded, open, reclaimable.
+    pub fn new(id: QueueId, name: impl Into<String>) -> Queue {
+        Queue {
+            id,
+            name: name.into(),
+            weight: 1,
+            capability: Resources::UNBOUNDED,
+            guarantee: Resources::ZERO,
+            deserved: None,
+            priority: 0,
+            state: QueueState::Open,
+            reclaimable: true,
+            allocated: Resources::ZERO,
+            pending: Resources::ZERO,
+        }
+    }
+}

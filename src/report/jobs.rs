@@ -1,0 +1,58 @@
+//! `jobs.csv`: one row per job, a report type separate from the model.
+
+use crate::model::{ClusterState, SimTime};
+use serde::Serialize;
+
+/// One job's outcome.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct JobRow {
+    /// Job id from the trace.
+    pub job: String,
+    /// Queue.
+    pub queue: String,
+    /// Submit time, s.
+    pub submit_s: f64,
+    /// First pod running, s.
+    pub first_start_s: Option<f64>,
+    /// Gang running (≥ minAvailable pods), s.
+    pub gang_ready_s: Option<f64>,
+    /// Completion, s.
+    pub finish_s: Option<f64>,
+    /// `completed`, `unschedulable`, or `active` (unfinished when the run ended).
+    pub state: &'static str,
+    /// Accelerators over all pods.
+    pub gpus: f64,
+    /// Pods.
+    pub pods: u32,
+    /// Gang minimum.
+    pub min_available: u32,
+    /// Submit → gang running, s.
+    pub queueing_delay_s: Option<f64>,
+    /// Submit → completion, s.
+    pub jct_s: Option<f64>,
+    /// Why the job is not done: unschedulable reason or last scheduling failure.
+    pub reason: String,
+}
+
+/// Rows for every job, in submission order.
+pub fn job_rows(st: &ClusterState) -> Vec<JobRow> {
+    let s = |t: Option<SimTime>| t.map(|t| t.secs_f64());
+    st.jobs
+        .iter()
+        .map(|j| JobRow {
+            job: j.name.clone(),
+            queue: st.queues[j.queue.idx()].name.clone(),
+            submit_s: j.submit.secs_f64(),
+            first_start_s: s(j.first_start),
+            gang_ready_s: s(j.gang_ready),
+            finish_s: s(j.finished),
+            state: j.state.name(),
+            gpus: j.accelerators() as f64 / 1000.0,
+            pods: j.task_count,
+            min_available: j.min_available,
+            queueing_delay_s: j.gang_ready.map(|g| g.since(j.submit).secs_f64()),
+            jct_s: j.finished.map(|f| f.since(j.submit).secs_f64()),
+            reason: j.reason.clone(),
+        })
+        .collect()
+}

@@ -1,0 +1,70 @@
+//! Report writers: `summary.json`, `perf.json`, `jobs.csv`, `timeline.csv` and the console table.
+
+pub mod jobs;
+pub mod table;
+pub mod write;
+
+use crate::metrics::{Summary, TimelineRow};
+use serde::Serialize;
+use std::path::Path;
+
+/// Wall-clock figures (`perf.json`); never part of `summary.json`, which must not vary between
+/// reruns.
+#[derive(Clone, Debug, Serialize)]
+pub struct PerfReport {
+    /// Whole run, seconds.
+    pub wall_s: f64,
+    /// Events processed.
+    pub events: u64,
+    /// Cycles run.
+    pub cycles: u64,
+    /// Median cycle wall time, microseconds.
+    pub cycle_us_p50: f64,
+    /// 99th percentile cycle wall time, microseconds.
+    pub cycle_us_p99: f64,
+    /// Longest cycle, microseconds.
+    pub cycle_us_max: f64,
+    /// Binds per wall second.
+    pub binds_per_s: f64,
+}
+
+impl PerfReport {
+    /// Builds the perf report from per-cycle wall times.
+    pub fn new(wall_s: f64, events: u64, cycle_ns: &[u64], binds: u64) -> PerfReport {
+        let mut v: Vec<f64> = cycle_ns.iter().map(|n| *n as f64 / 1000.0).collect();
+        v.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+        let pct = |p| crate::metrics::summary::percentile(&v, p);
+        PerfReport {
+            wall_s,
+            events,
+            cycles: cycle_ns.len() as u64,
+            cycle_us_p50: pct(0.5),
+            cycle_us_p99: pct(0.99),
+            cycle_us_max: v.last().copied().unwrap_or(0.0),
+            binds_per_s: if wall_s > 0.0 { binds as f64 / wall_s } else { 0.0 },
+        }
+    }
+}
+
+/// Writes every output file of a run into `dir` (created if missing).
+pub fn write_all(
+    dir: &Path,
+    summary: &Summary,
+    perf: &PerfReport,
+    jobs: &[jobs::JobRow],
+    timeline: &[TimelineRow],
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    write::write_atomic(&dir.join("summary.json"), pretty_json(summary).as_bytes())?;
+    write::write_atomic(&dir.join("perf.json"), pretty_json(perf).as_bytes())?;
+    write::write_atomic(&dir.join("jobs.csv"), &write::csv_bytes(jobs).map_err(std::io::Error::other)?)?;
+    write::write_atomic(&dir.join("timeline.csv"), &write::csv_bytes(timeline).map_err(std::io::Error::other)?)?;
+    Ok(())
+}
+
+/// Pretty JSON with a trailing newline.
+pub fn pretty_json<T: Serialize>(v: &T) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("report types serialize");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,367 @@
+//! Turning a scenario file into a validated [`Scenario`]: quantities and durations parsed, paths
+//! resolved, the scheduler configuration loaded and checked.
+
+use super::error::ScenarioError;
+use super::schema::{At, RawScenario, Scalar};
+use crate::model::quantity::{parse_cpu_milli, parse_memory_bytes, parse_quantity};
+use crate::model::resources::{ASCEND310, ASCEND910, GPU, scalar_slot};
+use crate::model::time::parse_duration;
+use crate::model::{DurationMs, JobSpec, Pool, Queue, QueueId, QueueState, Resources};
+use crate::sched::conf::SchedulerConf;
+use crate::sched::node_scan::NodeScan;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The policy a run uses.
+#[derive(Clone, Debug)]
+pub enum Policy {
+    /// Volcano with a configuration; `name` is the conf file stem or `inline`.
+    Volcano {
+        /// Name for reports.
+        name: String,
+        /// The configuration.
+        conf: SchedulerConf,
+    },
+    /// The stock Kubernetes scheduler baseline.
+    KubeDefault,
+}
+
+impl Policy {
+    /// Name for reports.
+    pub fn name(&self) -> &str {
+        match self {
+            Policy::Volcano { name, .. } => name,
+            Policy::KubeDefault => "kube-default",
+        }
+    }
+}
+
+/// Timing and stopping settings.
+#[derive(Clone, Debug)]
+pub struct RunSettings {
+    /// Stop at this simulated time instead of when the workload drains.
+    pub until: Option<DurationMs>,
+    /// Timeline sampling period.
+    pub sample_every: DurationMs,
+    /// Bind to pod running.
+    pub pod_startup: DurationMs,
+    /// PodGroup admitted to pods created.
+    pub controller_delay: DurationMs,
+    /// Scheduling cycle period.
+    pub schedule_period: DurationMs,
+}
+
+/// A validated scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Name.
+    pub name: String,
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Root seed.
+    pub seed: u64,
+    /// Pools and their node counts.
+    pub pools: Vec<(Pool, u32)>,
+    /// Declared queues (empty: create from the trace).
+    pub queues: Vec<Queue>,
+    /// Trace file.
+    pub trace: PathBuf,
+    /// Policy.
+    pub policy: Policy,
+    /// Node scan mode.
+    pub node_scan: NodeScan,
+    /// Run settings.
+    pub run: RunSettings,
+    /// Warnings to show the user (unsupported conf entries).
+    pub warnings: Vec<String>,
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+}
+
+impl Ctx<'_> {
+    fn at<T>(&self, v: &At<T>, msg: String) -> ScenarioError {
+        ScenarioError::At { file: self.file.to_string(), line: v.referenced.line(), msg }
+    }
+
+    fn duration(&self, v: &At<Scalar>, key: &str) -> Result<DurationMs, ScenarioError> {
+        parse_duration(&v.value.text()).map_err(|m| self.at(v, format!("{key}: {m}")))
+    }
+
+    fn resources(
+        &self,
+        map: &BTreeMap<String, At<Scalar>>,
+        key: &str,
+        base: Resources,
+    ) -> Result<Resources, ScenarioError> {
+        let mut r = base;
+        for (name, v) in map {
+            let text = v.value.text();
+            let bad = |m: String| self.at(v, format!("{key}.{name}: {m}"));
+            match name.as_str() {
+                "cpu" => r.cpu = parse_cpu_milli(&text).map_err(bad)?,
+                "memory" => r.memory = parse_memory_bytes(&text).map_err(bad)?,
+                other => {
+                    let slot = match other {
+                        "gpu" => GPU,
+                        "npu" => ASCEND910,
+                        _ => scalar_slot(other).ok_or_else(|| {
+                            self.at(v, format!("{key}: unknown resource `{other}` (use cpu, memory, gpu, npu or a full name such as nvidia.com/gpu)"))
+                        })?,
+                    };
+                    r.scalars[slot] = (parse_quantity(&text).map_err(bad)? * 1000.0).round() as i64;
+                }
+            }
+        }
+        Ok(r)
+    }
+}
+
+/// Finds a relative path in the current directory, else next to the scenario or in one of its
+/// parent folders (so `traces/x.csv` works from the repository root and from `scenarios/`).
+pub fn resolve(path: &str, scenario: &Path) -> Option<PathBuf> {
+    let p = PathBuf::from(path);
+    if p.is_absolute() || p.exists() {
+        return p.exists().then_some(p);
+    }
+    let mut dir = scenario.parent();
+    while let Some(d) = dir {
+        let candidate = d.join(&p);
+        if candidate.exists() {
+            return Some(candidate);
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+/// Loads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ScenarioError::Input(format!("{file}: cannot read scenario: {e}")))?;
+    let raw: RawScenario =
+        serde_saphyr::from_str(&text).map_err(|e| ScenarioError::Parse { file: file.clone(), msg: e.to_string() })?;
+    let cx = Ctx { file: &file };
+
+    if let Some(t) = &raw.fleet.topology {
+        return Err(cx.at(t, "fleet.topology: HyperNode topology is not simulated yet; remove it".into()));
+    }
+    if let Some(f) = &raw.faults {
+        return Err(cx.at(f, "faults: failure models are not simulated yet; remove the section".into()));
+    }
+
+    let mut pools = Vec::new();
+    if raw.fleet.pools.is_empty() {
+        return Err(ScenarioError::Input(format!("{file}: fleet.pools is empty")));
+    }
+    if raw.fleet.pools.len() > 64 {
+        return Err(ScenarioError::Input(format!("{file}: at most 64 pools are supported")));
+    }
+    for p in &raw.fleet.pools {
+        let name = p.name.value.clone();
+        if pools.iter().any(|(q, _): &(Pool, u32)| q.name == name) {
+            return Err(cx.at(&p.name, format!("pool `{name}` declared twice")));
+        }
+        let cpu =
+            parse_cpu_milli(&p.cpu.value.text()).map_err(|m| cx.at(&p.cpu, format!("fleet.pools.{name}.cpu: {m}")))?;
+        let memory = parse_memory_bytes(&p.memory.value.text())
+            .map_err(|m| cx.at(&p.memory, format!("fleet.pools.{name}.memory: {m}")))?;
+        let mut allocatable = Resources::new(cpu, memory);
+        let mut model = None;
+        let mut labels = p.labels.clone();
+        labels.insert("tephra.io/pool".into(), name.clone());
+        if p.gpu.is_some() && p.npu.is_some() {
+            return Err(cx.at(&p.name, format!("pool `{name}` has both gpu and npu; split it into two pools")));
+        }
+        if let Some(g) = &p.gpu {
+            allocatable.scalars[GPU] = g.count as i64 * 1000;
+            model = Some(g.model.clone());
+            labels.insert("nvidia.com/gpu.product".into(), g.model.clone());
+        }
+        if let Some(n) = &p.npu {
+            let slot = if n.model.to_ascii_lowercase().starts_with("ascend310") { ASCEND310 } else { ASCEND910 };
+            allocatable.scalars[slot] = n.count as i64 * 1000;
+            model = Some(n.model.clone());
+            labels.insert("accelerator".into(), n.model.clone());
+        }
+        for acc in [&p.gpu, &p.npu].into_iter().flatten() {
+            if let Some(m) = &acc.memory {
+                parse_memory_bytes(&m.value.text())
+                    .map_err(|e| cx.at(m, format!("fleet.pools.{name}: memory: {e}")))?;
+            }
+        }
+        let pool = Pool { name, allocatable, accelerator_model: model, labels, max_pods: p.max_pods.unwrap_or(110) };
+        pools.push((pool, p.count));
+    }
+
+    let mut queues = Vec::new();
+    for q in raw.queues.iter().flatten() {
+        let name = q.name.value.clone();
+        if queues.iter().any(|x: &Queue| x.name == name) {
+            return Err(cx.at(&q.name, format!("queue `{name}` declared twice")));
+        }
+        let mut queue = Queue::new(QueueId(queues.len() as u32), name.clone());
+        queue.weight = q.weight.unwrap_or(1).max(1);
+        if let Some(m) = &q.capability {
+            queue.capability = cx.resources(m, &format!("queues.{name}.capability"), Resources::UNBOUNDED)?;
+        }
+        if let Some(m) = &q.guarantee {
+            queue.guarantee = cx.resources(m, &format!("queues.{name}.guarantee"), Resources::ZERO)?;
+        }
+        if let Some(m) = &q.deserved {
+            queue.deserved = Some(cx.resources(m, &format!("queues.{name}.deserved"), Resources::ZERO)?);
+        }
+        queue.priority = q.priority.unwrap_or(0);
+        queue.reclaimable = q.reclaimable.unwrap_or(true);
+        if let Some(s) = &q.state {
+            queue.state = match s.value.as_str() {
+                "open" | "Open" => QueueState::Open,
+                "closed" | "Closed" => QueueState::Closed,
+                other => return Err(cx.at(s, format!("queues.{name}.state: `{other}` is not open or closed"))),
+            };
+        }
+        queues.push(queue);
+    }
+
+    if let Some(f) = &raw.workload.format
+        && f.value != "native"
+    {
+        return Err(cx.at(f, format!("workload.format: `{}` is not supported yet (only native)", f.value)));
+    }
+    let trace = resolve(&raw.workload.trace.value, path).ok_or_else(|| {
+        cx.at(
+            &raw.workload.trace,
+            format!(
+                "workload.trace: `{}` not found (looked in the current folder and next to the scenario)",
+                raw.workload.trace.value
+            ),
+        )
+    })?;
+
+    let mut warnings = Vec::new();
+    let mut node_scan = NodeScan::Volcano;
+    let mut schedule_period = DurationMs(1000);
+    let policy = match &raw.scheduler {
+        None => {
+            let conf =
+                SchedulerConf::parse(DEFAULT_CONF, "built-in volcano-default.conf").map_err(ScenarioError::Input)?;
+            Policy::Volcano { name: "volcano-default".into(), conf }
+        }
+        Some(s) => {
+            if let Some(m) = &s.node_scan {
+                node_scan = match m.value.as_str() {
+                    "volcano" => NodeScan::Volcano,
+                    "exhaustive" => NodeScan::Exhaustive,
+                    other => {
+                        return Err(cx.at(m, format!("scheduler.node_scan: `{other}` is not volcano or exhaustive")));
+                    }
+                };
+            }
+            if let Some(p) = &s.schedule_period {
+                schedule_period = cx.duration(p, "scheduler.schedule_period")?;
+                if schedule_period.0 == 0 {
+                    return Err(cx.at(p, "scheduler.schedule_period must be positive".into()));
+                }
+            }
+            let kube = match &s.policy {
+                None => false,
+                Some(p) if p.value == "volcano" => false,
+                Some(p) if p.value == "kube-default" => true,
+                Some(p) => {
+                    return Err(cx.at(p, format!("scheduler.policy: `{}` is not volcano or kube-default", p.value)));
+                }
+            };
+            match (kube, &s.conf, &s.inline) {
+                (true, None, None) => Policy::KubeDefault,
+                (true, _, _) => {
+                    return Err(ScenarioError::Input(format!(
+                        "{file}: scheduler: kube-default takes no conf or inline"
+                    )));
+                }
+                (false, Some(_), Some(_)) => {
+                    return Err(ScenarioError::Input(format!("{file}: scheduler: give conf or inline, not both")));
+                }
+                (false, Some(c), None) => {
+                    let p = resolve(&c.value, path)
+                        .ok_or_else(|| cx.at(c, format!("scheduler.conf: `{}` not found", c.value)))?;
+                    load_conf(&p)?
+                }
+                (false, None, Some(inline)) => {
+                    let conf = SchedulerConf::from_raw(inline.clone(), &format!("{file}: scheduler.inline"))
+                        .map_err(ScenarioError::Input)?;
+                    Policy::Volcano { name: "inline".into(), conf }
+                }
+                (false, None, None) => {
+                    let conf = SchedulerConf::parse(DEFAULT_CONF, "built-in volcano-default.conf")
+                        .map_err(ScenarioError::Input)?;
+                    Policy::Volcano { name: "volcano-default".into(), conf }
+                }
+            }
+        }
+    };
+    if let Policy::Volcano { conf, .. } = &policy {
+        warnings.extend(conf.warnings.iter().cloned());
+    }
+
+    let mut run = RunSettings {
+        until: None,
+        sample_every: DurationMs(300_000),
+        pod_startup: DurationMs(5_000),
+        controller_delay: DurationMs(0),
+        schedule_period,
+    };
+    if let Some(r) = &raw.run {
+        if let Some(u) = &r.until
+            && u.value.text() != "drained"
+        {
+            run.until = Some(cx.duration(u, "run.until")?);
+        }
+        if let Some(v) = &r.sample_every {
+            run.sample_every = cx.duration(v, "run.sample_every")?;
+            if run.sample_every.0 == 0 {
+                return Err(cx.at(v, "run.sample_every must be positive".into()));
+            }
+        }
+        if let Some(v) = &r.pod_startup {
+            run.pod_startup = cx.duration(v, "run.pod_startup")?;
+        }
+        if let Some(v) = &r.controller_delay {
+            run.controller_delay = cx.duration(v, "run.controller_delay")?;
+        }
+    }
+
+    Ok(Scenario {
+        name: raw.name,
+        path: path.to_path_buf(),
+        seed: raw.seed.unwrap_or(1),
+        pools,
+        queues,
+        trace,
+        policy,
+        node_scan,
+        run,
+        warnings,
+    })
+}
+
+/// Volcano's shipped default configuration (`scenarios/conf/volcano-default.conf`), built in so a
+/// scenario without a `scheduler` section behaves like a stock install.
+pub const DEFAULT_CONF: &str = include_str!("../../scenarios/conf/volcano-default.conf");
+
+/// Loads a `volcano-scheduler.conf` file as a Volcano policy named after the file.
+pub fn load_conf(path: &Path) -> Result<Policy, ScenarioError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ScenarioError::Input(format!("{}: cannot read scheduler conf: {e}", path.display())))?;
+    let conf = SchedulerConf::parse(&text, &path.display().to_string()).map_err(ScenarioError::Input)?;
+    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "conf".into());
+    Ok(Policy::Volcano { name, conf })
+}
+
+impl Scenario {
+    /// Reads the workload trace.
+    pub fn load_jobs(&self) -> Result<Vec<JobSpec>, ScenarioError> {
+        crate::trace::native::read(&self.trace).map_err(|e| ScenarioError::Input(e.to_string()))
+    }
+}

@@ -1,0 +1,9 @@
+//! Scenarios: one YAML file that says everything about a run (fleet, queues, workload, policy,
+//! run settings), validated with errors that name the file and line.
+
+pub mod error;
+pub mod load;
+pub mod schema;
+
+pub use error::ScenarioError;
+pub use load::{Policy, RunSettings, Scenario, load};

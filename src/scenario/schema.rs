@@ -1,0 +1,187 @@
+//! The scenario YAML as written. Every struct denies unknown keys, so a typo is an error with its
+//! line instead of a silently different run. Values that need parsing (quantities, durations) keep
+//! their location for the validation errors that come after deserialization.
+
+use crate::sched::conf::RawConf;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::collections::BTreeMap;
+
+/// A quantity or duration as written: a number or a string, with where it was written.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    /// A bare number.
+    Num(f64),
+    /// Text such as `16Gi` or `5m`.
+    Text(String),
+}
+
+impl Scalar {
+    /// The text form (`8`, `16Gi`).
+    pub fn text(&self) -> String {
+        match self {
+            Scalar::Num(n) => format!("{n}"),
+            Scalar::Text(s) => s.clone(),
+        }
+    }
+}
+
+/// A value with its source location.
+pub type At<T> = Spanned<T>;
+
+/// Top level.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    /// Scenario name (default output folder `reports/<name>/`).
+    pub name: String,
+    /// Root seed (default 1).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// The simulated fleet.
+    pub fleet: RawFleet,
+    /// Queues; when absent, one queue per queue name in the trace, weight 1.
+    #[serde(default)]
+    pub queues: Option<Vec<RawQueue>>,
+    /// Where the jobs come from.
+    pub workload: RawWorkload,
+    /// The policy.
+    #[serde(default)]
+    pub scheduler: Option<RawScheduler>,
+    /// Failure models (not simulated yet: an error says so).
+    #[serde(default)]
+    pub faults: Option<At<serde::de::IgnoredAny>>,
+    /// Run settings.
+    #[serde(default)]
+    pub run: Option<RawRun>,
+}
+
+/// `fleet:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFleet {
+    /// Node pools.
+    pub pools: Vec<RawPool>,
+    /// HyperNode topology (not simulated yet: an error says so).
+    #[serde(default)]
+    pub topology: Option<At<serde::de::IgnoredAny>>,
+}
+
+/// One pool.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPool {
+    /// Pool name.
+    pub name: At<String>,
+    /// Number of nodes.
+    pub count: u32,
+    /// CPU per node (`128`, `96500m`).
+    pub cpu: At<Scalar>,
+    /// Memory per node (`1Ti`).
+    pub memory: At<Scalar>,
+    /// NVIDIA GPUs per node.
+    #[serde(default)]
+    pub gpu: Option<RawAccelerator>,
+    /// Ascend NPUs per node.
+    #[serde(default)]
+    pub npu: Option<RawAccelerator>,
+    /// Extra node labels.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Pod limit per node (default 110).
+    #[serde(default)]
+    pub max_pods: Option<u32>,
+}
+
+/// Accelerators of a pool.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccelerator {
+    /// Model (`H100-80G`, `Ascend910B`).
+    pub model: String,
+    /// Cards per node.
+    pub count: u32,
+    /// Memory per card (kept for device sharing).
+    #[serde(default)]
+    pub memory: Option<At<Scalar>>,
+}
+
+/// One queue.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQueue {
+    /// Queue name.
+    pub name: At<String>,
+    /// Weight (default 1).
+    #[serde(default)]
+    pub weight: Option<u32>,
+    /// Upper bound per resource (`{gpu: 64}`).
+    #[serde(default)]
+    pub capability: Option<BTreeMap<String, At<Scalar>>>,
+    /// Reserved resources.
+    #[serde(default)]
+    pub guarantee: Option<BTreeMap<String, At<Scalar>>>,
+    /// User-specified deserved share (capacity plugin).
+    #[serde(default)]
+    pub deserved: Option<BTreeMap<String, At<Scalar>>>,
+    /// Queue priority.
+    #[serde(default)]
+    pub priority: Option<i32>,
+    /// `open` (default) or `closed`.
+    #[serde(default)]
+    pub state: Option<At<String>>,
+    /// Whether other queues may reclaim from it (default true).
+    #[serde(default)]
+    pub reclaimable: Option<bool>,
+}
+
+/// `workload:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    /// Trace path.
+    pub trace: At<String>,
+    /// Trace format (default `native`).
+    #[serde(default)]
+    pub format: Option<At<String>>,
+}
+
+/// `scheduler:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScheduler {
+    /// `volcano` (default) or `kube-default`.
+    #[serde(default)]
+    pub policy: Option<At<String>>,
+    /// Path of a `volcano-scheduler.conf`.
+    #[serde(default)]
+    pub conf: Option<At<String>>,
+    /// A configuration written inline.
+    #[serde(default)]
+    pub inline: Option<RawConf>,
+    /// `volcano` (default) or `exhaustive`.
+    #[serde(default)]
+    pub node_scan: Option<At<String>>,
+    /// Cycle period (default `1s`).
+    #[serde(default)]
+    pub schedule_period: Option<At<Scalar>>,
+}
+
+/// `run:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRun {
+    /// `drained` (default) or a duration of simulated time.
+    #[serde(default)]
+    pub until: Option<At<Scalar>>,
+    /// Timeline sampling period (default `5m`).
+    #[serde(default)]
+    pub sample_every: Option<At<Scalar>>,
+    /// Bind to running (default `5s`).
+    #[serde(default)]
+    pub pod_startup: Option<At<Scalar>>,
+    /// PodGroup admitted to pods created (default `0s`).
+    #[serde(default)]
+    pub controller_delay: Option<At<Scalar>>,
+}

@@ -1,0 +1,6 @@
+//! Scheduler actions, run in the configured order inside one session.
+
+pub mod allocate;
+pub mod backfill;
+pub mod enqueue;
+pub mod placement;

@@ -1,0 +1,21 @@
+//! What leaves a scheduling cycle: the only effects the simulator applies.
+
+use crate::model::{JobId, NodeId, TaskId};
+
+/// Committed effects of one cycle, in the order they were committed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Decisions {
+    /// Bind requests (task now `Binding` on the node).
+    pub binds: Vec<(TaskId, NodeId)>,
+    /// Evictions (task now `Releasing`).
+    pub evictions: Vec<TaskId>,
+    /// PodGroups that became `Inqueue` (the controller may create their pods).
+    pub enqueued: Vec<JobId>,
+}
+
+impl Decisions {
+    /// True when the cycle changed nothing outside the scheduler.
+    pub fn is_empty(&self) -> bool {
+        self.binds.is_empty() && self.evictions.is_empty() && self.enqueued.is_empty()
+    }
+}

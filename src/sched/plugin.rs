@@ -1,0 +1,110 @@
+//! The plugin interface: one method per Volcano extension point (`framework/session_plugins.go`).
+//!
+//! A plugin declares which extension points it registers through [`Plugin::hooks`]; the session
+//! only calls those, and only when the entry's enable flag allows it. Default method bodies are
+//! never reached for undeclared hooks; they return the neutral answer so that a plugin only writes
+//! what it needs.
+
+use super::conf::Hook;
+use crate::model::{ClusterState, Dim, Job, Node, Queue, SimTime, Task, TaskId};
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A plugin's answer for votes (JobEnqueueable, JobPipelined).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Vote {
+    /// Allow, and stop at the end of this tier.
+    Permit,
+    /// Deny.
+    Reject,
+    /// No opinion.
+    Abstain,
+}
+
+/// Why a node cannot host a task (the reasons of `FitError`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FitReason {
+    /// The request exceeds the node's future-idle resources in this dimension.
+    Insufficient(Dim),
+    /// The node already runs its maximum number of pods.
+    TooManyPods,
+    /// The node does not match the pod's node selector (pool / accelerator model).
+    NodeSelector,
+}
+
+impl fmt::Display for FitReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FitReason::Insufficient(d) => write!(f, "insufficient {}", d.name()),
+            FitReason::TooManyPods => write!(f, "too many pods"),
+            FitReason::NodeSelector => write!(f, "node(s) didn't match node selector"),
+        }
+    }
+}
+
+/// A scheduling plugin. Methods take the live cluster read-only; event handlers and session
+/// open/close may keep plugin-local state.
+pub trait Plugin {
+    /// Volcano's plugin name.
+    fn name(&self) -> &'static str;
+    /// Extension points this plugin registers.
+    fn hooks(&self) -> &'static [Hook];
+    /// `OnSessionOpen`: reset per-session state from the cluster.
+    fn on_session_open(&mut self, _st: &ClusterState, _now: SimTime) {}
+    /// `OnSessionClose`: may write job conditions.
+    fn on_session_close(&mut self, _st: &mut ClusterState) {}
+    /// JobOrderFn: `Less` means `a` first.
+    fn job_order(&self, _st: &ClusterState, _a: &Job, _b: &Job) -> Ordering {
+        Ordering::Equal
+    }
+    /// QueueOrderFn.
+    fn queue_order(&self, _st: &ClusterState, _a: &Queue, _b: &Queue) -> Ordering {
+        Ordering::Equal
+    }
+    /// TaskOrderFn.
+    fn task_order(&self, _st: &ClusterState, _a: &Task, _b: &Task) -> Ordering {
+        Ordering::Equal
+    }
+    /// PredicateFn.
+    fn predicate(&self, _st: &ClusterState, _task: &Task, _node: &Node) -> Result<(), FitReason> {
+        Ok(())
+    }
+    /// NodeOrderFn: a score added to the other plugins' scores.
+    fn node_order(&self, _st: &ClusterState, _task: &Task, _node: &Node) -> f64 {
+        0.0
+    }
+    /// JobValidFn.
+    fn job_valid(&self, _st: &ClusterState, _job: &Job) -> Result<(), String> {
+        Ok(())
+    }
+    /// JobReadyFn.
+    fn job_ready(&self, _st: &ClusterState, _job: &Job) -> bool {
+        true
+    }
+    /// JobPipelinedFn.
+    fn job_pipelined(&self, _st: &ClusterState, _job: &Job) -> Vote {
+        Vote::Abstain
+    }
+    /// JobStarvingFn.
+    fn job_starving(&self, _st: &ClusterState, _job: &Job) -> bool {
+        false
+    }
+    /// JobEnqueueableFn.
+    fn job_enqueueable(&self, _st: &ClusterState, _job: &Job) -> Vote {
+        Vote::Abstain
+    }
+    /// JobEnqueuedFn: the job was admitted.
+    fn job_enqueued(&mut self, _st: &ClusterState, _job: &Job) {}
+    /// OverusedFn.
+    fn overused(&self, _st: &ClusterState, _queue: &Queue) -> bool {
+        false
+    }
+    /// AllocatableFn.
+    fn allocatable(&self, _st: &ClusterState, _queue: &Queue, _task: &Task) -> bool {
+        true
+    }
+    /// AllocateFunc event handler: `task` was just allocated or pipelined.
+    fn on_allocate(&mut self, _st: &ClusterState, _task: TaskId) {}
+    /// DeallocateFunc event handler: `task` was just un-allocated.
+    fn on_deallocate(&mut self, _st: &ClusterState, _task: TaskId) {}
+}

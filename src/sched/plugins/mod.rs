@@ -1,0 +1,47 @@
+//! Scheduler plugins, one file each, and the registry that builds them by Volcano's names.
+
+pub mod binpack;
+pub mod conformance;
+pub mod drf;
+pub mod gang;
+pub mod nodeorder;
+pub mod overcommit;
+pub mod predicates;
+pub mod priority;
+pub mod proportion;
+
+use super::conf::PluginOption;
+use super::plugin::Plugin;
+
+/// Builds a plugin from its configuration entry; argument errors name the plugin and key.
+pub fn build(opt: &PluginOption) -> Result<Box<dyn Plugin>, String> {
+    let args = &opt.arguments;
+    let no_args = |name: &str| args.check_known(name, &[], &[]);
+    Ok(match opt.name.as_str() {
+        "priority" => {
+            no_args("priority")?;
+            Box::new(priority::Priority)
+        }
+        "gang" => {
+            no_args("gang")?;
+            Box::new(gang::Gang)
+        }
+        "conformance" => {
+            no_args("conformance")?;
+            Box::new(conformance::Conformance)
+        }
+        "drf" => {
+            no_args("drf")?;
+            Box::new(drf::Drf::default())
+        }
+        "overcommit" => Box::new(overcommit::Overcommit::new(args)?),
+        "predicates" => Box::new(predicates::Predicates::new(args)?),
+        "proportion" => {
+            no_args("proportion")?;
+            Box::new(proportion::Proportion::default())
+        }
+        "nodeorder" => Box::new(nodeorder::NodeOrder::new(args)?),
+        "binpack" => Box::new(binpack::Binpack::new(args)?),
+        other => return Err(format!("plugin `{other}` is not implemented")),
+    })
+}

@@ -1,0 +1,32 @@
+//! `priority` (`plugins/priority/priority.go`): higher job priority first, higher task priority
+//! first; a job is starving while any of its tasks is unplaced.
+
+use crate::model::{ClusterState, Job, Task};
+use crate::sched::conf::Hook;
+use crate::sched::plugin::Plugin;
+use std::cmp::Ordering;
+
+/// The priority plugin. Tasks inherit their job's priority in tephra's traces, so task order is
+/// decided by the fallbacks (pod index).
+#[derive(Debug, Default)]
+pub struct Priority;
+
+impl Plugin for Priority {
+    fn name(&self) -> &'static str {
+        "priority"
+    }
+    fn hooks(&self) -> &'static [Hook] {
+        &[Hook::JobOrder, Hook::TaskOrder, Hook::JobStarving]
+    }
+    fn job_order(&self, _st: &ClusterState, a: &Job, b: &Job) -> Ordering {
+        b.priority.cmp(&a.priority)
+    }
+    fn task_order(&self, st: &ClusterState, a: &Task, b: &Task) -> Ordering {
+        let pa = st.jobs[a.job.idx()].priority;
+        let pb = st.jobs[b.job.idx()].priority;
+        pb.cmp(&pa)
+    }
+    fn job_starving(&self, _st: &ClusterState, job: &Job) -> bool {
+        job.ready_tasks() + job.waiting_tasks() < job.task_count
+    }
+}

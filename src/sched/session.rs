@@ -1,0 +1,394 @@
+//! A scheduling session: one cycle's view of the cluster, the plugin registry with Volcano's rules
+//! for combining callbacks (`framework/session_plugins.go`), and the statement operations.
+//!
+//! The session works on the live [`ClusterState`]; everything it does that is not committed is
+//! undone at close (pipelined placements, tentative allocations of jobs that never became ready),
+//! so only [`Decisions`] leave it.
+
+use super::conf::{HOOKS, Hook, PluginOption};
+use super::decisions::Decisions;
+use super::node_scan::ScanState;
+use super::plugin::{FitReason, Plugin, Vote};
+use super::statement::{Op, Statement};
+use crate::model::{ClusterState, Job, JobId, NodeId, PodGroupPhase, QueueId, SimTime, TaskId, TaskStatus};
+use rand_chacha::ChaCha8Rng;
+use std::cmp::Ordering;
+
+/// A configured plugin and the tier it sits in.
+pub struct PluginSlot {
+    /// Tier index (0-based).
+    pub tier: usize,
+    /// The entry from the configuration.
+    pub option: PluginOption,
+    /// The plugin.
+    pub plugin: Box<dyn Plugin>,
+}
+
+/// For each hook, the slots that registered it and have it enabled, in tier order.
+#[derive(Clone, Debug, Default)]
+pub struct HookTable {
+    by_hook: [Vec<usize>; HOOKS],
+}
+
+impl HookTable {
+    /// Builds the table from the slots' declarations and enable flags.
+    pub fn build(slots: &[PluginSlot]) -> HookTable {
+        let mut t = HookTable::default();
+        for (i, s) in slots.iter().enumerate() {
+            for h in s.plugin.hooks() {
+                if s.option.enabled(*h) {
+                    t.by_hook[*h as usize].push(i);
+                }
+            }
+        }
+        t
+    }
+
+    /// Slots registered for `h`.
+    pub fn slots(&self, h: Hook) -> &[usize] {
+        &self.by_hook[h as usize]
+    }
+}
+
+/// State the scheduler keeps across cycles and lends to each session.
+pub struct Carry {
+    /// Seeded stream for tie-breaks.
+    pub rng: ChaCha8Rng,
+    /// Node scan offset and mode.
+    pub scan: ScanState,
+    /// Per job: the release epoch at which its last allocation attempt failed on node fit.
+    pub fit_failed_at: Vec<Option<u64>>,
+}
+
+/// One scheduling cycle.
+pub struct Session<'a> {
+    /// The live cluster.
+    pub state: &'a mut ClusterState,
+    /// Simulated time of this cycle.
+    pub now: SimTime,
+    /// Plugins.
+    pub slots: &'a mut [PluginSlot],
+    /// Registered hooks.
+    pub hooks: &'a HookTable,
+    /// Cross-cycle scheduler state.
+    pub carry: &'a mut Carry,
+    /// Effects committed so far.
+    pub decisions: Decisions,
+    /// Tasks touched by tentative operations, reverted at close unless committed.
+    touched: Vec<TaskId>,
+    /// Whether the enqueue action is configured (allocate treats Pending groups accordingly).
+    pub enqueue_configured: bool,
+}
+
+impl<'a> Session<'a> {
+    /// `OpenSession`: lets every plugin read the cluster.
+    pub fn open(
+        state: &'a mut ClusterState,
+        now: SimTime,
+        slots: &'a mut [PluginSlot],
+        hooks: &'a HookTable,
+        carry: &'a mut Carry,
+        enqueue_configured: bool,
+    ) -> Session<'a> {
+        for s in slots.iter_mut() {
+            s.plugin.on_session_open(state, now);
+        }
+        if carry.fit_failed_at.len() < state.jobs.len() {
+            carry.fit_failed_at.resize(state.jobs.len(), None);
+        }
+        Session {
+            state,
+            now,
+            slots,
+            hooks,
+            carry,
+            decisions: Decisions::default(),
+            touched: Vec::new(),
+            enqueue_configured,
+        }
+    }
+
+    // ----- ordering (first non-equal answer wins, then Volcano's fallbacks) -----
+
+    /// JobOrderFn chain, then creation time, then UID.
+    pub fn job_order(&self, a: JobId, b: JobId) -> Ordering {
+        let (ja, jb) = (&self.state.jobs[a.idx()], &self.state.jobs[b.idx()]);
+        for &i in self.hooks.slots(Hook::JobOrder) {
+            let c = self.slots[i].plugin.job_order(self.state, ja, jb);
+            if c != Ordering::Equal {
+                return c;
+            }
+        }
+        ja.submit.cmp(&jb.submit).then(a.cmp(&b))
+    }
+
+    /// QueueOrderFn chain, then creation order.
+    pub fn queue_order(&self, a: QueueId, b: QueueId) -> Ordering {
+        let (qa, qb) = (&self.state.queues[a.idx()], &self.state.queues[b.idx()]);
+        for &i in self.hooks.slots(Hook::QueueOrder) {
+            let c = self.slots[i].plugin.queue_order(self.state, qa, qb);
+            if c != Ordering::Equal {
+                return c;
+            }
+        }
+        a.cmp(&b)
+    }
+
+    /// TaskOrderFn chain, then pod index, then UID.
+    pub fn task_order(&self, a: TaskId, b: TaskId) -> Ordering {
+        let (ta, tb) = (&self.state.tasks[a.idx()], &self.state.tasks[b.idx()]);
+        for &i in self.hooks.slots(Hook::TaskOrder) {
+            let c = self.slots[i].plugin.task_order(self.state, ta, tb);
+            if c != Ordering::Equal {
+                return c;
+            }
+        }
+        ta.index.cmp(&tb.index).then(a.cmp(&b))
+    }
+
+    // ----- node checks -----
+
+    /// PredicateFn: all registered plugins must pass; the first failure is returned.
+    pub fn predicate(&self, task: TaskId, node: NodeId) -> Result<(), FitReason> {
+        let (t, n) = (&self.state.tasks[task.idx()], &self.state.nodes[node.idx()]);
+        for &i in self.hooks.slots(Hook::Predicate) {
+            self.slots[i].plugin.predicate(self.state, t, n)?;
+        }
+        Ok(())
+    }
+
+    /// NodeOrderFn: the sum of all registered plugins' scores.
+    pub fn node_score(&self, task: TaskId, node: NodeId) -> f64 {
+        let (t, n) = (&self.state.tasks[task.idx()], &self.state.nodes[node.idx()]);
+        self.hooks.slots(Hook::NodeOrder).iter().map(|&i| self.slots[i].plugin.node_order(self.state, t, n)).sum()
+    }
+
+    // ----- job and queue predicates -----
+
+    /// JobValidFn: the first failure in tier/plugin order.
+    pub fn job_valid(&self, job: JobId) -> Result<(), String> {
+        let j = &self.state.jobs[job.idx()];
+        for &i in self.hooks.slots(Hook::JobValid) {
+            self.slots[i].plugin.job_valid(self.state, j)?;
+        }
+        Ok(())
+    }
+
+    /// JobReadyFn: AND over all plugins.
+    pub fn job_ready(&self, job: JobId) -> bool {
+        let j = &self.state.jobs[job.idx()];
+        self.hooks.slots(Hook::JobReady).iter().all(|&i| self.slots[i].plugin.job_ready(self.state, j))
+    }
+
+    /// Tier-wise vote: any Reject → false (with the rejecting plugin); a tier with a Permit →
+    /// true; all abstain → true.
+    fn vote(&self, hook: Hook, ask: impl Fn(&dyn Plugin) -> Vote) -> Result<(), &'static str> {
+        let slots = self.hooks.slots(hook);
+        let mut k = 0;
+        while k < slots.len() {
+            let tier = self.slots[slots[k]].tier;
+            let mut permit = false;
+            while k < slots.len() && self.slots[slots[k]].tier == tier {
+                let p = &*self.slots[slots[k]].plugin;
+                match ask(p) {
+                    Vote::Reject => return Err(p.name()),
+                    Vote::Permit => permit = true,
+                    Vote::Abstain => {}
+                }
+                k += 1;
+            }
+            if permit {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// JobPipelinedFn vote.
+    pub fn job_pipelined(&self, job: JobId) -> bool {
+        let j = &self.state.jobs[job.idx()];
+        self.vote(Hook::JobPipelined, |p| p.job_pipelined(self.state, j)).is_ok()
+    }
+
+    /// JobEnqueueableFn vote; `Err` names the plugin that rejected.
+    pub fn job_enqueueable(&self, job: JobId) -> Result<(), &'static str> {
+        let j = &self.state.jobs[job.idx()];
+        self.vote(Hook::JobEnqueueable, |p| p.job_enqueueable(self.state, j))
+    }
+
+    /// JobEnqueuedFn: every plugin is told.
+    pub fn job_enqueued(&mut self, job: JobId) {
+        let st = &*self.state;
+        let j = &st.jobs[job.idx()];
+        for &i in self.hooks.slots(Hook::JobEnqueueable) {
+            self.slots[i].plugin.job_enqueued(st, j);
+        }
+    }
+
+    /// JobStarvingFn: the first tier with any registered plugin decides, by AND.
+    pub fn job_starving(&self, job: JobId) -> bool {
+        let j = &self.state.jobs[job.idx()];
+        let slots = self.hooks.slots(Hook::JobStarving);
+        let Some(&first) = slots.first() else { return false };
+        let tier = self.slots[first].tier;
+        slots
+            .iter()
+            .take_while(|&&i| self.slots[i].tier == tier)
+            .all(|&i| self.slots[i].plugin.job_starving(self.state, j))
+    }
+
+    /// OverusedFn: OR over plugins.
+    pub fn overused(&self, queue: QueueId) -> bool {
+        let q = &self.state.queues[queue.idx()];
+        self.hooks.slots(Hook::Overused).iter().any(|&i| self.slots[i].plugin.overused(self.state, q))
+    }
+
+    /// AllocatableFn: AND over plugins.
+    pub fn allocatable(&self, queue: QueueId, task: TaskId) -> bool {
+        let (q, t) = (&self.state.queues[queue.idx()], &self.state.tasks[task.idx()]);
+        self.hooks.slots(Hook::Allocatable).iter().all(|&i| self.slots[i].plugin.allocatable(self.state, q, t))
+    }
+
+    /// Pending tasks with an empty request (`PendingBestEffortTaskNum`).
+    pub fn pending_best_effort(&self, job: &Job) -> u32 {
+        if job.count(TaskStatus::Pending) == 0 || job.roles.iter().all(|r| !r.request.is_empty()) {
+            return 0;
+        }
+        job.task_ids()
+            .filter(|t| {
+                let task = &self.state.tasks[t.idx()];
+                task.status == TaskStatus::Pending && task.request.is_empty()
+            })
+            .count() as u32
+    }
+
+    // ----- statement operations -----
+
+    fn fire_allocate(&mut self, task: TaskId) {
+        let st = &*self.state;
+        for s in self.slots.iter_mut() {
+            s.plugin.on_allocate(st, task);
+        }
+    }
+
+    fn fire_deallocate(&mut self, task: TaskId) {
+        let st = &*self.state;
+        for s in self.slots.iter_mut() {
+            s.plugin.on_deallocate(st, task);
+        }
+    }
+
+    /// `Statement.Allocate`: task takes the node's idle resources tentatively.
+    pub fn allocate(&mut self, stmt: &mut Statement, task: TaskId, node: NodeId) {
+        self.state.transition(task, TaskStatus::Allocated, Some(node));
+        self.touched.push(task);
+        self.fire_allocate(task);
+        stmt.ops.push(Op::Allocate(task, node));
+    }
+
+    /// `Statement.Pipeline`: task is promised the node's future resources.
+    pub fn pipeline(&mut self, stmt: &mut Statement, task: TaskId, node: NodeId) {
+        self.state.transition(task, TaskStatus::Pipelined, Some(node));
+        self.touched.push(task);
+        self.fire_allocate(task);
+        stmt.ops.push(Op::Pipeline(task, node));
+    }
+
+    /// `Statement.Evict`: task starts releasing its node.
+    pub fn evict(&mut self, stmt: &mut Statement, task: TaskId) {
+        let prev = self.state.tasks[task.idx()].status;
+        self.state.transition(task, TaskStatus::Releasing, None);
+        self.fire_deallocate(task);
+        stmt.ops.push(Op::Evict(task, prev));
+    }
+
+    /// `Statement.Commit`: evictions and binds leave the session; pipelines stay in-session.
+    pub fn commit(&mut self, stmt: Statement) {
+        for op in stmt.ops {
+            match op {
+                Op::Evict(t, _) => self.decisions.evictions.push(t),
+                Op::Pipeline(..) => {}
+                Op::Allocate(t, n) => {
+                    self.state.transition(t, TaskStatus::Binding, None);
+                    self.decisions.binds.push((t, n));
+                }
+            }
+        }
+    }
+
+    /// `Statement.Discard`: undoes every operation in reverse order.
+    pub fn discard(&mut self, stmt: Statement) {
+        for op in stmt.ops.into_iter().rev() {
+            match op {
+                Op::Evict(t, prev) => {
+                    self.state.transition(t, prev, None);
+                    self.fire_allocate(t);
+                }
+                Op::Allocate(t, _) | Op::Pipeline(t, _) => {
+                    self.state.transition(t, TaskStatus::Pending, None);
+                    self.fire_deallocate(t);
+                }
+            }
+        }
+    }
+
+    /// `Session.Allocate` (non-transactional, used by backfill): allocates, and if the job is then
+    /// ready, dispatches every allocated task of the job to bind.
+    pub fn allocate_now(&mut self, task: TaskId, node: NodeId) {
+        self.state.transition(task, TaskStatus::Allocated, Some(node));
+        self.touched.push(task);
+        self.fire_allocate(task);
+        let job = self.state.tasks[task.idx()].job;
+        if self.job_ready(job) {
+            let ids: Vec<TaskId> = self.state.jobs[job.idx()].task_ids().collect();
+            for t in ids {
+                if self.state.tasks[t.idx()].status == TaskStatus::Allocated {
+                    let n = self.state.tasks[t.idx()].node.expect("allocated task has a node");
+                    self.state.transition(t, TaskStatus::Binding, None);
+                    self.decisions.binds.push((t, n));
+                }
+            }
+        }
+    }
+
+    /// `CloseSession`: reverts uncommitted placements, lets plugins write conditions, and
+    /// recomputes PodGroup phases. Returns the committed decisions.
+    pub fn close(mut self) -> Decisions {
+        let touched = std::mem::take(&mut self.touched);
+        for t in touched.into_iter().rev() {
+            let s = self.state.tasks[t.idx()].status;
+            if s == TaskStatus::Allocated || s == TaskStatus::Pipelined {
+                self.state.transition(t, TaskStatus::Pending, None);
+            }
+        }
+        for s in self.slots.iter_mut() {
+            s.plugin.on_session_close(self.state);
+        }
+        let active: Vec<JobId> = self.state.active.iter().copied().collect();
+        for j in active {
+            update_phase(self.state, j);
+        }
+        self.decisions
+    }
+}
+
+/// `getPodGroupPhase` after a session: Running once minMember tasks are scheduled (bound or
+/// beyond), Completed when all of those finished, back to Pending if a running gang shrank.
+pub fn update_phase(state: &mut ClusterState, j: JobId) {
+    let job = &mut state.jobs[j.idx()];
+    let scheduled = job.count(TaskStatus::Running)
+        + job.count(TaskStatus::Bound)
+        + job.count(TaskStatus::Succeeded)
+        + job.count(TaskStatus::Failed)
+        + job.count(TaskStatus::Releasing);
+    let finished = job.count(TaskStatus::Succeeded) + job.count(TaskStatus::Failed);
+    job.phase = if job.pods_created && scheduled >= job.min_available && job.min_available > 0 {
+        if finished == scheduled { PodGroupPhase::Completed } else { PodGroupPhase::Running }
+    } else if job.phase == PodGroupPhase::Inqueue {
+        PodGroupPhase::Inqueue
+    } else if job.phase == PodGroupPhase::Running || job.phase == PodGroupPhase::Unknown {
+        PodGroupPhase::Pending
+    } else {
+        job.phase
+    };
+}

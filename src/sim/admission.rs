@@ -1,0 +1,103 @@
+//! Admission: resolving a trace job against the fleet before it enters the cluster. A job that no
+//! amount of waiting could run — a pod larger than any matching node, a gang larger than the whole
+//! matching fleet, minimum resources above its queue's capability — is reported unschedulable with
+//! the reason instead of waiting forever (and, under Volcano, holding an enqueue reservation).
+
+use crate::model::resources::ALL_DIMS;
+use crate::model::{ClusterState, JobSpec, Queue, Resources};
+
+/// For each role, the bit mask of pools whose nodes satisfy its node selector.
+pub fn role_pools(spec: &JobSpec, st: &ClusterState) -> Vec<u64> {
+    spec.roles
+        .iter()
+        .map(|r| {
+            let mut mask = 0u64;
+            for (i, p) in st.pools.iter().enumerate() {
+                let ok = match &r.accelerator_model {
+                    None => true,
+                    Some(m) => p.accelerator_model.as_deref() == Some(m.as_str()),
+                };
+                if ok {
+                    mask |= 1 << i;
+                }
+            }
+            mask
+        })
+        .collect()
+}
+
+/// How many pods of `req` fit an empty node of `alloc` with `max_pods`.
+fn pods_per_node(req: &Resources, alloc: &Resources, max_pods: u32) -> u64 {
+    let mut n = max_pods as u64;
+    for d in ALL_DIMS {
+        let r = req.get(d);
+        if r > 0 {
+            n = n.min((alloc.get(d) / r).max(0) as u64);
+        }
+    }
+    n
+}
+
+/// Checks that the job could run on the empty fleet and within its queue's capability.
+/// `nodes_per_pool` is the node count of each pool.
+pub fn check(
+    spec: &JobSpec,
+    masks: &[u64],
+    st: &ClusterState,
+    nodes_per_pool: &[u64],
+    queue: Option<&Queue>,
+) -> Result<(), String> {
+    for (role, mask) in spec.roles.iter().zip(masks) {
+        let selector = match &role.accelerator_model {
+            Some(m) => format!(" with accelerator model {m}"),
+            None => String::new(),
+        };
+        if *mask == 0 {
+            return Err(format!("role `{}`: no node pool{selector}", role.name));
+        }
+        let mut capacity = 0u64;
+        let mut largest: Option<Resources> = None;
+        for (i, (pool, count)) in st.pools.iter().zip(nodes_per_pool.iter().copied()).enumerate() {
+            if mask & (1 << i) == 0 {
+                continue;
+            }
+            largest = Some(largest.map_or(pool.allocatable, |l: Resources| l.max(pool.allocatable)));
+            capacity += pods_per_node(&role.request, &pool.allocatable, pool.max_pods) * count;
+        }
+        if capacity == 0 {
+            let node = largest.unwrap_or_default();
+            let d = role.request.first_exceeding(&node).map(|d| d.name()).unwrap_or("resources");
+            return Err(format!(
+                "role `{}`: a pod requests {} but no node{selector} has that much {d} (largest node: {})",
+                role.name, role.request, node
+            ));
+        }
+        if capacity < role.min_available as u64 {
+            return Err(format!(
+                "role `{}`: the gang needs {} pods of {} at once but the whole fleet{selector} holds only {capacity}",
+                role.name, role.min_available, role.request
+            ));
+        }
+    }
+    if let Some(q) = queue {
+        let min = spec.min_resources();
+        if let Some(d) = min.dims().find(|d| min.get(*d) > q.capability.get(*d)) {
+            return Err(format!(
+                "minResources ({min}) exceed queue `{}` capability in {} ({})",
+                q.name,
+                d.name(),
+                crate::model::resources::format_dim(d, q.capability.get(d))
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Node count of each pool.
+pub fn nodes_per_pool(st: &ClusterState) -> Vec<u64> {
+    let mut counts = vec![0u64; st.pools.len()];
+    for n in &st.nodes {
+        counts[n.pool.idx()] += 1;
+    }
+    counts
+}

@@ -1,0 +1,8 @@
+//! The simulator: event queue, admission, job controller, pod lifecycle and progress. It owns the
+//! clock; the scheduler only sees `now`.
+
+pub mod admission;
+pub mod engine;
+pub mod simulation;
+
+pub use simulation::{Perf, Simulation, resolve_queues};

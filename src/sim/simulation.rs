@@ -1,0 +1,293 @@
+//! The simulation loop: trace arrivals, scheduling cycles, the job controller, pod start-up and
+//! job progress, with the metrics recorder watching every event boundary.
+//!
+//! Timing model:
+//! - a cycle runs on the `schedule_period` grid (Volcano's `wait.Until` with instantaneous cycles),
+//!   but only when something changed since the last cycle, so idle stretches cost nothing;
+//! - enqueue admits a PodGroup; the controller creates its pods `controller_delay` later (kube-default
+//!   pods exist from submission); allocate binds them in a later cycle;
+//! - a bound pod runs `pod_startup` later; a job's work advances only while at least
+//!   `minAvailable` of its pods run, and it completes once its trace duration of work is done.
+
+use super::admission;
+use super::engine::{Event, EventQueue};
+use crate::metrics::Recorder;
+use crate::model::{ClusterState, DurationMs, JobId, JobSpec, JobState, Queue, QueueId, SimTime, TaskStatus};
+use crate::scenario::RunSettings;
+use crate::sched::{Decisions, Scheduler};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// Wall-clock cost of the run (kept out of the simulated results).
+#[derive(Clone, Debug, Default)]
+pub struct Perf {
+    /// Wall time of each cycle, nanoseconds.
+    pub cycle_ns: Vec<u64>,
+    /// Events processed.
+    pub events: u64,
+}
+
+/// A run in progress.
+pub struct Simulation {
+    /// The cluster.
+    pub state: ClusterState,
+    /// Metrics.
+    pub recorder: Recorder,
+    /// Wall-clock measurements.
+    pub perf: Perf,
+    scheduler: Box<dyn Scheduler>,
+    settings: RunSettings,
+    events: EventQueue,
+    specs: std::iter::Peekable<std::vec::IntoIter<JobSpec>>,
+    queue_ids: BTreeMap<String, QueueId>,
+    nodes_per_pool: Vec<u64>,
+    last_cycle: Option<SimTime>,
+    cycle_queued: bool,
+    check_invariants: bool,
+    /// Time of the last event processed.
+    pub end: SimTime,
+}
+
+/// Builds the queue list: the declared ones, or one per queue name of the trace (weight 1).
+pub fn resolve_queues(declared: &[Queue], specs: &[JobSpec]) -> Result<Vec<Queue>, String> {
+    if !declared.is_empty() {
+        for s in specs {
+            if !declared.iter().any(|q| q.name == s.queue) {
+                let names: Vec<&str> = declared.iter().map(|q| q.name.as_str()).collect();
+                return Err(format!(
+                    "{}: queue: `{}` is not declared in the scenario (declared: {})",
+                    s.origin,
+                    s.queue,
+                    names.join(", ")
+                ));
+            }
+        }
+        return Ok(declared.to_vec());
+    }
+    let mut queues: Vec<Queue> = Vec::new();
+    for s in specs {
+        if !queues.iter().any(|q| q.name == s.queue) {
+            queues.push(Queue::new(QueueId(queues.len() as u32), s.queue.clone()));
+        }
+    }
+    Ok(queues)
+}
+
+impl Simulation {
+    /// A simulation of `specs` (sorted by submit time) on `state` under `scheduler`.
+    pub fn new(
+        state: ClusterState,
+        specs: Vec<JobSpec>,
+        scheduler: Box<dyn Scheduler>,
+        settings: RunSettings,
+    ) -> Simulation {
+        let queue_ids = state.queues.iter().map(|q| (q.name.clone(), q.id)).collect();
+        let nodes_per_pool = admission::nodes_per_pool(&state);
+        let mut events = EventQueue::new();
+        if let Some(first) = specs.first() {
+            events.push(first.submit, Event::Submit);
+        }
+        events.push(SimTime::ZERO, Event::Sample);
+        Simulation {
+            state,
+            recorder: Recorder::default(),
+            perf: Perf::default(),
+            scheduler,
+            settings,
+            events,
+            specs: specs.into_iter().peekable(),
+            queue_ids,
+            nodes_per_pool,
+            last_cycle: None,
+            cycle_queued: false,
+            check_invariants: false,
+            end: SimTime::ZERO,
+        }
+    }
+
+    /// Checks every accounting invariant after every event (slow; for tests and debugging).
+    pub fn with_invariant_checks(mut self, on: bool) -> Simulation {
+        self.check_invariants = on;
+        self
+    }
+
+    /// Runs to the end; `progress` is called every few hundred events with the current time.
+    /// Returns an error only if an invariant check (when enabled) fails.
+    pub fn run(&mut self, mut progress: impl FnMut(SimTime, &ClusterState)) -> Result<(), String> {
+        while self.events.has_work() {
+            let at = self.events.peek_time().expect("work is queued");
+            if let Some(until) = self.settings.until
+                && at.0 > until.0
+            {
+                self.recorder.advance(SimTime(until.0), &self.state);
+                self.end = SimTime(until.0);
+                self.recorder.sample(self.end, &self.state);
+                return Ok(());
+            }
+            let (now, event) = self.events.pop().expect("peeked");
+            self.recorder.advance(now, &self.state);
+            self.end = now;
+            let changed = self.handle(now, event);
+            if changed && !self.cycle_queued {
+                let p = self.settings.schedule_period.0;
+                let mut next = now.0.div_ceil(p) * p;
+                if let Some(last) = self.last_cycle
+                    && next <= last.0
+                {
+                    next = last.0 + p;
+                }
+                self.events.push(SimTime(next), Event::Cycle);
+                self.cycle_queued = true;
+            }
+            self.perf.events += 1;
+            if self.check_invariants {
+                self.state
+                    .check_invariants()
+                    .map_err(|e| format!("invariant violated at {now} after {event:?}: {e}"))?;
+            }
+            if self.perf.events.is_multiple_of(512) {
+                progress(now, &self.state);
+            }
+        }
+        // Nothing but samples is left: close the timeline at the time of the last real event.
+        if self.recorder.timeline.last().is_none_or(|r| r.time_s < self.end.secs_f64()) {
+            self.recorder.sample(self.end, &self.state);
+        }
+        Ok(())
+    }
+
+    /// Applies one event; returns whether the scheduler should look again.
+    fn handle(&mut self, now: SimTime, event: Event) -> bool {
+        match event {
+            Event::Submit => {
+                while self.specs.peek().is_some_and(|s| s.submit == now) {
+                    let spec = self.specs.next().expect("peeked");
+                    self.admit(spec);
+                }
+                if let Some(next) = self.specs.peek() {
+                    self.events.push(next.submit, Event::Submit);
+                }
+                true
+            }
+            Event::Cycle => {
+                self.cycle_queued = false;
+                self.last_cycle = Some(now);
+                let start = Instant::now();
+                let decisions = self.scheduler.cycle(&mut self.state, now);
+                self.perf.cycle_ns.push(start.elapsed().as_nanos() as u64);
+                self.recorder.cycles += 1;
+                self.apply(now, decisions);
+                false
+            }
+            Event::PodsCreated(j) => {
+                if self.state.jobs[j.idx()].state == JobState::Active {
+                    self.state.create_pods(j);
+                }
+                true
+            }
+            Event::PodStarted(t) => {
+                if self.state.tasks[t.idx()].status != TaskStatus::Bound {
+                    return false;
+                }
+                self.state.transition(t, TaskStatus::Running, None);
+                let j = self.state.tasks[t.idx()].job;
+                let job = &mut self.state.jobs[j.idx()];
+                job.first_start.get_or_insert(now);
+                if job.count(TaskStatus::Running) >= job.min_available && !job.is_progressing() {
+                    job.gang_ready.get_or_insert(now);
+                    let left = job.work_ms - job.progress_ms;
+                    let generation = job.generation;
+                    self.state.start_progress(j, now);
+                    self.events.push(now.plus(DurationMs(left)), Event::Finish { job: j, generation });
+                }
+                true
+            }
+            Event::PodGone(t) => {
+                if self.state.tasks[t.idx()].status != TaskStatus::Releasing {
+                    return false;
+                }
+                self.state.transition(t, TaskStatus::Pending, None);
+                true
+            }
+            Event::Finish { job: j, generation } => {
+                if self.state.jobs[j.idx()].generation != generation
+                    || self.state.jobs[j.idx()].state != JobState::Active
+                {
+                    return false;
+                }
+                self.finish(j, now);
+                true
+            }
+            Event::Sample => {
+                self.recorder.sample(now, &self.state);
+                if self.events.has_work() {
+                    self.events.push(now.plus(self.settings.sample_every), Event::Sample);
+                }
+                false
+            }
+        }
+    }
+
+    fn admit(&mut self, spec: JobSpec) {
+        let queue = self.queue_ids[&spec.queue];
+        let masks = admission::role_pools(&spec, &self.state);
+        let gate_queue = (!self.scheduler.pods_on_submit()).then(|| &self.state.queues[queue.idx()]);
+        let verdict = admission::check(&spec, &masks, &self.state, &self.nodes_per_pool, gate_queue);
+        let j = self.state.add_job(spec, queue, masks);
+        match verdict {
+            Ok(()) => {
+                if self.scheduler.pods_on_submit() {
+                    self.state.create_pods(j);
+                    self.state.jobs[j.idx()].phase = crate::model::PodGroupPhase::Inqueue;
+                }
+            }
+            Err(reason) => {
+                let job = &mut self.state.jobs[j.idx()];
+                job.state = JobState::Unschedulable;
+                job.reason = reason;
+                self.state.active.remove(&j);
+            }
+        }
+    }
+
+    fn apply(&mut self, now: SimTime, d: Decisions) {
+        for j in d.enqueued {
+            self.events.push(now.plus(self.settings.controller_delay), Event::PodsCreated(j));
+        }
+        for (t, _node) in d.binds {
+            self.state.transition(t, TaskStatus::Bound, None);
+            self.recorder.binds += 1;
+            self.events.push(now.plus(self.settings.pod_startup), Event::PodStarted(t));
+        }
+        for t in d.evictions {
+            let j = self.state.tasks[t.idx()].job;
+            let job = &mut self.state.jobs[j.idx()];
+            if job.is_progressing() && job.count(TaskStatus::Running) < job.min_available {
+                job.generation += 1;
+                self.state.stop_progress(j, now);
+            }
+            self.events.push(now.plus(TERMINATION_GRACE), Event::PodGone(t));
+        }
+    }
+
+    fn finish(&mut self, j: JobId, now: SimTime) {
+        self.state.stop_progress(j, now);
+        let tasks: Vec<_> = self.state.jobs[j.idx()].task_ids().collect();
+        for t in tasks {
+            let s = self.state.tasks[t.idx()].status;
+            if s != TaskStatus::Succeeded && s != TaskStatus::Failed {
+                self.state.transition(t, TaskStatus::Succeeded, None);
+            }
+        }
+        let job = &mut self.state.jobs[j.idx()];
+        debug_assert!(job.progress_ms >= job.work_ms, "job {} finished early", job.name);
+        job.state = JobState::Completed;
+        job.finished = Some(now);
+        job.phase = crate::model::PodGroupPhase::Completed;
+        job.reason.clear();
+        self.state.active.remove(&j);
+    }
+}
+
+/// Kubernetes' default termination grace period for evicted pods.
+pub const TERMINATION_GRACE: DurationMs = DurationMs(30_000);

@@ -1,0 +1,235 @@
+//! tephra's native trace format: CSV, one row per task role.
+//!
+//! ```text
+//! job_id,submit_s,duration_s,queue,priority,role,replicas,min_available,cpu,memory,gpu,gpu_model
+//! j000001,2556.266,586.258,research,0,worker,1,1,9,80Gi,1,Ascend910B
+//! ```
+//! Rows with the same `job_id` are the roles of one job and must agree on submit time, duration,
+//! queue and priority. Jobs are returned sorted by submit time (stable: file order breaks ties).
+
+use super::error::TraceError;
+use crate::model::quantity::{parse_cpu_milli, parse_memory_bytes};
+use crate::model::resources::{ASCEND310, ASCEND910, GPU};
+use crate::model::{JobSpec, Resources, Role, SimTime};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The columns, in order.
+pub const COLUMNS: [&str; 12] = [
+    "job_id",
+    "submit_s",
+    "duration_s",
+    "queue",
+    "priority",
+    "role",
+    "replicas",
+    "min_available",
+    "cpu",
+    "memory",
+    "gpu",
+    "gpu_model",
+];
+
+#[derive(Debug, Deserialize)]
+struct Row {
+    job_id: String,
+    submit_s: String,
+    duration_s: String,
+    queue: String,
+    priority: String,
+    role: String,
+    replicas: String,
+    min_available: String,
+    cpu: String,
+    memory: String,
+    gpu: String,
+    gpu_model: String,
+}
+
+/// The scalar slot an accelerator model's pods request: Ascend 310 / 910 NPUs, otherwise NVIDIA GPUs.
+pub fn accelerator_slot(model: Option<&str>) -> usize {
+    match model {
+        Some(m) if m.to_ascii_lowercase().starts_with("ascend310") => ASCEND310,
+        Some(m) if m.to_ascii_lowercase().starts_with("ascend") => ASCEND910,
+        _ => GPU,
+    }
+}
+
+/// Parses seconds with up to millisecond precision into milliseconds.
+fn seconds_ms(text: &str) -> Result<u64, String> {
+    let v: f64 = text.trim().parse().map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !v.is_finite() {
+        return Err(format!("`{text}` is not finite"));
+    }
+    if v < 0.0 {
+        return Err(format!("`{text}` is negative"));
+    }
+    Ok((v * 1000.0).round() as u64)
+}
+
+/// Reads a native trace file.
+pub fn read(path: &Path) -> Result<Vec<JobSpec>, TraceError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| TraceError {
+        file: file.clone(),
+        line: 0,
+        field: "file".into(),
+        msg: e.to_string(),
+    })?;
+    parse(&text, &file)
+}
+
+/// Parses native trace text; `file` names it in errors.
+pub fn parse(text: &str, file: &str) -> Result<Vec<JobSpec>, TraceError> {
+    let err = |line: u64, field: &str, msg: String| TraceError {
+        file: file.to_string(),
+        line,
+        field: field.to_string(),
+        msg,
+    };
+    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+    let headers = rdr.headers().map_err(|e| err(1, "header", e.to_string()))?.clone();
+    let got: Vec<&str> = headers.iter().collect();
+    if got != COLUMNS {
+        return Err(err(1, "header", format!("expected columns `{}`, found `{}`", COLUMNS.join(","), got.join(","))));
+    }
+    let mut jobs: Vec<JobSpec> = Vec::new();
+    let mut by_id: BTreeMap<String, usize> = BTreeMap::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            err(line, "row", e.to_string())
+        })?;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let row: Row = rec.deserialize(Some(&headers)).map_err(|e| err(line, "row", e.to_string()))?;
+        if row.job_id.is_empty() {
+            return Err(err(line, "job_id", "empty".into()));
+        }
+        let submit = seconds_ms(&row.submit_s).map_err(|m| err(line, "submit_s", m))?;
+        let work = seconds_ms(&row.duration_s).map_err(|m| err(line, "duration_s", m))?;
+        if work == 0 {
+            return Err(err(line, "duration_s", format!("`{}` must be positive", row.duration_s)));
+        }
+        let priority: i32 = if row.priority.is_empty() {
+            0
+        } else {
+            row.priority.parse().map_err(|_| err(line, "priority", format!("`{}` is not an integer", row.priority)))?
+        };
+        let replicas: u32 =
+            row.replicas.parse().ok().filter(|r| *r >= 1 && *r <= 100_000).ok_or_else(|| {
+                err(line, "replicas", format!("`{}` is not an integer from 1 to 100000", row.replicas))
+            })?;
+        let min_available: u32 = if row.min_available.is_empty() {
+            replicas
+        } else {
+            row.min_available.parse().ok().filter(|m| *m <= replicas).ok_or_else(|| {
+                err(line, "min_available", format!("`{}` is not an integer from 0 to {replicas}", row.min_available))
+            })?
+        };
+        let cpu = parse_cpu_milli(&row.cpu).map_err(|m| err(line, "cpu", m))?;
+        let memory = parse_memory_bytes(&row.memory).map_err(|m| err(line, "memory", m))?;
+        let gpu: f64 = if row.gpu.is_empty() {
+            0.0
+        } else {
+            row.gpu.parse().map_err(|_| err(line, "gpu", format!("`{}` is not a number", row.gpu)))?
+        };
+        if !(0.0..=1024.0).contains(&gpu) || gpu.fract() != 0.0 {
+            return Err(err(
+                line,
+                "gpu",
+                format!(
+                    "`{}` must be a whole number of accelerators from 0 to 1024 (fractional GPUs need GPU sharing)",
+                    row.gpu
+                ),
+            ));
+        }
+        let model = (!row.gpu_model.is_empty()).then(|| row.gpu_model.clone());
+        let mut request = Resources::new(cpu, memory);
+        if gpu > 0.0 {
+            request.scalars[accelerator_slot(model.as_deref())] = (gpu * 1000.0) as i64;
+        }
+        let role = Role { name: row.role.clone(), replicas, min_available, request, accelerator_model: model };
+        let queue = if row.queue.is_empty() { "default".to_string() } else { row.queue.clone() };
+        match by_id.get(&row.job_id) {
+            Some(&i) => {
+                let job = &mut jobs[i];
+                if job.submit.0 != submit || job.work_ms != work || job.queue != queue || job.priority != priority {
+                    return Err(err(
+                        line,
+                        "row",
+                        format!(
+                            "job `{}` has rows that disagree on submit_s, duration_s, queue or priority",
+                            row.job_id
+                        ),
+                    ));
+                }
+                if job.roles.iter().any(|r| r.name == role.name) {
+                    return Err(err(line, "role", format!("job `{}` lists role `{}` twice", row.job_id, role.name)));
+                }
+                job.roles.push(role);
+            }
+            None => {
+                by_id.insert(row.job_id.clone(), jobs.len());
+                jobs.push(JobSpec {
+                    name: row.job_id.clone(),
+                    submit: SimTime(submit),
+                    work_ms: work,
+                    queue,
+                    priority,
+                    roles: vec![role],
+                    origin: format!("{file}:{line}"),
+                });
+            }
+        }
+    }
+    for job in &jobs {
+        if job.min_available() == 0 {
+            return Err(TraceError {
+                file: file.to_string(),
+                line: job.origin.rsplit(':').next().and_then(|l| l.parse().ok()).unwrap_or(0),
+                field: "min_available".into(),
+                msg: format!("job `{}` has min_available 0 in every role; a gang needs at least one pod", job.name),
+            });
+        }
+    }
+    jobs.sort_by_key(|j| j.submit);
+    Ok(jobs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str =
+        "job_id,submit_s,duration_s,queue,priority,role,replicas,min_available,cpu,memory,gpu,gpu_model\n";
+
+    #[test]
+    fn groups_roles_and_sorts_by_submit() {
+        let text = format!(
+            "{HEADER}b,5,10,q,0,worker,2,2,8,64Gi,8,\na,1.5,20,q,100,ps,1,1,4,16Gi,0,\na,1.5,20,q,100,worker,4,,8,64Gi,1,Ascend910B\n"
+        );
+        let jobs = parse(&text, "t.csv").unwrap();
+        assert_eq!(jobs.len(), 2);
+        assert_eq!(jobs[0].name, "a");
+        assert_eq!(jobs[0].submit, SimTime(1500));
+        assert_eq!(jobs[0].roles.len(), 2);
+        assert_eq!(jobs[0].min_available(), 5);
+        assert_eq!(jobs[0].roles[1].request.scalars[ASCEND910], 1000);
+        assert_eq!(jobs[1].roles[0].request.scalars[GPU], 8000);
+    }
+
+    #[test]
+    fn names_file_line_and_field() {
+        let text = format!("{HEADER}a,1,10,q,0,w,1,1,8,64Gi,1,\nb,2,-5,q,0,w,1,1,8,64Gi,1,\n");
+        let e = parse(&text, "t.csv").unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (3, "duration_s"));
+        assert_eq!(e.to_string(), "t.csv:3: duration_s: `-5` is negative");
+        let text = format!("{HEADER}a,1,10,q,0,w,1,1,8,64Gi,1.5,\n");
+        assert_eq!(parse(&text, "t.csv").unwrap_err().field, "gpu");
+        let text = "job,submit\n";
+        assert_eq!(parse(text, "t.csv").unwrap_err().field, "header");
+        let text = format!("{HEADER}a,1,10,q,0,w,1,1,8,64Qi,1,\n");
+        assert_eq!(parse(&text, "t.csv").unwrap_err().field, "memory");
+    }
+}

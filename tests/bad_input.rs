@@ -1,0 +1,71 @@
+//! Bad input through the real binary: exit code 2 and a message naming the file, line and field;
+//! an impossible job is reported unschedulable while the run finishes.
+
+mod common;
+
+use std::process::Command;
+
+fn tephra(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tephra")).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+const YAML: &str = "name: bad\nfleet:\n  pools:\n    - { name: gpu, count: 2, cpu: 64, memory: 512Gi, gpu: { model: H100, count: 8 } }\nworkload: { trace: trace.csv }\n";
+
+#[test]
+fn negative_duration_names_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::write_scenario(dir.path(), YAML, "a,0,10,q,0,w,1,1,1,1Gi,1,\nb,5,-3,q,0,w,1,1,1,1Gi,1,\n");
+    let (code, _, err) =
+        tephra(&["run", path.to_str().unwrap(), "--quiet", "--out", dir.path().join("o").to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("trace.csv:3: duration_s: `-3` is negative"), "{err}");
+    assert!(!dir.path().join("o").exists(), "no partial reports on bad input");
+}
+
+#[test]
+fn unknown_scenario_key_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = YAML.replace("workload:", "wrokload: 3\nworkload:");
+    let path = common::write_scenario(dir.path(), &yaml, "a,0,10,q,0,w,1,1,1,1Gi,1,\n");
+    let (code, _, err) = tephra(&["run", path.to_str().unwrap(), "--quiet"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("scenario.yaml") && err.contains("line 5") && err.contains("wrokload"), "{err}");
+}
+
+#[test]
+fn job_bigger_than_any_node_is_unschedulable_and_the_run_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::write_scenario(
+        dir.path(),
+        YAML,
+        "small,0,10,q,0,w,1,1,1,1Gi,1,\nhuge,0,10,q,0,w,1,1,1,1Gi,16,\nwide,0,10,q,0,w,3,3,1,1Gi,8,\n",
+    );
+    let out = dir.path().join("o");
+    let (code, stdout, err) = tephra(&["run", path.to_str().unwrap(), "--json", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(summary["jobs"]["completed"], 1);
+    assert_eq!(summary["jobs"]["unschedulable"], 2);
+    let jobs = std::fs::read_to_string(out.join("jobs.csv")).unwrap();
+    let huge = jobs.lines().find(|l| l.starts_with("huge,")).unwrap();
+    assert!(huge.contains("unschedulable") && huge.contains("no node has that much nvidia.com/gpu"), "{huge}");
+    let wide = jobs.lines().find(|l| l.starts_with("wide,")).unwrap();
+    assert!(wide.contains("the gang needs 3 pods") && wide.contains("holds only 2"), "{wide}");
+}
+
+#[test]
+fn unknown_plugin_in_conf_is_an_error_with_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("x.conf"), "actions: \"enqueue, allocate\"\ntiers:\n- plugins:\n  - name: gnag\n")
+        .unwrap();
+    let path = common::write_scenario(dir.path(), YAML, "a,0,10,q,0,w,1,1,1,1Gi,1,\n");
+    let conf = dir.path().join("x.conf");
+    let (code, _, err) = tephra(&["run", path.to_str().unwrap(), "--quiet", "--conf", conf.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("x.conf") && err.contains("unknown plugin `gnag`"), "{err}");
+}
