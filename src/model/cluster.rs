@@ -38,6 +38,54 @@ pub struct ClusterState {
     /// Incremented whenever resources are given back on any node; lets the allocate action skip
     /// jobs whose last attempt failed on node fit when nothing has been freed since.
     pub release_epoch: u64,
+    /// Per pool: how many healthy nodes have `k` whole accelerators of future-idle capacity
+    /// (index `k`). Gives, in O(cards), an upper bound of how many pods of an accelerator request
+    /// the pool can still take, so a gang that cannot fit is rejected without a node scan.
+    pub free_cards: Vec<Vec<u32>>,
+}
+
+/// Per-queue sums over jobs that the enqueue plugins read every cycle, kept current on every
+/// allocation and phase change so that no plugin has to walk all jobs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JobTallies {
+    /// overcommit's `inqueue`: `minResources` of Inqueue jobs, plus `(minResources − allocated)⁺`
+    /// of Running jobs whose ready tasks reach minAvailable.
+    pub inqueue_min: Resources,
+    /// proportion's `inqueue`: `(minResources − allocated)⁺` of both kinds of jobs above.
+    pub inqueue_unmet: Resources,
+    /// proportion's `elastic`: `(allocated − minResources)⁺` of every job.
+    pub elastic: Resources,
+}
+
+impl JobTallies {
+    /// The contribution of one job.
+    pub fn of(job: &Job) -> JobTallies {
+        let unmet = job.min_resources.sub_clamped(job.allocated);
+        let (inqueue_min, inqueue_unmet) = match job.phase {
+            PodGroupPhase::Inqueue => (job.min_resources, unmet),
+            PodGroupPhase::Running if job.ready_tasks() >= job.min_available => (unmet, unmet),
+            _ => (Resources::ZERO, Resources::ZERO),
+        };
+        JobTallies { inqueue_min, inqueue_unmet, elastic: job.allocated.sub_clamped(job.min_resources) }
+    }
+
+    fn add(&mut self, o: &JobTallies) {
+        self.inqueue_min += o.inqueue_min;
+        self.inqueue_unmet += o.inqueue_unmet;
+        self.elastic += o.elastic;
+    }
+
+    fn sub(&mut self, o: &JobTallies) {
+        self.inqueue_min -= o.inqueue_min;
+        self.inqueue_unmet -= o.inqueue_unmet;
+        self.elastic -= o.elastic;
+    }
+}
+
+/// Whole accelerators of a node's future-idle capacity.
+#[inline]
+pub fn free_cards(node: &Node) -> usize {
+    (node.future_idle().accelerators().max(0) / 1000) as usize
 }
 
 impl ClusterState {
@@ -47,6 +95,10 @@ impl ClusterState {
         for (pool, count) in pools {
             let pid = PoolId(state.pools.len() as u32);
             let width = count.to_string().len().max(3);
+            let cards = (pool.allocatable.accelerators().max(0) / 1000) as usize;
+            let mut hist = vec![0u32; cards + 1];
+            hist[cards] = count;
+            state.free_cards.push(hist);
             for i in 0..count {
                 let id = NodeId(state.nodes.len() as u32);
                 let name = format!("{}-{:0width$}", pool.name, i, width = width);
@@ -104,7 +156,15 @@ impl ClusterState {
             generation: 0,
         });
         self.active.insert(id);
+        self.queues[queue.idx()].active_jobs += 1;
         id
+    }
+
+    /// Removes an ended job (completed or rejected) from the active set.
+    pub fn deactivate(&mut self, j: JobId) {
+        if self.active.remove(&j) {
+            self.queues[self.jobs[j.idx()].queue.idx()].active_jobs -= 1;
+        }
     }
 
     /// The controller creates the job's pods: they become visible to the scheduler as Pending.
@@ -131,6 +191,15 @@ impl ClusterState {
         if from == to && (node.is_none() || node == old_node) {
             return;
         }
+        let new_target = if to.on_node() { node.or(old_node) } else { None };
+        let old_target = old_node.filter(|_| from.on_node());
+        let touched = [old_target, new_target.filter(|n| Some(*n) != old_target)];
+        for n in touched.iter().flatten() {
+            let nd = &self.nodes[n.idx()];
+            if nd.healthy {
+                self.free_cards[nd.pool.idx()][free_cards(nd)] -= 1;
+            }
+        }
         if let Some(n) = old_node.filter(|_| from.on_node()) {
             let nd = &mut self.nodes[n.idx()];
             let before = nd.used;
@@ -150,11 +219,18 @@ impl ClusterState {
         if from.on_node() && (from == TaskStatus::Pipelined || !to.on_node() || to == TaskStatus::Releasing) {
             self.release_epoch += 1;
         }
+        for n in touched.iter().flatten() {
+            let nd = &self.nodes[n.idx()];
+            if nd.healthy {
+                self.free_cards[nd.pool.idx()][free_cards(nd)] += 1;
+            }
+        }
         let task = &mut self.tasks[t.idx()];
         task.status = to;
         task.node = new_node;
 
         let job = &mut self.jobs[j.idx()];
+        let before = JobTallies::of(job);
         job.counts[from as usize] -= 1;
         job.counts[to as usize] += 1;
         let queue = &mut self.queues[job.queue.idx()];
@@ -180,6 +256,20 @@ impl ClusterState {
             (false, true) => queue.pending += r,
             _ => {}
         }
+        queue.tallies.sub(&before);
+        queue.tallies.add(&JobTallies::of(job));
+    }
+
+    /// Sets a PodGroup's phase, keeping the queue tallies current.
+    pub fn set_phase(&mut self, j: JobId, phase: PodGroupPhase) {
+        let job = &mut self.jobs[j.idx()];
+        if job.phase == phase {
+            return;
+        }
+        let queue = &mut self.queues[job.queue.idx()];
+        queue.tallies.sub(&JobTallies::of(job));
+        job.phase = phase;
+        queue.tallies.add(&JobTallies::of(job));
     }
 
     /// Marks the job as making progress from `now`.
@@ -262,13 +352,27 @@ impl ClusterState {
                 return Err(format!("node {}: accounting differs from its tasks", node.name));
             }
         }
+        let mut hist: Vec<Vec<u32>> = self.free_cards.iter().map(|h| vec![0; h.len()]).collect();
+        for n in self.nodes.iter().filter(|n| n.healthy) {
+            hist[n.pool.idx()][free_cards(n)] += 1;
+        }
+        if hist != self.free_cards {
+            return Err("free-card histogram differs from the nodes".into());
+        }
         let mut q_alloc = vec![Resources::ZERO; self.queues.len()];
         for job in &self.jobs {
             q_alloc[job.queue.idx()] += job.allocated;
         }
-        for (q, a) in self.queues.iter().zip(q_alloc) {
+        let mut tallies = vec![JobTallies::default(); self.queues.len()];
+        for job in &self.jobs {
+            tallies[job.queue.idx()].add(&JobTallies::of(job));
+        }
+        for ((q, a), t) in self.queues.iter().zip(q_alloc).zip(tallies) {
             if q.allocated != a {
                 return Err(format!("queue {}: allocated drifted", q.name));
+            }
+            if q.tallies != t {
+                return Err(format!("queue {}: job tallies drifted", q.name));
             }
         }
         let healthy_used: i64 = self.nodes.iter().filter(|n| n.healthy).map(|n| n.used.accelerators()).sum();

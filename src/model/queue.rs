@@ -37,6 +37,10 @@ pub struct Queue {
     pub allocated: Resources,
     /// Live: requests of this queue's tasks that are pending (pods created, not placed).
     pub pending: Resources,
+    /// Live: jobs of this queue that are submitted and not ended.
+    pub active_jobs: u32,
+    /// Live tallies over the queue's jobs, see [`super::cluster::JobTallies`].
+    pub tallies: super::cluster::JobTallies,
 }
 
 impl Queue {
@@ -54,6 +58,8 @@ impl Queue {
             reclaimable: true,
             allocated: Resources::ZERO,
             pending: Resources::ZERO,
+            active_jobs: 0,
+            tallies: Default::default(),
         }
     }
 }

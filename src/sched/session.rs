@@ -10,7 +10,7 @@ use super::decisions::Decisions;
 use super::node_scan::ScanState;
 use super::plugin::{FitReason, Plugin, Vote};
 use super::statement::{Op, Statement};
-use crate::model::{ClusterState, Job, JobId, NodeId, PodGroupPhase, QueueId, SimTime, TaskId, TaskStatus};
+use crate::model::{ClusterState, Job, JobId, NodeId, PodGroupPhase, QueueId, Resources, SimTime, TaskId, TaskStatus};
 use rand_chacha::ChaCha8Rng;
 use std::cmp::Ordering;
 
@@ -78,6 +78,11 @@ pub struct Session<'a> {
     touched: Vec<TaskId>,
     /// Whether the enqueue action is configured (allocate treats Pending groups accordingly).
     pub enqueue_configured: bool,
+    /// Per pool: an upper bound of any healthy node's future-idle resources, per dimension. Exact
+    /// at open; allocations only lower the true values, and every operation that raises a node's
+    /// future-idle raises the bound, so "no pool bound covers the request" proves no node fits.
+    /// Computed on first use: many cycles place nothing.
+    pool_bound: Option<Vec<Resources>>,
 }
 
 impl<'a> Session<'a> {
@@ -105,6 +110,7 @@ impl<'a> Session<'a> {
             decisions: Decisions::default(),
             touched: Vec::new(),
             enqueue_configured,
+            pool_bound: None,
         }
     }
 
@@ -294,10 +300,38 @@ impl<'a> Session<'a> {
         stmt.ops.push(Op::Pipeline(task, node));
     }
 
+    /// Raises the pool bound to cover `node`'s current future-idle resources.
+    fn raise_bound(&mut self, node: Option<NodeId>) {
+        if let (Some(n), Some(bounds)) = (node, self.pool_bound.as_mut()) {
+            let nd = &self.state.nodes[n.idx()];
+            let b = &mut bounds[nd.pool.idx()];
+            *b = b.max(nd.future_idle());
+        }
+    }
+
+    /// Per pool, an upper bound of any healthy node's future-idle resources (computed on first
+    /// use, then kept an upper bound by [`Session::raise_bound`]).
+    pub fn pool_bounds(&mut self) -> &[Resources] {
+        if self.pool_bound.is_none() {
+            let mut b = vec![Resources::ZERO; self.state.pools.len()];
+            for n in self.state.nodes.iter().filter(|n| n.healthy) {
+                b[n.pool.idx()] = b[n.pool.idx()].max(n.future_idle());
+            }
+            self.pool_bound = Some(b);
+        }
+        self.pool_bound.as_deref().expect("just computed")
+    }
+
+    /// Replaces the bounds with exact values measured by a scan of every healthy node.
+    pub fn set_pool_bounds(&mut self, exact: Vec<Resources>) {
+        self.pool_bound = Some(exact);
+    }
+
     /// `Statement.Evict`: task starts releasing its node.
     pub fn evict(&mut self, stmt: &mut Statement, task: TaskId) {
         let prev = self.state.tasks[task.idx()].status;
         self.state.transition(task, TaskStatus::Releasing, None);
+        self.raise_bound(self.state.tasks[task.idx()].node);
         self.fire_deallocate(task);
         stmt.ops.push(Op::Evict(task, prev));
     }
@@ -324,8 +358,9 @@ impl<'a> Session<'a> {
                     self.state.transition(t, prev, None);
                     self.fire_allocate(t);
                 }
-                Op::Allocate(t, _) | Op::Pipeline(t, _) => {
+                Op::Allocate(t, n) | Op::Pipeline(t, n) => {
                     self.state.transition(t, TaskStatus::Pending, None);
+                    self.raise_bound(Some(n));
                     self.fire_deallocate(t);
                 }
             }
@@ -375,20 +410,19 @@ impl<'a> Session<'a> {
 /// `getPodGroupPhase` after a session: Running once minMember tasks are scheduled (bound or
 /// beyond), Completed when all of those finished, back to Pending if a running gang shrank.
 pub fn update_phase(state: &mut ClusterState, j: JobId) {
-    let job = &mut state.jobs[j.idx()];
+    let job = &state.jobs[j.idx()];
     let scheduled = job.count(TaskStatus::Running)
         + job.count(TaskStatus::Bound)
         + job.count(TaskStatus::Succeeded)
         + job.count(TaskStatus::Failed)
         + job.count(TaskStatus::Releasing);
     let finished = job.count(TaskStatus::Succeeded) + job.count(TaskStatus::Failed);
-    job.phase = if job.pods_created && scheduled >= job.min_available && job.min_available > 0 {
+    let phase = if job.pods_created && scheduled >= job.min_available && job.min_available > 0 {
         if finished == scheduled { PodGroupPhase::Completed } else { PodGroupPhase::Running }
-    } else if job.phase == PodGroupPhase::Inqueue {
-        PodGroupPhase::Inqueue
     } else if job.phase == PodGroupPhase::Running || job.phase == PodGroupPhase::Unknown {
         PodGroupPhase::Pending
     } else {
         job.phase
     };
+    state.set_phase(j, phase);
 }

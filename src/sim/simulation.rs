@@ -238,14 +238,14 @@ impl Simulation {
             Ok(()) => {
                 if self.scheduler.pods_on_submit() {
                     self.state.create_pods(j);
-                    self.state.jobs[j.idx()].phase = crate::model::PodGroupPhase::Inqueue;
+                    self.state.set_phase(j, crate::model::PodGroupPhase::Inqueue);
                 }
             }
             Err(reason) => {
                 let job = &mut self.state.jobs[j.idx()];
                 job.state = JobState::Unschedulable;
                 job.reason = reason;
-                self.state.active.remove(&j);
+                self.state.deactivate(j);
             }
         }
     }
@@ -279,13 +279,13 @@ impl Simulation {
                 self.state.transition(t, TaskStatus::Succeeded, None);
             }
         }
+        self.state.set_phase(j, crate::model::PodGroupPhase::Completed);
         let job = &mut self.state.jobs[j.idx()];
         debug_assert!(job.progress_ms >= job.work_ms, "job {} finished early", job.name);
         job.state = JobState::Completed;
         job.finished = Some(now);
-        job.phase = crate::model::PodGroupPhase::Completed;
         job.reason.clear();
-        self.state.active.remove(&j);
+        self.state.deactivate(j);
     }
 }
 

@@ -40,7 +40,7 @@ pub fn execute(ssn: &mut Session) {
             if ssn.enqueue_configured {
                 continue;
             }
-            ssn.state.jobs[j.idx()].phase = PodGroupPhase::Inqueue;
+            ssn.state.set_phase(j, PodGroupPhase::Inqueue);
         }
         if let Err(why) = ssn.job_valid(j) {
             ssn.state.jobs[j.idx()].reason = why;
@@ -103,6 +103,12 @@ fn allocate_job(ssn: &mut Session, j: JobId, sheet: &mut PriorityQueue<TaskId>) 
     let queue = ssn.state.jobs[j.idx()].queue;
     let roles = ssn.state.jobs[j.idx()].roles.len();
     let mut failed_role: Vec<Option<String>> = vec![None; roles];
+    if !ssn.job_ready(j) {
+        if let Some(reason) = gang_cannot_fit(ssn, j) {
+            ssn.state.jobs[j.idx()].reason = reason;
+            return Turn::Failed { fit_only: true };
+        }
+    }
     let mut stmt = Statement::new();
     let mut fit_only = true;
     while let Some(t) = sheet.pop(&mut |a, b| ssn.task_order(a, b) == Ordering::Less) {
@@ -175,4 +181,59 @@ fn need_continue(ssn: &Session, j: JobId, sheet: &PriorityQueue<TaskId>, failed_
         }
     }
     true
+}
+
+/// Rejects, without placing anything, a gang whose missing pods cannot all fit: for each role that
+/// asks for whole accelerators, the free-card histogram bounds how many such pods the matching
+/// pools can still take. The bound is an over-estimate (it ignores CPU, memory and pod limits), so
+/// a rejection is certain; the attempt it saves would have placed some pods and discarded them.
+fn gang_cannot_fit(ssn: &Session, j: JobId) -> Option<String> {
+    let st = &*ssn.state;
+    let job = &st.jobs[j.idx()];
+    let single = job.roles.len() == 1;
+    for (r, role) in job.roles.iter().enumerate() {
+        let accel = role.request.accelerators();
+        if accel <= 0 || accel % 1000 != 0 {
+            continue;
+        }
+        let cards = (accel / 1000) as usize;
+        let placed = if single {
+            job.ready_tasks() + job.waiting_tasks()
+        } else {
+            job.task_ids()
+                .filter(|t| {
+                    let task = &st.tasks[t.idx()];
+                    task.role as usize == r
+                        && (task.status.is_allocated()
+                            || task.status == TaskStatus::Pipelined
+                            || task.status == TaskStatus::Succeeded)
+                })
+                .count() as u32
+        };
+        let min = if single { job.min_available } else { role.min_available };
+        let need = min.saturating_sub(placed) as u64;
+        if need == 0 {
+            continue;
+        }
+        let mask = job.role_pools[r];
+        let mut room = 0u64;
+        for (p, hist) in st.free_cards.iter().enumerate() {
+            if mask & (1 << p) == 0 {
+                continue;
+            }
+            for (k, nodes) in hist.iter().enumerate().skip(cards) {
+                room += (k / cards) as u64 * *nodes as u64;
+            }
+        }
+        if room < need {
+            return Some(format!(
+                "{}/{} tasks in gang unschedulable: {need} pods of role `{}` need {cards} accelerators each at once; \
+                 free capacity fits at most {room}",
+                job.min_available.saturating_sub(job.ready_tasks() + job.waiting_tasks()),
+                job.task_count,
+                role.name
+            ));
+        }
+    }
+    None
 }

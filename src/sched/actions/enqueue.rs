@@ -28,9 +28,8 @@ pub fn execute(ssn: &mut Session) {
         match verdict {
             Ok(()) => {
                 ssn.job_enqueued(j);
-                let job = &mut ssn.state.jobs[j.idx()];
-                job.phase = PodGroupPhase::Inqueue;
-                job.reason.clear();
+                ssn.state.set_phase(j, PodGroupPhase::Inqueue);
+                ssn.state.jobs[j.idx()].reason.clear();
                 ssn.decisions.enqueued.push(j);
             }
             Err(plugin) => {

@@ -2,7 +2,8 @@
 //! future-idle resources, then every plugin predicate), the Idle/FutureIdle split and best-node
 //! choice (`allocate.go: prioritizeNodes`, `util.SelectBestNodeAndScore`).
 
-use crate::model::resources::ALL_DIMS;
+use crate::model::Resources;
+use crate::model::resources::{ALL_DIMS, Dim, format_dim};
 use crate::model::{NodeId, TaskId};
 use crate::sched::plugin::FitReason;
 use crate::sched::session::Session;
@@ -23,6 +24,8 @@ pub enum Placement {
 pub struct FitSummary {
     nodes: usize,
     counts: Vec<(FitReason, usize)>,
+    /// Set when the request was rejected without a scan: no node has this much of the dimension.
+    everywhere: Option<(Dim, i64)>,
 }
 
 impl FitSummary {
@@ -39,6 +42,9 @@ impl std::fmt::Display for FitSummary {
         let mut counts = self.counts.clone();
         counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut s = format!("0/{} nodes are available", self.nodes);
+        if let Some((d, most)) = self.everywhere {
+            return write!(f, "{s}: insufficient {} on every node (at most {} free).", d.name(), format_dim(d, most));
+        }
         for (i, (r, n)) in counts.iter().enumerate() {
             let _ = write!(s, "{}{n} {r}", if i == 0 { ": " } else { ", " });
         }
@@ -62,18 +68,24 @@ pub fn node_fits(ssn: &Session, task: TaskId, node: NodeId) -> Result<(), FitRea
 /// Finds the node for `task`: feasible nodes in scan order, the Idle class before the
 /// FutureIdle class, then the best summed score.
 pub fn place(ssn: &mut Session, task: TaskId) -> Result<Placement, FitSummary> {
+    if let Some(summary) = quick_reject(ssn, task) {
+        // A scan would find nothing and, visiting every node, leave the offset where it is.
+        return Err(summary);
+    }
     let n = ssn.state.nodes.len();
     let mut scan = ssn.carry.scan.clone();
-    let mut summary = FitSummary { nodes: 0, counts: Vec::new() };
+    let mut summary = FitSummary { nodes: 0, counts: Vec::new(), everywhere: None };
+    let mut seen = vec![Resources::ZERO; ssn.state.pools.len()];
     let feasible = {
         let s: &Session = ssn;
         scan.scan(n, |i| {
-            let node = NodeId(i as u32);
-            if !s.state.nodes[i].healthy {
+            let nd = &s.state.nodes[i];
+            if !nd.healthy {
                 return false;
             }
             summary.nodes += 1;
-            match node_fits(s, task, node) {
+            seen[nd.pool.idx()] = seen[nd.pool.idx()].max(nd.future_idle());
+            match node_fits(s, task, NodeId(i as u32)) {
                 Ok(()) => true,
                 Err(r) => {
                     summary.add(r);
@@ -84,7 +96,8 @@ pub fn place(ssn: &mut Session, task: TaskId) -> Result<Placement, FitSummary> {
     };
     ssn.carry.scan.offset = scan.offset;
     if feasible.is_empty() {
-        summary.nodes = ssn.state.nodes.iter().filter(|n| n.healthy).count();
+        // The scan visited every healthy node: the bounds can be made exact.
+        ssn.set_pool_bounds(seen);
         return Err(summary);
     }
     let req = ssn.state.tasks[task.idx()].request;
@@ -98,4 +111,25 @@ pub fn place(ssn: &mut Session, task: TaskId) -> Result<Placement, FitSummary> {
         class[scan.pick_best(&class, &scores, &mut ssn.carry.rng)]
     };
     Ok(if pipelined { Placement::Pipeline(best) } else { Placement::Allocate(best) })
+}
+
+/// Rejects a request no node can hold, from the per-pool bounds, without scanning: some dimension
+/// exceeds the largest future-idle amount of every pool the task may use.
+fn quick_reject(ssn: &mut Session, task: TaskId) -> Option<FitSummary> {
+    let bounds = ssn.pool_bounds().to_vec();
+    let ssn = &*ssn;
+    let t = &ssn.state.tasks[task.idx()];
+    let mask = ssn.state.jobs[t.job.idx()].role_pools[t.role as usize];
+    let mut most = Resources::ZERO;
+    for (p, bound) in bounds.iter().enumerate() {
+        if mask & (1 << p) != 0 {
+            if t.request.le_on_own_dims(bound) {
+                return None;
+            }
+            most = most.max(*bound);
+        }
+    }
+    let d = t.request.dims().find(|d| t.request.get(*d) > most.get(*d))?;
+    let nodes = ssn.state.nodes.iter().filter(|n| n.healthy).count();
+    Some(FitSummary { nodes, counts: Vec::new(), everywhere: Some((d, most.get(d).max(0))) })
 }

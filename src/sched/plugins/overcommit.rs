@@ -1,7 +1,7 @@
 //! `overcommit` (`plugins/overcommit/overcommit.go`): admits a job only while the minimum
 //! resources of admitted-but-unplaced jobs fit in `total × factor − used`.
 
-use crate::model::{ClusterState, Dim, Job, PodGroupPhase, Resources, SimTime};
+use crate::model::{ClusterState, Dim, Job, Resources, SimTime};
 use crate::sched::conf::{Arguments, Hook};
 use crate::sched::plugin::{Plugin, Vote};
 
@@ -40,17 +40,7 @@ impl Plugin for Overcommit {
         }
         let used = st.pool_used.iter().fold(Resources::ZERO, |a, b| a + *b);
         self.idle = scaled - used;
-        let mut inqueue = Resources::ZERO;
-        for j in &st.active {
-            let job = &st.jobs[j.idx()];
-            match job.phase {
-                PodGroupPhase::Inqueue => inqueue += job.min_resources,
-                PodGroupPhase::Running if job.ready_tasks() >= job.min_available => {
-                    inqueue += job.min_resources.sub_clamped(job.allocated)
-                }
-                _ => {}
-            }
-        }
+        let inqueue = st.queues.iter().fold(Resources::ZERO, |a, q| a + q.tallies.inqueue_min);
         self.inqueue = inqueue;
     }
     fn job_enqueueable(&self, _st: &ClusterState, job: &Job) -> Vote {

@@ -14,7 +14,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::model::resources::{ALL_DIMS, UNBOUNDED};
-use crate::model::{ClusterState, Job, PodGroupPhase, Queue, QueueState, Resources, SimTime, Task};
+use crate::model::{ClusterState, Job, Queue, QueueState, Resources, SimTime, Task};
 use crate::sched::conf::Hook;
 use crate::sched::plugin::{Plugin, Vote};
 use std::cmp::Ordering;
@@ -151,29 +151,9 @@ impl Plugin for Proportion {
     }
     fn on_session_open(&mut self, st: &ClusterState, _now: SimTime) {
         let nq = st.queues.len();
-        let mut has_jobs = vec![false; nq];
-        let mut inqueue = vec![[0.0; DIMS]; nq];
-        let mut elastic = vec![[0.0; DIMS]; nq];
-        for j in &st.active {
-            let job = &st.jobs[j.idx()];
-            let q = job.queue.idx();
-            has_jobs[q] = true;
-            let counts_inqueue = match job.phase {
-                PodGroupPhase::Inqueue => true,
-                PodGroupPhase::Running => job.ready_tasks() >= job.min_available,
-                _ => false,
-            };
-            if counts_inqueue {
-                let need = to_f(&job.min_resources.sub_clamped(job.allocated));
-                for k in 0..DIMS {
-                    inqueue[q][k] += need[k];
-                }
-            }
-            let extra = to_f(&job.allocated.sub_clamped(job.min_resources));
-            for k in 0..DIMS {
-                elastic[q][k] += extra[k];
-            }
-        }
+        let has_jobs: Vec<bool> = st.queues.iter().map(|q| q.active_jobs > 0).collect();
+        let inqueue: Vec<FRes> = st.queues.iter().map(|q| to_f(&q.tallies.inqueue_unmet)).collect();
+        let elastic: Vec<FRes> = st.queues.iter().map(|q| to_f(&q.tallies.elastic)).collect();
         let total = to_f(&st.total);
         let guarantees = st.queues.iter().fold(Resources::ZERO, |a, q| a + q.guarantee);
         let spare = to_f(&st.total.sub_clamped(guarantees));
