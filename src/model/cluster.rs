@@ -29,6 +29,13 @@ pub struct ClusterState {
     pub tasks: Vec<Task>,
     /// Jobs submitted and not yet ended, in id order.
     pub active: BTreeSet<JobId>,
+    /// Active jobs whose PodGroup is `Pending` (what `enqueue` looks at).
+    pub pending_phase: BTreeSet<JobId>,
+    /// Active jobs with at least one pending pod (what `allocate` and `backfill` look at).
+    pub with_pending_pods: BTreeSet<JobId>,
+    /// Jobs whose tasks changed since the last scheduling session closed (phases are recomputed
+    /// for these only; every other job's phase inputs are unchanged).
+    pub changed: Vec<JobId>,
     /// Allocatable resources of healthy nodes (`TotalResource`).
     pub total: Resources,
     /// Per pool: resources used on its nodes.
@@ -154,14 +161,18 @@ impl ClusterState {
             progress_ms: 0,
             progressing_since: None,
             generation: 0,
+            changed: false,
         });
         self.active.insert(id);
+        self.pending_phase.insert(id);
         self.queues[queue.idx()].active_jobs += 1;
         id
     }
 
     /// Removes an ended job (completed or rejected) from the active set.
     pub fn deactivate(&mut self, j: JobId) {
+        self.pending_phase.remove(&j);
+        self.with_pending_pods.remove(&j);
         if self.active.remove(&j) {
             self.queues[self.jobs[j.idx()].queue.idx()].active_jobs -= 1;
         }
@@ -175,6 +186,11 @@ impl ClusterState {
         }
         job.pods_created = true;
         job.counts[TaskStatus::Pending as usize] += job.task_count;
+        if job.task_count > 0 {
+            self.with_pending_pods.insert(j);
+        }
+        self.mark_changed(j);
+        let job = &mut self.jobs[j.idx()];
         let mut pending = Resources::ZERO;
         for t in job.task_ids() {
             pending += self.tasks[t.idx()].request;
@@ -229,10 +245,17 @@ impl ClusterState {
         task.status = to;
         task.node = new_node;
 
+        self.mark_changed(j);
         let job = &mut self.jobs[j.idx()];
         let before = JobTallies::of(job);
         job.counts[from as usize] -= 1;
         job.counts[to as usize] += 1;
+        if from == TaskStatus::Pending && job.counts[from as usize] == 0 {
+            self.with_pending_pods.remove(&j);
+        } else if to == TaskStatus::Pending && job.counts[to as usize] == 1 && job.state == JobState::Active {
+            self.with_pending_pods.insert(j);
+        }
+        let job = &mut self.jobs[j.idx()];
         let queue = &mut self.queues[job.queue.idx()];
         match (from.is_allocated(), to.is_allocated()) {
             (false, true) => {
@@ -260,12 +283,38 @@ impl ClusterState {
         queue.tallies.add(&JobTallies::of(job));
     }
 
-    /// Sets a PodGroup's phase, keeping the queue tallies current.
+    /// Records that `j`'s tasks changed (once per session).
+    #[inline]
+    pub fn mark_changed(&mut self, j: JobId) {
+        let job = &mut self.jobs[j.idx()];
+        if !job.changed {
+            job.changed = true;
+            self.changed.push(j);
+        }
+    }
+
+    /// Takes the changed-jobs list, in id order, clearing the marks.
+    pub fn take_changed(&mut self) -> Vec<JobId> {
+        let mut list = std::mem::take(&mut self.changed);
+        for j in &list {
+            self.jobs[j.idx()].changed = false;
+        }
+        list.sort_unstable();
+        list
+    }
+
+    /// Sets a PodGroup's phase, keeping the queue tallies and the pending-phase set current.
     pub fn set_phase(&mut self, j: JobId, phase: PodGroupPhase) {
         let job = &mut self.jobs[j.idx()];
         if job.phase == phase {
             return;
         }
+        if job.phase == PodGroupPhase::Pending {
+            self.pending_phase.remove(&j);
+        } else if phase == PodGroupPhase::Pending && job.state == JobState::Active {
+            self.pending_phase.insert(j);
+        }
+        let job = &mut self.jobs[j.idx()];
         let queue = &mut self.queues[job.queue.idx()];
         queue.tallies.sub(&JobTallies::of(job));
         job.phase = phase;
@@ -350,6 +399,18 @@ impl ClusterState {
             node.check()?;
             if node.used != used[i] || node.pipelined != pipelined[i] || node.pods != pods[i] {
                 return Err(format!("node {}: accounting differs from its tasks", node.name));
+            }
+        }
+        for job in &self.jobs {
+            let active = job.state == JobState::Active;
+            if self.active.contains(&job.id) != active {
+                return Err(format!("job {}: active set disagrees with its state", job.name));
+            }
+            if self.pending_phase.contains(&job.id) != (active && job.phase == PodGroupPhase::Pending) {
+                return Err(format!("job {}: pending-phase set disagrees with its phase", job.name));
+            }
+            if self.with_pending_pods.contains(&job.id) != (active && job.count(TaskStatus::Pending) > 0) {
+                return Err(format!("job {}: pending-pods set disagrees with its counts", job.name));
             }
         }
         let mut hist: Vec<Vec<u32>> = self.free_cards.iter().map(|h| vec![0; h.len()]).collect();

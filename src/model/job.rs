@@ -236,6 +236,8 @@ pub struct Job {
     pub progressing_since: Option<SimTime>,
     /// Incremented whenever a scheduled finish becomes stale.
     pub generation: u32,
+    /// Whether the job is in [`super::cluster::ClusterState::changed`].
+    pub changed: bool,
 }
 
 impl Job {

@@ -49,7 +49,7 @@ impl Scheduler for KubeDefault {
     fn cycle(&mut self, state: &mut ClusterState, _now: SimTime) -> Decisions {
         let mut decisions = Decisions::default();
         let mut pods: Vec<TaskId> = Vec::new();
-        for j in &state.active {
+        for j in &state.with_pending_pods {
             let job = &state.jobs[j.idx()];
             if job.pods_created && job.count(TaskStatus::Pending) > 0 {
                 pods.extend(job.task_ids().filter(|t| state.tasks[t.idx()].status == TaskStatus::Pending));

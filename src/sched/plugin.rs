@@ -6,7 +6,7 @@
 //! what it needs.
 
 use super::conf::Hook;
-use crate::model::{ClusterState, Dim, Job, Node, Queue, SimTime, Task, TaskId};
+use crate::model::{ClusterState, Dim, Job, JobId, Node, Queue, SimTime, Task, TaskId};
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -51,8 +51,9 @@ pub trait Plugin {
     fn hooks(&self) -> &'static [Hook];
     /// `OnSessionOpen`: reset per-session state from the cluster.
     fn on_session_open(&mut self, _st: &ClusterState, _now: SimTime) {}
-    /// `OnSessionClose`: may write job conditions.
-    fn on_session_close(&mut self, _st: &mut ClusterState) {}
+    /// `OnSessionClose`: may write job conditions. `changed` lists the jobs whose tasks changed
+    /// since the previous session closed; no other job's conditions can have changed.
+    fn on_session_close(&mut self, _st: &mut ClusterState, _changed: &[JobId]) {}
     /// JobOrderFn: `Less` means `a` first.
     fn job_order(&self, _st: &ClusterState, _a: &Job, _b: &Job) -> Ordering {
         Ordering::Equal

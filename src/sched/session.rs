@@ -396,12 +396,14 @@ impl<'a> Session<'a> {
                 self.state.transition(t, TaskStatus::Pending, None);
             }
         }
+        let changed = self.state.take_changed();
         for s in self.slots.iter_mut() {
-            s.plugin.on_session_close(self.state);
+            s.plugin.on_session_close(self.state, &changed);
         }
-        let active: Vec<JobId> = self.state.active.iter().copied().collect();
-        for j in active {
-            update_phase(self.state, j);
+        for j in changed {
+            if self.state.jobs[j.idx()].state == crate::model::JobState::Active {
+                update_phase(self.state, j);
+            }
         }
         self.decisions
     }

@@ -29,7 +29,7 @@ pub fn execute(ssn: &mut Session) {
     let nq = ssn.state.queues.len();
     let mut queue_jobs: Vec<PriorityQueue<JobId>> = vec![PriorityQueue::new(); nq];
     let mut sheets: BTreeMap<JobId, PriorityQueue<TaskId>> = BTreeMap::new();
-    let active: Vec<JobId> = ssn.state.active.iter().copied().collect();
+    let active: Vec<JobId> = ssn.state.with_pending_pods.iter().copied().collect();
     let epoch = ssn.state.release_epoch;
     for j in active {
         let job = &ssn.state.jobs[j.idx()];
@@ -103,11 +103,11 @@ fn allocate_job(ssn: &mut Session, j: JobId, sheet: &mut PriorityQueue<TaskId>) 
     let queue = ssn.state.jobs[j.idx()].queue;
     let roles = ssn.state.jobs[j.idx()].roles.len();
     let mut failed_role: Vec<Option<String>> = vec![None; roles];
-    if !ssn.job_ready(j) {
-        if let Some(reason) = gang_cannot_fit(ssn, j) {
-            ssn.state.jobs[j.idx()].reason = reason;
-            return Turn::Failed { fit_only: true };
-        }
+    if !ssn.job_ready(j)
+        && let Some(reason) = gang_cannot_fit(ssn, j)
+    {
+        ssn.state.jobs[j.idx()].reason = reason;
+        return Turn::Failed { fit_only: true };
     }
     let mut stmt = Statement::new();
     let mut fit_only = true;

@@ -9,7 +9,7 @@ use crate::sched::session::Session;
 pub fn execute(ssn: &mut Session) {
     let mut jobs: Vec<JobId> = ssn
         .state
-        .active
+        .with_pending_pods
         .iter()
         .copied()
         .filter(|j| {

@@ -11,8 +11,7 @@ use std::cmp::Ordering;
 pub fn execute(ssn: &mut Session) {
     let nq = ssn.state.queues.len();
     let mut jobs: Vec<PriorityQueue<JobId>> = vec![PriorityQueue::new(); nq];
-    let pending: Vec<JobId> =
-        ssn.state.active.iter().copied().filter(|j| ssn.state.jobs[j.idx()].phase == PodGroupPhase::Pending).collect();
+    let pending: Vec<JobId> = ssn.state.pending_phase.iter().copied().collect();
     for j in pending {
         let q = ssn.state.jobs[j.idx()].queue.idx();
         jobs[q].push(j, &mut |a, b| ssn.job_order(a, b) == Ordering::Less);

@@ -17,6 +17,9 @@ pub struct Drf {
 
 /// `max_r allocated_r / total_r` over the dimensions present in `total`.
 pub fn dominant_share(allocated: &Resources, total: &Resources) -> f64 {
+    if allocated.is_empty() {
+        return 0.0; // most jobs compared in a cycle hold nothing yet
+    }
     let mut share: f64 = 0.0;
     for d in total.dims() {
         let (a, t) = (allocated.get(d) as f64, total.get(d) as f64);

@@ -90,11 +90,10 @@ impl Plugin for Gang {
     fn job_starving(&self, _st: &ClusterState, job: &Job) -> bool {
         job.waiting_tasks() + job.ready_tasks() < job.min_available
     }
-    fn on_session_close(&mut self, st: &mut ClusterState) {
+    fn on_session_close(&mut self, st: &mut ClusterState, changed: &[crate::model::JobId]) {
         // Unschedulable condition: "x/y tasks in gang unschedulable". The allocate action already
         // wrote the fit errors; jobs that became ready lose their reason.
-        let ids: Vec<_> = st.active.iter().copied().collect();
-        for j in ids {
+        for &j in changed {
             let job = &st.jobs[j.idx()];
             if job.state != JobState::Active || !job.pods_created {
                 continue;
