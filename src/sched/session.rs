@@ -10,7 +10,7 @@ use super::decisions::Decisions;
 use super::node_scan::ScanState;
 use super::plugin::{FitReason, Plugin, Vote};
 use super::statement::{Op, Statement};
-use crate::model::{ClusterState, Job, JobId, NodeId, PodGroupPhase, QueueId, Resources, SimTime, TaskId, TaskStatus};
+use crate::model::{ClusterState, JobId, NodeId, PodGroupPhase, QueueId, Resources, SimTime, TaskId, TaskStatus};
 use rand_chacha::ChaCha8Rng;
 use std::cmp::Ordering;
 
@@ -255,19 +255,6 @@ impl<'a> Session<'a> {
         self.hooks.slots(Hook::Allocatable).iter().all(|&i| self.slots[i].plugin.allocatable(self.state, q, t))
     }
 
-    /// Pending tasks with an empty request (`PendingBestEffortTaskNum`).
-    pub fn pending_best_effort(&self, job: &Job) -> u32 {
-        if job.count(TaskStatus::Pending) == 0 || job.roles.iter().all(|r| !r.request.is_empty()) {
-            return 0;
-        }
-        job.task_ids()
-            .filter(|t| {
-                let task = &self.state.tasks[t.idx()];
-                task.status == TaskStatus::Pending && task.request.is_empty()
-            })
-            .count() as u32
-    }
-
     // ----- statement operations -----
 
     fn fire_allocate(&mut self, task: TaskId) {
@@ -427,4 +414,172 @@ pub fn update_phase(state: &mut ClusterState, j: JobId) {
         job.phase
     };
     state.set_phase(j, phase);
+}
+
+#[cfg(test)]
+mod tests {
+    //! One table per combination rule of `session_plugins.go`, with plugins that answer what they
+    //! are told.
+
+    use super::*;
+    use crate::model::{Job, JobSpec, Pool, Queue, Resources, Role};
+    use crate::sched::node_scan::{NodeScan, ScanState};
+    use rand::SeedableRng;
+
+    struct Fake {
+        vote: Vote,
+        yes: bool,
+        order: Ordering,
+        hooks: &'static [Hook],
+    }
+
+    impl Plugin for Fake {
+        fn name(&self) -> &'static str {
+            "fake"
+        }
+        fn hooks(&self) -> &'static [Hook] {
+            self.hooks
+        }
+        fn job_order(&self, _: &ClusterState, _: &Job, _: &Job) -> Ordering {
+            self.order
+        }
+        fn job_enqueueable(&self, _: &ClusterState, _: &Job) -> Vote {
+            self.vote
+        }
+        fn job_pipelined(&self, _: &ClusterState, _: &Job) -> Vote {
+            self.vote
+        }
+        fn job_starving(&self, _: &ClusterState, _: &Job) -> bool {
+            self.yes
+        }
+        fn job_ready(&self, _: &ClusterState, _: &Job) -> bool {
+            self.yes
+        }
+        fn overused(&self, _: &ClusterState, _: &Queue) -> bool {
+            self.yes
+        }
+    }
+
+    const ALL: &[Hook] =
+        &[Hook::JobOrder, Hook::JobEnqueueable, Hook::JobPipelined, Hook::JobStarving, Hook::JobReady, Hook::Overused];
+
+    fn state() -> ClusterState {
+        let pool = Pool {
+            name: "p".into(),
+            allocatable: Resources::new(1000, 1000),
+            accelerator_model: None,
+            labels: Default::default(),
+            max_pods: 10,
+        };
+        let mut st = ClusterState::new(vec![(pool, 1)], vec![Queue::new(QueueId(0), "q")]);
+        for name in ["a", "b"] {
+            let spec = JobSpec {
+                name: name.into(),
+                submit: SimTime(5),
+                work_ms: 1,
+                queue: "q".into(),
+                priority: 0,
+                roles: vec![Role {
+                    name: "w".into(),
+                    replicas: 1,
+                    min_available: 1,
+                    request: Resources::new(1, 1),
+                    accelerator_model: None,
+                }],
+                origin: String::new(),
+            };
+            st.add_job(spec, QueueId(0), vec![1]);
+        }
+        st
+    }
+
+    /// Builds slots from (tier, answers, enabled) and runs `f` on a session over them.
+    fn with_session<R>(
+        plugins: &[(usize, Vote, bool, Ordering)],
+        disabled: Option<&str>,
+        f: impl FnOnce(&Session) -> R,
+    ) -> R {
+        let mut slots: Vec<PluginSlot> = plugins
+            .iter()
+            .map(|&(tier, vote, yes, order)| {
+                let mut option = PluginOption::named("fake");
+                if let Some(flag) = disabled {
+                    option = serde_saphyr::from_str(&format!("name: fake\n{flag}: false\n")).unwrap();
+                }
+                PluginSlot { tier, option, plugin: Box::new(Fake { vote, yes, order, hooks: ALL }) }
+            })
+            .collect();
+        let hooks = HookTable::build(&slots);
+        let mut st = state();
+        let mut carry = Carry {
+            rng: ChaCha8Rng::seed_from_u64(1),
+            scan: ScanState::new(NodeScan::Exhaustive),
+            fit_failed_at: Vec::new(),
+        };
+        let ssn = Session::open(&mut st, SimTime(0), &mut slots, &hooks, &mut carry, true);
+        f(&ssn)
+    }
+
+    use Ordering::{Equal, Greater, Less};
+    use Vote::{Abstain, Permit, Reject};
+
+    #[test]
+    fn votes_go_tier_by_tier() {
+        let j = JobId(0);
+        let cases: &[(&[(usize, Vote)], bool)] = &[
+            (&[], true),                           // nobody votes: allowed
+            (&[(0, Abstain), (1, Abstain)], true), // all abstain: allowed
+            (&[(0, Permit), (1, Reject)], true),   // a tier with a permit decides
+            (&[(0, Permit), (0, Reject)], false),  // a reject in that tier wins
+            (&[(0, Abstain), (1, Reject), (1, Permit)], false),
+            (&[(0, Abstain), (1, Permit)], true),
+        ];
+        for (plugins, want) in cases {
+            let p: Vec<_> = plugins.iter().map(|&(t, v)| (t, v, true, Equal)).collect();
+            assert_eq!(with_session(&p, None, |s| s.job_enqueueable(j).is_ok()), *want, "{plugins:?}");
+            assert_eq!(with_session(&p, None, |s| s.job_pipelined(j)), *want, "{plugins:?}");
+        }
+    }
+
+    #[test]
+    fn starving_is_decided_by_the_first_tier_that_has_it() {
+        let j = JobId(0);
+        let cases: &[(&[(usize, bool)], bool)] = &[
+            (&[], false),
+            (&[(0, true), (0, false)], false),
+            (&[(0, true), (0, true), (1, false)], true),
+            (&[(1, true)], true),
+        ];
+        for (plugins, want) in cases {
+            let p: Vec<_> = plugins.iter().map(|&(t, y)| (t, Abstain, y, Equal)).collect();
+            assert_eq!(with_session(&p, None, |s| s.job_starving(j)), *want, "{plugins:?}");
+        }
+    }
+
+    #[test]
+    fn ready_is_and_overused_is_or() {
+        let p = [(0, Abstain, true, Equal), (1, Abstain, false, Equal)];
+        assert!(!with_session(&p, None, |s| s.job_ready(JobId(0))));
+        assert!(with_session(&p, None, |s| s.overused(QueueId(0))));
+        // A disabled callback is not asked at all.
+        let p = [(0, Abstain, false, Equal)];
+        assert!(with_session(&p, Some("enableJobReady"), |s| s.job_ready(JobId(0))));
+        assert!(!with_session(&p, Some("enabledOverused"), |s| s.overused(QueueId(0))));
+    }
+
+    #[test]
+    fn order_takes_the_first_decision_then_falls_back_to_creation_and_uid() {
+        let (a, b) = (JobId(0), JobId(1));
+        assert_eq!(
+            with_session(&[(0, Abstain, true, Equal), (1, Abstain, true, Greater)], None, |s| s.job_order(a, b)),
+            Greater
+        );
+        assert_eq!(
+            with_session(&[(0, Abstain, true, Less), (0, Abstain, true, Greater)], None, |s| s.job_order(a, b)),
+            Less
+        );
+        // Same creation time: the older UID (lower id) first.
+        assert_eq!(with_session(&[], None, |s| s.job_order(a, b)), Less);
+        assert_eq!(with_session(&[], None, |s| s.job_order(b, a)), Greater);
+    }
 }
