@@ -57,19 +57,29 @@ pub fn build_scheduler(sc: &Scenario) -> Result<Box<dyn Scheduler>, ScenarioErro
     })
 }
 
-/// Runs a scenario. `progress` sees the simulated time and cluster every few hundred events.
-pub fn run(
-    sc: &Scenario,
-    opts: &RunOptions,
-    progress: impl FnMut(SimTime, &ClusterState),
-) -> Result<RunOutput, ScenarioError> {
+/// Where a run is, for progress displays.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Simulated time now.
+    pub now: SimTime,
+    /// Expected end of arrivals (`run.until`, else the last submit time).
+    pub horizon: SimTime,
+    /// Jobs submitted and not ended.
+    pub active: usize,
+}
+
+/// Runs a scenario. `progress` is called every few hundred events.
+pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress)) -> Result<RunOutput, ScenarioError> {
     let started = Instant::now();
     let specs = sc.load_jobs()?;
+    let last_submit = specs.last().map(|s| s.submit).unwrap_or_default();
+    let horizon = sc.run.until.map(|u| SimTime(u.0)).unwrap_or(last_submit);
     let queues = resolve_queues(&sc.queues, &specs).map_err(ScenarioError::Input)?;
     let state = ClusterState::new(sc.pools.clone(), queues);
     let scheduler = build_scheduler(sc)?;
     let mut sim = Simulation::new(state, specs, scheduler, sc.run.clone()).with_invariant_checks(opts.check_invariants);
-    sim.run(progress).map_err(|e| ScenarioError::Input(format!("{e} (scenario {}, seed {})", sc.name, sc.seed)))?;
+    sim.run(|now, st: &ClusterState| progress(Progress { now, horizon, active: st.active.len() }))
+        .map_err(|e| ScenarioError::Input(format!("{e} (scenario {}, seed {})", sc.name, sc.seed)))?;
     let summary = Summary::build(&sim.state, &sim.recorder, &sc.name, sc.seed, sc.policy.name(), sim.end.secs_f64());
     let wall = started.elapsed().as_secs_f64();
     let perf = PerfReport::new(wall, sim.perf.events, &sim.perf.cycle_ns, sim.recorder.binds);

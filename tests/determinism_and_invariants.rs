@@ -13,7 +13,7 @@ fn quickstart() -> scenario::Scenario {
 }
 
 fn write_run(sc: &scenario::Scenario, dir: &std::path::Path) {
-    let out = runner::run(sc, &RunOptions::default(), |_, _| {}).unwrap();
+    let out = runner::run(sc, &RunOptions::default(), |_| {}).unwrap();
     report::write_all(dir, &out.summary, &out.perf, &out.jobs, &out.timeline).unwrap();
 }
 
@@ -38,7 +38,7 @@ fn invariants_hold_after_every_event_under_both_policies() {
         if let Some(p) = policy {
             sc.policy = p;
         }
-        let out = runner::run(&sc, &RunOptions { check_invariants: true }, |_, _| {}).unwrap_or_else(|e| panic!("{e}"));
+        let out = runner::run(&sc, &RunOptions { check_invariants: true }, |_| {}).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(out.summary.jobs.completed, 400, "{}", sc.policy.name());
         for row in &out.timeline {
             if let Some(total) = row.accel_total {

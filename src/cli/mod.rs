@@ -130,19 +130,15 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     }
 
     let bar = progress_bar(args.quiet);
-    let horizon_s = sc.run.until.map(|u| u.secs_f64());
     let opts = RunOptions { check_invariants: args.check_invariants };
-    let output = runner::run(&sc, &opts, |now, st| {
+    let output = runner::run(&sc, &opts, |p| {
         if bar.is_hidden() {
             return;
         }
-        if bar.length().is_none() {
-            let last_submit = st.jobs.last().map(|j| j.submit.secs_f64()).unwrap_or(0.0);
-            bar.set_length(horizon_s.unwrap_or(last_submit).max(1.0) as u64);
-        }
-        let len = bar.length().unwrap_or(1);
-        bar.set_position((now.secs_f64() as u64).min(len));
-        bar.set_message(format!("{} jobs active", st.active.len()));
+        let len = (p.horizon.secs_f64() as u64).max(1);
+        bar.set_length(len);
+        bar.set_position((p.now.secs_f64() as u64).min(len));
+        bar.set_message(format!("{} jobs active", p.active));
     })?;
     bar.finish_and_clear();
 
