@@ -309,6 +309,11 @@ impl<'a> Session<'a> {
         self.pool_bound.as_deref().expect("just computed")
     }
 
+    /// The bounds; [`Session::pool_bounds`] must have run in this session.
+    pub fn computed_pool_bounds(&self) -> &[Resources] {
+        self.pool_bound.as_deref().expect("pool bounds are computed before use")
+    }
+
     /// Replaces the bounds with exact values measured by a scan of every healthy node.
     pub fn set_pool_bounds(&mut self, exact: Vec<Resources>) {
         self.pool_bound = Some(exact);

@@ -116,8 +116,9 @@ pub fn place(ssn: &mut Session, task: TaskId) -> Result<Placement, FitSummary> {
 /// Rejects a request no node can hold, from the per-pool bounds, without scanning: some dimension
 /// exceeds the largest future-idle amount of every pool the task may use.
 fn quick_reject(ssn: &mut Session, task: TaskId) -> Option<FitSummary> {
-    let bounds = ssn.pool_bounds().to_vec();
+    ssn.pool_bounds();
     let ssn = &*ssn;
+    let bounds = ssn.computed_pool_bounds();
     let t = &ssn.state.tasks[task.idx()];
     let mask = ssn.state.jobs[t.job.idx()].role_pools[t.role as usize];
     let mut most = Resources::ZERO;
