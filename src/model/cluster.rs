@@ -40,6 +40,8 @@ pub struct ClusterState {
     pub total: Resources,
     /// Per pool: resources used on its nodes.
     pub pool_used: Vec<Resources>,
+    /// Per node: the tasks on it (any on-node status), for victim searches.
+    pub node_tasks: Vec<Vec<TaskId>>,
     /// Allocated resources of jobs that are making progress (goodput).
     pub progressing_alloc: Resources,
     /// Incremented whenever resources are given back on any node; lets the allocate action skip
@@ -110,6 +112,7 @@ impl ClusterState {
                 let id = NodeId(state.nodes.len() as u32);
                 let name = format!("{}-{:0width$}", pool.name, i, width = width);
                 state.nodes.push(Node::new(id, name, pid, pool.allocatable, pool.max_pods));
+                state.node_tasks.push(Vec::new());
                 state.total += pool.allocatable;
             }
             state.pools.push(pool);
@@ -217,6 +220,9 @@ impl ClusterState {
             }
         }
         if let Some(n) = old_node.filter(|_| from.on_node()) {
+            if new_target != Some(n) {
+                self.node_tasks[n.idx()].retain(|x| *x != t);
+            }
             let nd = &mut self.nodes[n.idx()];
             let before = nd.used;
             nd.remove(r, from);
@@ -226,6 +232,9 @@ impl ClusterState {
         let new_node = if to.on_node() { node.or(old_node) } else { None };
         if to.on_node() {
             let n = new_node.expect("a task moving to an on-node status needs a node");
+            if old_target != Some(n) {
+                self.node_tasks[n.idx()].push(t);
+            }
             let nd = &mut self.nodes[n.idx()];
             let before = nd.used;
             nd.add(r, to);
@@ -397,6 +406,11 @@ impl ClusterState {
         }
         for (i, node) in self.nodes.iter().enumerate() {
             node.check()?;
+            if self.node_tasks[i].len() as u32 != pods[i]
+                || self.node_tasks[i].iter().any(|t| self.tasks[t.idx()].node != Some(node.id))
+            {
+                return Err(format!("node {}: task list differs from its tasks", node.name));
+            }
             if node.used != used[i] || node.pipelined != pipelined[i] || node.pods != pods[i] {
                 return Err(format!("node {}: accounting differs from its tasks", node.name));
             }

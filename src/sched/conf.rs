@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// Actions tephra runs.
-pub const SUPPORTED_ACTIONS: &[&str] = &["enqueue", "allocate", "backfill"];
+pub const SUPPORTED_ACTIONS: &[&str] = &["enqueue", "allocate", "backfill", "preempt", "reclaim"];
 /// Volcano actions tephra accepts but does not run yet (a warning names them).
-pub const PENDING_ACTIONS: &[&str] = &["preempt", "reclaim", "shuffle", "gangpreempt", "gangreclaim"];
+pub const PENDING_ACTIONS: &[&str] = &["shuffle", "gangpreempt", "gangreclaim"];
 /// Plugins tephra implements.
 pub const SUPPORTED_PLUGINS: &[&str] =
     &["priority", "gang", "conformance", "drf", "overcommit", "predicates", "proportion", "nodeorder", "binpack"];
@@ -132,10 +132,16 @@ pub enum Hook {
     Overused,
     /// AllocatableFn.
     Allocatable,
+    /// PreemptableFn (victims for preempt).
+    Preemptable,
+    /// ReclaimableFn (victims for reclaim).
+    Reclaimable,
+    /// PreemptiveFn (may this queue reclaim for this task?).
+    Preemptive,
 }
 
 /// Number of [`Hook`]s.
-pub const HOOKS: usize = 12;
+pub const HOOKS: usize = 15;
 
 /// One plugin entry of a tier.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -247,6 +253,9 @@ impl PluginOption {
             Hook::JobEnqueueable => self.enable_job_enqueued,
             Hook::Overused => self.enabled_overused,
             Hook::Allocatable => self.enabled_allocatable,
+            Hook::Preemptable => self.enable_preemptable,
+            Hook::Reclaimable => self.enable_reclaimable,
+            Hook::Preemptive => self.enable_preemptive,
         };
         flag.unwrap_or(true)
     }
@@ -389,7 +398,7 @@ mod tests {
     #[test]
     fn flags_default_to_true_and_unknowns_are_errors() {
         let conf = SchedulerConf::parse(
-            "actions: \"enqueue, allocate, preempt\"\ntiers:\n- plugins:\n  - name: gang\n    enablePreemptable: false\n    enableJobReady: false\n  - name: sla\n",
+            "actions: \"enqueue, allocate, shuffle\"\ntiers:\n- plugins:\n  - name: gang\n    enablePreemptable: false\n    enableJobReady: false\n  - name: sla\n",
             "t.conf",
         )
         .unwrap();

@@ -104,6 +104,19 @@ pub trait Plugin {
     fn allocatable(&self, _st: &ClusterState, _queue: &Queue, _task: &Task) -> bool {
         true
     }
+    /// PreemptableFn: which of `candidates` (tasks of other jobs or lower-priority tasks, in
+    /// victim order) may be evicted for `preemptor`; `None` abstains.
+    fn preemptable(&self, _st: &ClusterState, _preemptor: &Task, _candidates: &[TaskId]) -> Option<Vec<TaskId>> {
+        None
+    }
+    /// ReclaimableFn: the same question for a reclaimer from another queue.
+    fn reclaimable(&self, _st: &ClusterState, _reclaimer: &Task, _candidates: &[TaskId]) -> Option<Vec<TaskId>> {
+        None
+    }
+    /// PreemptiveFn: may `queue` still grow by `task` (reclaim side)?
+    fn preemptive(&self, _st: &ClusterState, _queue: &Queue, _task: &Task) -> bool {
+        true
+    }
     /// AllocateFunc event handler: `task` was just allocated or pipelined.
     fn on_allocate(&mut self, _st: &ClusterState, _task: TaskId) {}
     /// DeallocateFunc event handler: `task` was just un-allocated.

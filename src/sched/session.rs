@@ -255,6 +255,81 @@ impl<'a> Session<'a> {
         self.hooks.slots(Hook::Allocatable).iter().all(|&i| self.slots[i].plugin.allocatable(self.state, q, t))
     }
 
+    // ----- victims -----
+
+    /// Tiered victim selection (`Preemptable` / `Reclaimable`): within a tier, abstaining plugins
+    /// are skipped and the others' answers intersected; a plugin answering "none" empties the tier;
+    /// the first tier with victims decides. As in Volcano, an intersection that becomes empty
+    /// mid-tier lets the next plugin's answer start the set again.
+    fn victims(&self, hook: Hook, preemptor: TaskId, candidates: &[TaskId]) -> Vec<TaskId> {
+        let t = &self.state.tasks[preemptor.idx()];
+        let slots = self.hooks.slots(hook);
+        let mut k = 0;
+        while k < slots.len() {
+            let tier = self.slots[slots[k]].tier;
+            let mut set: Option<Vec<TaskId>> = None;
+            let mut vetoed = false;
+            while k < slots.len() && self.slots[slots[k]].tier == tier {
+                let p = &*self.slots[slots[k]].plugin;
+                k += 1;
+                if vetoed {
+                    continue;
+                }
+                let answer = match hook {
+                    Hook::Preemptable => p.preemptable(self.state, t, candidates),
+                    _ => p.reclaimable(self.state, t, candidates),
+                };
+                let Some(list) = answer else { continue };
+                if list.is_empty() {
+                    vetoed = true;
+                    set = None;
+                    continue;
+                }
+                set = Some(match set {
+                    None => list,
+                    Some(prev) => prev.into_iter().filter(|x| list.contains(x)).collect(),
+                });
+                if set.as_ref().is_some_and(|s| s.is_empty()) {
+                    set = None;
+                }
+            }
+            if let Some(v) = set.filter(|v| !v.is_empty()) {
+                return v;
+            }
+        }
+        Vec::new()
+    }
+
+    /// PreemptableFn over the tiers.
+    pub fn preemptable(&self, preemptor: TaskId, candidates: &[TaskId]) -> Vec<TaskId> {
+        self.victims(Hook::Preemptable, preemptor, candidates)
+    }
+
+    /// ReclaimableFn over the tiers.
+    pub fn reclaimable(&self, reclaimer: TaskId, candidates: &[TaskId]) -> Vec<TaskId> {
+        self.victims(Hook::Reclaimable, reclaimer, candidates)
+    }
+
+    /// PreemptiveFn: AND over plugins.
+    pub fn preemptive(&self, queue: QueueId, task: TaskId) -> bool {
+        let (q, t) = (&self.state.queues[queue.idx()], &self.state.tasks[task.idx()]);
+        self.hooks.slots(Hook::Preemptive).iter().all(|&i| self.slots[i].plugin.preemptive(self.state, q, t))
+    }
+
+    /// `BuildVictimsPriorityQueue` order: within a job, reverse task order; across queues,
+    /// reverse queue order; otherwise reverse job order, then reverse task order.
+    pub fn victim_order(&self, a: TaskId, b: TaskId) -> Ordering {
+        let (ta, tb) = (&self.state.tasks[a.idx()], &self.state.tasks[b.idx()]);
+        if ta.job == tb.job {
+            return self.task_order(b, a);
+        }
+        let (qa, qb) = (self.state.jobs[ta.job.idx()].queue, self.state.jobs[tb.job.idx()].queue);
+        if qa != qb {
+            return self.queue_order(qb, qa);
+        }
+        self.job_order(tb.job, ta.job).then_with(|| self.task_order(b, a))
+    }
+
     // ----- statement operations -----
 
     fn fire_allocate(&mut self, task: TaskId) {

@@ -62,6 +62,8 @@ impl Scheduler for VolcanoScheduler {
                 "enqueue" => actions::enqueue::execute(&mut ssn),
                 "allocate" => actions::allocate::execute(&mut ssn),
                 "backfill" => actions::backfill::execute(&mut ssn),
+                "preempt" => actions::preempt::execute(&mut ssn),
+                "reclaim" => actions::reclaim::execute(&mut ssn),
                 other => unreachable!("conf validation admits only supported actions, got {other}"),
             }
         }

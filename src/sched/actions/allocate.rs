@@ -26,6 +26,15 @@ enum Turn {
 
 /// Runs the action.
 pub fn execute(ssn: &mut Session) {
+    if !ssn.enqueue_configured {
+        // Without the enqueue action every PodGroup counts as admitted (Volcano force-sets
+        // Pending groups Inqueue here), so the controller may create its pods.
+        let pending: Vec<JobId> = ssn.state.pending_phase.iter().copied().collect();
+        for j in pending {
+            ssn.state.set_phase(j, PodGroupPhase::Inqueue);
+            ssn.decisions.enqueued.push(j);
+        }
+    }
     let nq = ssn.state.queues.len();
     let mut queue_jobs: Vec<PriorityQueue<JobId>> = vec![PriorityQueue::new(); nq];
     let mut sheets: BTreeMap<JobId, PriorityQueue<TaskId>> = BTreeMap::new();
@@ -37,10 +46,7 @@ pub fn execute(ssn: &mut Session) {
             continue;
         }
         if job.phase == PodGroupPhase::Pending {
-            if ssn.enqueue_configured {
-                continue;
-            }
-            ssn.state.set_phase(j, PodGroupPhase::Inqueue);
+            continue;
         }
         if let Err(why) = ssn.job_valid(j) {
             ssn.state.jobs[j.idx()].reason = why;

@@ -3,4 +3,7 @@
 pub mod allocate;
 pub mod backfill;
 pub mod enqueue;
+pub mod eviction;
 pub mod placement;
+pub mod preempt;
+pub mod reclaim;

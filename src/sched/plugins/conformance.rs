@@ -2,9 +2,10 @@
 //! (`system-cluster-critical`, `system-node-critical`, namespace `kube-system`) from eviction.
 //!
 //! Its only callbacks are victim filters (Preemptable / Reclaimable). Simulated workloads carry no
-//! system-critical pods and the actions in this build evict nothing, so it registers no hook here;
-//! it is a real no-op, not a missing piece, and victim filtering arrives with preempt and reclaim.
+//! system-critical pods, so every candidate passes; the plugin still votes in its tier like
+//! Volcano's (a non-abstaining answer that keeps the candidates).
 
+use crate::model::{ClusterState, Task, TaskId};
 use crate::sched::conf::Hook;
 use crate::sched::plugin::Plugin;
 
@@ -17,6 +18,12 @@ impl Plugin for Conformance {
         "conformance"
     }
     fn hooks(&self) -> &'static [Hook] {
-        &[]
+        &[Hook::Preemptable, Hook::Reclaimable]
+    }
+    fn preemptable(&self, _st: &ClusterState, _p: &Task, candidates: &[TaskId]) -> Option<Vec<TaskId>> {
+        Some(candidates.to_vec())
+    }
+    fn reclaimable(&self, _st: &ClusterState, _p: &Task, candidates: &[TaskId]) -> Option<Vec<TaskId>> {
+        Some(candidates.to_vec())
     }
 }

@@ -4,10 +4,11 @@
 //! The share is read from the live per-job allocation, which the cluster state keeps current
 //! through every allocate/deallocate, so the plugin needs no event handlers of its own.
 
-use crate::model::{ClusterState, Job, Resources};
+use crate::model::{ClusterState, Job, JobId, Resources, Task, TaskId};
 use crate::sched::conf::Hook;
 use crate::sched::plugin::Plugin;
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 /// The DRF plugin.
 #[derive(Debug, Default)]
@@ -33,7 +34,25 @@ impl Plugin for Drf {
         "drf"
     }
     fn hooks(&self) -> &'static [Hook] {
-        &[Hook::JobOrder]
+        &[Hook::JobOrder, Hook::Preemptable]
+    }
+    fn preemptable(&self, st: &ClusterState, preemptor: &Task, candidates: &[TaskId]) -> Option<Vec<TaskId>> {
+        // A victim qualifies while the preemptor's job, with the new task, would still have no
+        // larger a share than the victim's job without the victim (victims taken so far deducted).
+        let mine = dominant_share(&(st.jobs[preemptor.job.idx()].allocated + preemptor.request), &self.total);
+        let mut left: BTreeMap<JobId, Resources> = BTreeMap::new();
+        let mut out = Vec::new();
+        for &c in candidates {
+            let v = &st.tasks[c.idx()];
+            let alloc = left.entry(v.job).or_insert(st.jobs[v.job.idx()].allocated);
+            *alloc -= v.request;
+            if mine <= dominant_share(alloc, &self.total) + 1e-6 {
+                out.push(c);
+            } else {
+                *alloc += v.request;
+            }
+        }
+        Some(out)
     }
     fn on_session_open(&mut self, st: &ClusterState, _now: crate::model::SimTime) {
         self.total = st.total;

@@ -54,12 +54,36 @@ fn pending_best_effort(st: &ClusterState, job: &Job) -> u32 {
         .count() as u32
 }
 
+/// From each victim job, only tasks above its gang minimum: taking them cannot break the gang.
+fn beyond_min_available(st: &ClusterState, candidates: &[crate::model::TaskId]) -> Vec<crate::model::TaskId> {
+    let mut occupied: std::collections::BTreeMap<crate::model::JobId, u32> = Default::default();
+    let mut out = Vec::new();
+    for &t in candidates {
+        let j = st.tasks[t.idx()].job;
+        let job = &st.jobs[j.idx()];
+        let occ = occupied.entry(j).or_insert_with(|| job.ready_tasks());
+        if *occ > job.min_available {
+            *occ -= 1;
+            out.push(t);
+        }
+    }
+    out
+}
+
 impl Plugin for Gang {
     fn name(&self) -> &'static str {
         "gang"
     }
     fn hooks(&self) -> &'static [Hook] {
-        &[Hook::JobValid, Hook::JobOrder, Hook::JobReady, Hook::JobPipelined, Hook::JobStarving]
+        &[
+            Hook::JobValid,
+            Hook::JobOrder,
+            Hook::JobReady,
+            Hook::JobPipelined,
+            Hook::JobStarving,
+            Hook::Preemptable,
+            Hook::Reclaimable,
+        ]
     }
     fn job_valid(&self, st: &ClusterState, job: &Job) -> Result<(), String> {
         if job.valid_tasks() < job.min_available {
@@ -89,6 +113,22 @@ impl Plugin for Gang {
     }
     fn job_starving(&self, _st: &ClusterState, job: &Job) -> bool {
         job.waiting_tasks() + job.ready_tasks() < job.min_available
+    }
+    fn preemptable(
+        &self,
+        st: &ClusterState,
+        _p: &crate::model::Task,
+        c: &[crate::model::TaskId],
+    ) -> Option<Vec<crate::model::TaskId>> {
+        Some(beyond_min_available(st, c))
+    }
+    fn reclaimable(
+        &self,
+        st: &ClusterState,
+        _p: &crate::model::Task,
+        c: &[crate::model::TaskId],
+    ) -> Option<Vec<crate::model::TaskId>> {
+        Some(beyond_min_available(st, c))
     }
     fn on_session_close(&mut self, st: &mut ClusterState, changed: &[crate::model::JobId]) {
         // Unschedulable condition: "x/y tasks in gang unschedulable". The allocate action already

@@ -1,7 +1,7 @@
 //! `priority` (`plugins/priority/priority.go`): higher job priority first, higher task priority
 //! first; a job is starving while any of its tasks is unplaced.
 
-use crate::model::{ClusterState, Job, Task};
+use crate::model::{ClusterState, Job, Task, TaskId};
 use crate::sched::conf::Hook;
 use crate::sched::plugin::Plugin;
 use std::cmp::Ordering;
@@ -16,7 +16,7 @@ impl Plugin for Priority {
         "priority"
     }
     fn hooks(&self) -> &'static [Hook] {
-        &[Hook::JobOrder, Hook::TaskOrder, Hook::JobStarving]
+        &[Hook::JobOrder, Hook::TaskOrder, Hook::JobStarving, Hook::Preemptable]
     }
     fn job_order(&self, _st: &ClusterState, a: &Job, b: &Job) -> Ordering {
         b.priority.cmp(&a.priority)
@@ -25,6 +25,21 @@ impl Plugin for Priority {
         let pa = st.jobs[a.job.idx()].priority;
         let pb = st.jobs[b.job.idx()].priority;
         pb.cmp(&pa)
+    }
+    fn preemptable(&self, st: &ClusterState, preemptor: &Task, candidates: &[TaskId]) -> Option<Vec<TaskId>> {
+        // Across jobs the victim's job priority must be strictly lower; within a job the task
+        // priority (tephra's tasks carry their job's) must be, so no task of the same job qualifies.
+        let mine = st.jobs[preemptor.job.idx()].priority;
+        Some(
+            candidates
+                .iter()
+                .copied()
+                .filter(|c| {
+                    let victim = &st.tasks[c.idx()];
+                    victim.job != preemptor.job && st.jobs[victim.job.idx()].priority < mine
+                })
+                .collect(),
+        )
     }
     fn job_starving(&self, _st: &ClusterState, job: &Job) -> bool {
         job.ready_tasks() + job.waiting_tasks() < job.task_count

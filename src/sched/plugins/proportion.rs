@@ -14,10 +14,11 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::model::resources::{ALL_DIMS, UNBOUNDED};
-use crate::model::{ClusterState, Job, Queue, QueueState, Resources, SimTime, Task};
+use crate::model::{ClusterState, Job, Queue, QueueState, Resources, SimTime, Task, TaskId};
 use crate::sched::conf::Hook;
 use crate::sched::plugin::{Plugin, Vote};
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 const DIMS: usize = ALL_DIMS.len();
 /// Volcano's `minResource` tolerance, in milli-units / bytes.
@@ -147,7 +148,14 @@ impl Plugin for Proportion {
         "proportion"
     }
     fn hooks(&self) -> &'static [Hook] {
-        &[Hook::QueueOrder, Hook::Overused, Hook::Allocatable, Hook::JobEnqueueable]
+        &[
+            Hook::QueueOrder,
+            Hook::Overused,
+            Hook::Allocatable,
+            Hook::JobEnqueueable,
+            Hook::Reclaimable,
+            Hook::Preemptive,
+        ]
     }
     fn on_session_open(&mut self, st: &ClusterState, _now: SimTime) {
         let nq = st.queues.len();
@@ -201,6 +209,32 @@ impl Plugin for Proportion {
         if q.state != QueueState::Open {
             return false;
         }
+        let Some(attr) = self.attrs[q.id.idx()].as_ref() else { return false };
+        let want = to_f(&(q.allocated + task.request));
+        let req = to_f(&task.request);
+        (0..DIMS).all(|k| req[k] < TOLERANCE || le(want[k], attr.deserved[k]))
+    }
+    fn reclaimable(&self, st: &ClusterState, _r: &Task, candidates: &[TaskId]) -> Option<Vec<TaskId>> {
+        // A victim's queue must be above its deserved share in some dimension, counting the
+        // victims already taken from it.
+        let mut left: BTreeMap<usize, FRes> = BTreeMap::new();
+        let mut out = Vec::new();
+        for &c in candidates {
+            let v = &st.tasks[c.idx()];
+            let q = st.jobs[v.job.idx()].queue.idx();
+            let Some(attr) = self.attrs[q].as_ref() else { continue };
+            let alloc = left.entry(q).or_insert_with(|| to_f(&st.queues[q].allocated));
+            if !le_all(alloc, &attr.deserved) {
+                let req = to_f(&v.request);
+                for k in 0..DIMS {
+                    alloc[k] -= req[k];
+                }
+                out.push(c);
+            }
+        }
+        Some(out)
+    }
+    fn preemptive(&self, _st: &ClusterState, q: &Queue, task: &Task) -> bool {
         let Some(attr) = self.attrs[q.id.idx()].as_ref() else { return false };
         let want = to_f(&(q.allocated + task.request));
         let req = to_f(&task.request);

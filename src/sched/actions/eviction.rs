@@ -1,0 +1,77 @@
+//! What preempt and reclaim share: collecting a starving job's pending tasks, and making room for
+//! one task on one node by evicting victims in Volcano's victim order, then pipelining the task
+//! there (it binds in a later cycle, once the victims are gone).
+
+use crate::model::{JobId, NodeId, PodGroupPhase, TaskId, TaskStatus};
+use crate::sched::pq::PriorityQueue;
+use crate::sched::session::Session;
+use crate::sched::statement::Statement;
+use std::cmp::Ordering;
+
+/// Jobs that may take resources from others: admitted, valid, starving, with pending pods.
+pub fn starving_jobs(ssn: &Session) -> Vec<JobId> {
+    ssn.state
+        .with_pending_pods
+        .iter()
+        .copied()
+        .filter(|j| {
+            let job = &ssn.state.jobs[j.idx()];
+            job.pods_created && job.phase != PodGroupPhase::Pending && ssn.job_valid(*j).is_ok() && ssn.job_starving(*j)
+        })
+        .collect()
+}
+
+/// The job's pending tasks in task order.
+pub fn pending_tasks(ssn: &Session, j: JobId) -> PriorityQueue<TaskId> {
+    let mut pq = PriorityQueue::new();
+    for t in ssn.state.jobs[j.idx()].task_ids() {
+        if ssn.state.tasks[t.idx()].status == TaskStatus::Pending {
+            pq.push(t, &mut |a, b| ssn.task_order(a, b) == Ordering::Less);
+        }
+    }
+    pq
+}
+
+/// Candidates sorted in victim order before the plugins see them, so that filters which take
+/// "some of" a job's tasks (gang: those above the minimum) take the least important ones. Volcano
+/// hands them over in map order, which is random; this is the deterministic reading.
+pub fn in_victim_order(ssn: &Session, mut candidates: Vec<TaskId>) -> Vec<TaskId> {
+    candidates.sort_by(|a, b| ssn.victim_order(*a, *b));
+    candidates
+}
+
+/// Tries to make room for `task` on `node` from `victims` (already filtered by the plugins):
+/// checks that all of them would be enough, evicts them in victim order until the task fits the
+/// node's future-idle resources (and, if `queue_check`, the queue may take it), then pipelines the
+/// task. Returns whether the task was placed.
+pub fn evict_and_pipeline(
+    ssn: &mut Session,
+    stmt: &mut Statement,
+    task: TaskId,
+    node: NodeId,
+    mut victims: Vec<TaskId>,
+    queue_check: bool,
+) -> bool {
+    let req = ssn.state.tasks[task.idx()].request;
+    let freed =
+        victims.iter().fold(ssn.state.nodes[node.idx()].future_idle(), |acc, v| acc + ssn.state.tasks[v.idx()].request);
+    if !req.le_on_own_dims(&freed) {
+        return false;
+    }
+    victims.sort_by(|a, b| ssn.victim_order(*a, *b));
+    let queue = ssn.state.jobs[ssn.state.tasks[task.idx()].job.idx()].queue;
+    let fits = |s: &Session| {
+        req.le_on_own_dims(&s.state.nodes[node.idx()].future_idle()) && (!queue_check || s.allocatable(queue, task))
+    };
+    for v in victims {
+        if fits(ssn) {
+            break;
+        }
+        ssn.evict(stmt, v);
+    }
+    if !req.le_on_own_dims(&ssn.state.nodes[node.idx()].future_idle()) {
+        return false;
+    }
+    ssn.pipeline(stmt, task, node);
+    true
+}

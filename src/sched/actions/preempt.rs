@@ -1,0 +1,109 @@
+//! `preempt` (`actions/preempt/preempt.go`), normal mode: a starving job takes resources from
+//! other jobs of the **same queue** that the plugins allow (priority: strictly lower job priority;
+//! gang: only tasks above the victim's minimum; drf: share rule), node by node in score order.
+//! Phase B lets a job's pending tasks preempt lower-priority tasks of the same job. Evictions are
+//! committed only if the preemptor job is then pipelined (gang), otherwise discarded.
+
+use super::eviction::{evict_and_pipeline, in_victim_order, pending_tasks, starving_jobs};
+use crate::model::{JobId, NodeId, QueueId, TaskId, TaskStatus};
+use crate::sched::pq::PriorityQueue;
+use crate::sched::session::Session;
+use crate::sched::statement::Statement;
+use std::cmp::Ordering;
+
+/// Which running tasks a preemptor may look at.
+#[derive(Clone, Copy)]
+enum Scope {
+    /// Other jobs of the preemptor's queue.
+    OtherJobsSameQueue,
+    /// The preemptor's own job.
+    SameJob,
+}
+
+/// Runs the action.
+pub fn execute(ssn: &mut Session) {
+    let nq = ssn.state.queues.len();
+    let mut per_queue: Vec<PriorityQueue<JobId>> = vec![PriorityQueue::new(); nq];
+    for j in starving_jobs(ssn) {
+        let q = ssn.state.jobs[j.idx()].queue.idx();
+        per_queue[q].push(j, &mut |a, b| ssn.job_order(a, b) == Ordering::Less);
+    }
+    let mut queues: Vec<QueueId> = (0..nq).filter(|q| !per_queue[*q].is_empty()).map(|q| QueueId(q as u32)).collect();
+    queues.sort_by(|a, b| ssn.queue_order(*a, *b));
+    for q in queues {
+        let mut starving = Vec::new();
+        // Phase A: between jobs of the queue.
+        while let Some(j) = per_queue[q.idx()].pop(&mut |a, b| ssn.job_order(a, b) == Ordering::Less) {
+            starving.push(j);
+            let mut stmt = Statement::new();
+            let mut tasks = pending_tasks(ssn, j);
+            while ssn.job_starving(j) {
+                let Some(t) = tasks.pop(&mut |a, b| ssn.task_order(a, b) == Ordering::Less) else { break };
+                if !preempt_task(ssn, &mut stmt, t, Scope::OtherJobsSameQueue) {
+                    break;
+                }
+            }
+            if ssn.job_pipelined(j) {
+                ssn.commit(stmt);
+            } else {
+                ssn.discard(stmt);
+            }
+        }
+        // Phase B: within each starving job, task by task, committed one at a time.
+        for j in starving {
+            let mut tasks = pending_tasks(ssn, j);
+            while let Some(t) = tasks.pop(&mut |a, b| ssn.task_order(a, b) == Ordering::Less) {
+                let mut stmt = Statement::new();
+                if !preempt_task(ssn, &mut stmt, t, Scope::SameJob) {
+                    ssn.discard(stmt);
+                    break;
+                }
+                ssn.commit(stmt);
+            }
+        }
+    }
+}
+
+/// `preempt()` for one task: nodes that pass the plugin predicates (resource shortage is what
+/// eviction fixes), visited by descending score; the first node where the victims make room wins.
+fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Scope) -> bool {
+    let preemptor = &ssn.state.tasks[task.idx()];
+    let (pjob, best_effort) = (preemptor.job, preemptor.request.is_empty());
+    let pqueue = ssn.state.jobs[pjob.idx()].queue;
+    let mut nodes: Vec<(f64, NodeId)> = ssn
+        .state
+        .nodes
+        .iter()
+        .filter(|n| n.healthy && ssn.predicate(task, n.id).is_ok())
+        .map(|n| (ssn.node_score(task, n.id), n.id))
+        .collect();
+    nodes.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(Ordering::Equal).then(a.1.cmp(&b.1)));
+    for (_, n) in nodes {
+        let candidates: Vec<TaskId> = ssn.state.node_tasks[n.idx()]
+            .iter()
+            .copied()
+            .filter(|v| {
+                let victim = &ssn.state.tasks[v.idx()];
+                let vjob = &ssn.state.jobs[victim.job.idx()];
+                matches!(victim.status, TaskStatus::Running | TaskStatus::Bound)
+                    && (!best_effort || victim.request.is_empty())
+                    && match scope {
+                        Scope::OtherJobsSameQueue => victim.job != pjob && vjob.queue == pqueue,
+                        Scope::SameJob => victim.job == pjob,
+                    }
+            })
+            .collect();
+        if candidates.is_empty() {
+            continue;
+        }
+        let candidates = in_victim_order(ssn, candidates);
+        let victims = ssn.preemptable(task, &candidates);
+        if victims.is_empty() {
+            continue;
+        }
+        if evict_and_pipeline(ssn, stmt, task, n, victims, true) {
+            return true;
+        }
+    }
+    false
+}

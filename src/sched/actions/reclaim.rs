@@ -1,0 +1,80 @@
+//! `reclaim` (`actions/reclaim/reclaim.go`): a starving job of a queue that is below its deserved
+//! share (Preemptive) takes back resources from running tasks of **other, reclaimable queues**
+//! that the plugins allow (proportion: the victim's queue is above its deserved share; gang: only
+//! tasks above the victim's minimum). Overused queues do not reclaim. Evictions are committed only
+//! if the reclaiming job is then pipelined.
+
+use super::eviction::{evict_and_pipeline, in_victim_order, pending_tasks, starving_jobs};
+use crate::model::{JobId, QueueId, TaskId, TaskStatus};
+use crate::sched::pq::PriorityQueue;
+use crate::sched::session::Session;
+use crate::sched::statement::Statement;
+use std::cmp::Ordering;
+
+/// Runs the action.
+pub fn execute(ssn: &mut Session) {
+    let nq = ssn.state.queues.len();
+    let mut per_queue: Vec<PriorityQueue<JobId>> = vec![PriorityQueue::new(); nq];
+    for j in starving_jobs(ssn) {
+        let q = ssn.state.jobs[j.idx()].queue.idx();
+        per_queue[q].push(j, &mut |a, b| ssn.job_order(a, b) == Ordering::Less);
+    }
+    let mut queues: Vec<QueueId> = (0..nq).filter(|q| !per_queue[*q].is_empty()).map(|q| QueueId(q as u32)).collect();
+    while !queues.is_empty() {
+        let best = (0..queues.len()).min_by(|a, b| ssn.queue_order(queues[*a], queues[*b])).expect("non-empty");
+        let q = queues.swap_remove(best);
+        if ssn.overused(q) {
+            continue;
+        }
+        let Some(j) = per_queue[q.idx()].pop(&mut |a, b| ssn.job_order(a, b) == Ordering::Less) else { continue };
+        let mut stmt = Statement::new();
+        let mut tasks = pending_tasks(ssn, j);
+        while ssn.job_starving(j) {
+            let Some(t) = tasks.pop(&mut |a, b| ssn.task_order(a, b) == Ordering::Less) else { break };
+            if !ssn.preemptive(q, t) {
+                continue;
+            }
+            if !reclaim_for_task(ssn, &mut stmt, t, q) {
+                break;
+            }
+        }
+        if ssn.job_pipelined(j) {
+            ssn.commit(stmt);
+        } else {
+            ssn.discard(stmt);
+        }
+        if !per_queue[q.idx()].is_empty() {
+            queues.push(q);
+        }
+    }
+}
+
+/// `reclaimForTask`: nodes that pass the plugin predicates, in node order; on each, running
+/// tasks of other reclaimable queues, filtered by the plugins; the first node that works wins.
+fn reclaim_for_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, queue: QueueId) -> bool {
+    let nodes: Vec<_> =
+        ssn.state.nodes.iter().filter(|n| n.healthy && ssn.predicate(task, n.id).is_ok()).map(|n| n.id).collect();
+    for n in nodes {
+        let candidates: Vec<TaskId> = ssn.state.node_tasks[n.idx()]
+            .iter()
+            .copied()
+            .filter(|v| {
+                let victim = &ssn.state.tasks[v.idx()];
+                let vqueue = ssn.state.jobs[victim.job.idx()].queue;
+                victim.status == TaskStatus::Running && vqueue != queue && ssn.state.queues[vqueue.idx()].reclaimable
+            })
+            .collect();
+        if candidates.is_empty() {
+            continue;
+        }
+        let candidates = in_victim_order(ssn, candidates);
+        let victims = ssn.reclaimable(task, &candidates);
+        if victims.is_empty() {
+            continue;
+        }
+        if evict_and_pipeline(ssn, stmt, task, n, victims, false) {
+            return true;
+        }
+    }
+    false
+}
