@@ -55,6 +55,8 @@ pub struct Recorder {
     pub cycles: u64,
     /// Pods bound.
     pub binds: u64,
+    /// Pods evicted (preempt and reclaim).
+    pub evictions: u64,
 }
 
 impl Recorder {

@@ -111,6 +111,8 @@ pub struct Summary {
     pub cycles: u64,
     /// Pods bound.
     pub binds: u64,
+    /// Pods evicted by preempt and reclaim.
+    pub evictions: u64,
     /// Per queue, by name.
     pub queues: BTreeMap<String, QueueSummary>,
 }
@@ -166,6 +168,7 @@ impl Summary {
             end_s: round6(end_s),
             cycles: rec.cycles,
             binds: rec.binds,
+            evictions: rec.evictions,
             queues: queues
                 .into_iter()
                 .map(|(k, (mut s, w))| {

@@ -83,6 +83,9 @@ pub struct Session<'a> {
     /// future-idle raises the bound, so "no pool bound covers the request" proves no node fits.
     /// Computed on first use: many cycles place nothing.
     pool_bound: Option<Vec<Resources>>,
+    /// Counts every operation that changes placements in this session; a failed victim search
+    /// remembered at count `n` is still a failure while the count is `n`.
+    pub mutations: u64,
 }
 
 impl<'a> Session<'a> {
@@ -111,6 +114,7 @@ impl<'a> Session<'a> {
             touched: Vec::new(),
             enqueue_configured,
             pool_bound: None,
+            mutations: 0,
         }
     }
 
@@ -348,6 +352,7 @@ impl<'a> Session<'a> {
 
     /// `Statement.Allocate`: task takes the node's idle resources tentatively.
     pub fn allocate(&mut self, stmt: &mut Statement, task: TaskId, node: NodeId) {
+        self.mutations += 1;
         self.state.transition(task, TaskStatus::Allocated, Some(node));
         self.touched.push(task);
         self.fire_allocate(task);
@@ -356,6 +361,7 @@ impl<'a> Session<'a> {
 
     /// `Statement.Pipeline`: task is promised the node's future resources.
     pub fn pipeline(&mut self, stmt: &mut Statement, task: TaskId, node: NodeId) {
+        self.mutations += 1;
         self.state.transition(task, TaskStatus::Pipelined, Some(node));
         self.touched.push(task);
         self.fire_allocate(task);
@@ -396,6 +402,7 @@ impl<'a> Session<'a> {
 
     /// `Statement.Evict`: task starts releasing its node.
     pub fn evict(&mut self, stmt: &mut Statement, task: TaskId) {
+        self.mutations += 1;
         let prev = self.state.tasks[task.idx()].status;
         self.state.transition(task, TaskStatus::Releasing, None);
         self.raise_bound(self.state.tasks[task.idx()].node);
@@ -405,6 +412,7 @@ impl<'a> Session<'a> {
 
     /// `Statement.Commit`: evictions and binds leave the session; pipelines stay in-session.
     pub fn commit(&mut self, stmt: Statement) {
+        self.mutations += 1;
         for op in stmt.ops {
             match op {
                 Op::Evict(t, _) => self.decisions.evictions.push(t),
@@ -419,6 +427,7 @@ impl<'a> Session<'a> {
 
     /// `Statement.Discard`: undoes every operation in reverse order.
     pub fn discard(&mut self, stmt: Statement) {
+        self.mutations += 1;
         for op in stmt.ops.into_iter().rev() {
             match op {
                 Op::Evict(t, prev) => {
@@ -437,6 +446,7 @@ impl<'a> Session<'a> {
     /// `Session.Allocate` (non-transactional, used by backfill): allocates, and if the job is then
     /// ready, dispatches every allocated task of the job to bind.
     pub fn allocate_now(&mut self, task: TaskId, node: NodeId) {
+        self.mutations += 1;
         self.state.transition(task, TaskStatus::Allocated, Some(node));
         self.touched.push(task);
         self.fire_allocate(task);

@@ -259,6 +259,7 @@ impl Simulation {
             self.recorder.binds += 1;
             self.events.push(now.plus(self.settings.pod_startup), Event::PodStarted(t));
         }
+        self.recorder.evictions += d.evictions.len() as u64;
         for t in d.evictions {
             let j = self.state.tasks[t.idx()].job;
             let job = &mut self.state.jobs[j.idx()];

@@ -32,6 +32,16 @@ pub fn pending_tasks(ssn: &Session, j: JobId) -> PriorityQueue<TaskId> {
     pq
 }
 
+/// Whether evicting every candidate would free enough for `task` on `node` — a necessary
+/// condition whatever the plugins then allow, checked before any scoring or plugin call.
+pub fn could_fit(ssn: &Session, task: TaskId, node: NodeId, candidates: &[TaskId]) -> bool {
+    let req = ssn.state.tasks[task.idx()].request;
+    let most = candidates
+        .iter()
+        .fold(ssn.state.nodes[node.idx()].future_idle(), |acc, c| acc + ssn.state.tasks[c.idx()].request);
+    req.le_on_own_dims(&most)
+}
+
 /// Candidates sorted in victim order before the plugins see them, so that filters which take
 /// "some of" a job's tasks (gang: those above the minimum) take the least important ones. Volcano
 /// hands them over in map order, which is random; this is the deterministic reading.

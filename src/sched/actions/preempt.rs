@@ -4,8 +4,8 @@
 //! Phase B lets a job's pending tasks preempt lower-priority tasks of the same job. Evictions are
 //! committed only if the preemptor job is then pipelined (gang), otherwise discarded.
 
-use super::eviction::{evict_and_pipeline, in_victim_order, pending_tasks, starving_jobs};
-use crate::model::{JobId, NodeId, QueueId, TaskId, TaskStatus};
+use super::eviction::{could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_jobs};
+use crate::model::{JobId, NodeId, QueueId, Resources, TaskId, TaskStatus};
 use crate::sched::pq::PriorityQueue;
 use crate::sched::session::Session;
 use crate::sched::statement::Statement;
@@ -30,6 +30,9 @@ pub fn execute(ssn: &mut Session) {
     }
     let mut queues: Vec<QueueId> = (0..nq).filter(|q| !per_queue[*q].is_empty()).map(|q| QueueId(q as u32)).collect();
     queues.sort_by(|a, b| ssn.queue_order(*a, *b));
+    // Phase-A searches that found nothing, by what they depend on: the preemptor's queue, job
+    // priority (priority), job allocation (drf), request and node selector; valid while nothing moved.
+    let mut failed: Vec<(QueueId, i32, Resources, Resources, u64, u64)> = Vec::new();
     for q in queues {
         let mut starving = Vec::new();
         // Phase A: between jobs of the queue.
@@ -39,7 +42,13 @@ pub fn execute(ssn: &mut Session) {
             let mut tasks = pending_tasks(ssn, j);
             while ssn.job_starving(j) {
                 let Some(t) = tasks.pop(&mut |a, b| ssn.task_order(a, b) == Ordering::Less) else { break };
+                let (task, job) = (&ssn.state.tasks[t.idx()], &ssn.state.jobs[j.idx()]);
+                let key = (q, job.priority, job.allocated, task.request, job.role_pools[task.role as usize]);
+                if failed.iter().any(|f| (f.0, f.1, f.2, f.3, f.4) == key && f.5 == ssn.mutations) {
+                    break;
+                }
                 if !preempt_task(ssn, &mut stmt, t, Scope::OtherJobsSameQueue) {
+                    failed.push((key.0, key.1, key.2, key.3, key.4, ssn.mutations));
                     break;
                 }
             }
@@ -70,32 +79,29 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
     let preemptor = &ssn.state.tasks[task.idx()];
     let (pjob, best_effort) = (preemptor.job, preemptor.request.is_empty());
     let pqueue = ssn.state.jobs[pjob.idx()].queue;
-    let mut nodes: Vec<(f64, NodeId)> = ssn
-        .state
-        .nodes
-        .iter()
-        .filter(|n| n.healthy && ssn.predicate(task, n.id).is_ok())
-        .map(|n| (ssn.node_score(task, n.id), n.id))
-        .collect();
-    nodes.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(Ordering::Equal).then(a.1.cmp(&b.1)));
-    for (_, n) in nodes {
-        let candidates: Vec<TaskId> = ssn.state.node_tasks[n.idx()]
-            .iter()
-            .copied()
-            .filter(|v| {
-                let victim = &ssn.state.tasks[v.idx()];
-                let vjob = &ssn.state.jobs[victim.job.idx()];
-                matches!(victim.status, TaskStatus::Running | TaskStatus::Bound)
-                    && (!best_effort || victim.request.is_empty())
-                    && match scope {
-                        Scope::OtherJobsSameQueue => victim.job != pjob && vjob.queue == pqueue,
-                        Scope::SameJob => victim.job == pjob,
-                    }
-            })
-            .collect();
-        if candidates.is_empty() {
+    let eligible = |ssn: &Session, v: TaskId| {
+        let victim = &ssn.state.tasks[v.idx()];
+        let vjob = &ssn.state.jobs[victim.job.idx()];
+        matches!(victim.status, TaskStatus::Running | TaskStatus::Bound)
+            && (!best_effort || victim.request.is_empty())
+            && match scope {
+                Scope::OtherJobsSameQueue => victim.job != pjob && vjob.queue == pqueue,
+                Scope::SameJob => victim.job == pjob,
+            }
+    };
+    // Nodes where the plugin predicates pass and evicting every eligible task would be enough,
+    // visited by descending score (node id breaks ties).
+    let mut nodes: Vec<(f64, NodeId, Vec<TaskId>)> = Vec::new();
+    for n in ssn.state.nodes.iter().filter(|n| n.healthy).map(|n| n.id) {
+        let candidates: Vec<TaskId> =
+            ssn.state.node_tasks[n.idx()].iter().copied().filter(|v| eligible(ssn, *v)).collect();
+        if candidates.is_empty() || !could_fit(ssn, task, n, &candidates) || ssn.predicate(task, n).is_err() {
             continue;
         }
+        nodes.push((ssn.node_score(task, n), n, candidates));
+    }
+    nodes.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(Ordering::Equal).then(a.1.cmp(&b.1)));
+    for (_, n, candidates) in nodes {
         let candidates = in_victim_order(ssn, candidates);
         let victims = ssn.preemptable(task, &candidates);
         if victims.is_empty() {

@@ -4,8 +4,8 @@
 //! tasks above the victim's minimum). Overused queues do not reclaim. Evictions are committed only
 //! if the reclaiming job is then pipelined.
 
-use super::eviction::{evict_and_pipeline, in_victim_order, pending_tasks, starving_jobs};
-use crate::model::{JobId, QueueId, TaskId, TaskStatus};
+use super::eviction::{could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_jobs};
+use crate::model::{JobId, QueueId, Resources, TaskId, TaskStatus};
 use crate::sched::pq::PriorityQueue;
 use crate::sched::session::Session;
 use crate::sched::statement::Statement;
@@ -20,6 +20,9 @@ pub fn execute(ssn: &mut Session) {
         per_queue[q].push(j, &mut |a, b| ssn.job_order(a, b) == Ordering::Less);
     }
     let mut queues: Vec<QueueId> = (0..nq).filter(|q| !per_queue[*q].is_empty()).map(|q| QueueId(q as u32)).collect();
+    // Victim searches that found nothing, by what they depend on: the reclaimer's queue, request
+    // and node selector (no reclaim plugin looks at the reclaimer's job), valid while nothing moved.
+    let mut failed: Vec<(QueueId, Resources, u64, u64)> = Vec::new();
     while !queues.is_empty() {
         let best = (0..queues.len()).min_by(|a, b| ssn.queue_order(queues[*a], queues[*b])).expect("non-empty");
         let q = queues.swap_remove(best);
@@ -34,7 +37,13 @@ pub fn execute(ssn: &mut Session) {
             if !ssn.preemptive(q, t) {
                 continue;
             }
+            let task = &ssn.state.tasks[t.idx()];
+            let key = (q, task.request, ssn.state.jobs[task.job.idx()].role_pools[task.role as usize]);
+            if failed.iter().any(|f| (f.0, f.1, f.2) == key && f.3 == ssn.mutations) {
+                break;
+            }
             if !reclaim_for_task(ssn, &mut stmt, t, q) {
+                failed.push((key.0, key.1, key.2, ssn.mutations));
                 break;
             }
         }
@@ -64,7 +73,7 @@ fn reclaim_for_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, queue
                 victim.status == TaskStatus::Running && vqueue != queue && ssn.state.queues[vqueue.idx()].reclaimable
             })
             .collect();
-        if candidates.is_empty() {
+        if candidates.is_empty() || !could_fit(ssn, task, n, &candidates) || ssn.predicate(task, n).is_err() {
             continue;
         }
         let candidates = in_victim_order(ssn, candidates);
