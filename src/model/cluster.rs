@@ -42,6 +42,9 @@ pub struct ClusterState {
     pub pool_used: Vec<Resources>,
     /// Per node: the tasks on it (any on-node status), for victim searches.
     pub node_tasks: Vec<Vec<TaskId>>,
+    /// Per node and queue (`node * queues + queue`): requests of the queue's Bound and Running
+    /// tasks on the node — what preempt and reclaim could free there at most.
+    pub node_queue_running: Vec<Resources>,
     /// Allocated resources of jobs that are making progress (goodput).
     pub progressing_alloc: Resources,
     /// Incremented whenever resources are given back on any node; lets the allocate action skip
@@ -100,6 +103,7 @@ pub fn free_cards(node: &Node) -> usize {
 impl ClusterState {
     /// Builds an empty cluster from pools (nodes named `<pool>-<nnn>`) and queues.
     pub fn new(pools: Vec<(Pool, u32)>, queues: Vec<Queue>) -> ClusterState {
+        let nq = queues.len();
         let mut state = ClusterState { queues, ..ClusterState::default() };
         for (pool, count) in pools {
             let pid = PoolId(state.pools.len() as u32);
@@ -118,6 +122,7 @@ impl ClusterState {
             state.pools.push(pool);
             state.pool_used.push(Resources::ZERO);
         }
+        state.node_queue_running = vec![Resources::ZERO; state.nodes.len() * nq];
         state
     }
 
@@ -249,6 +254,14 @@ impl ClusterState {
             if nd.healthy {
                 self.free_cards[nd.pool.idx()][free_cards(nd)] += 1;
             }
+        }
+        let evictable = |s: TaskStatus| matches!(s, TaskStatus::Bound | TaskStatus::Running);
+        let (nq, q) = (self.queues.len(), self.jobs[j.idx()].queue.idx());
+        if let Some(n) = old_target.filter(|_| evictable(from)) {
+            self.node_queue_running[n.idx() * nq + q] -= r;
+        }
+        if let Some(n) = new_target.filter(|_| evictable(to)) {
+            self.node_queue_running[n.idx() * nq + q] += r;
         }
         let task = &mut self.tasks[t.idx()];
         task.status = to;
@@ -426,6 +439,15 @@ impl ClusterState {
             if self.with_pending_pods.contains(&job.id) != (active && job.count(TaskStatus::Pending) > 0) {
                 return Err(format!("job {}: pending-pods set disagrees with its counts", job.name));
             }
+        }
+        let mut nqr = vec![Resources::ZERO; self.node_queue_running.len()];
+        for t in &self.tasks {
+            if let (TaskStatus::Bound | TaskStatus::Running, Some(n)) = (t.status, t.node) {
+                nqr[n.idx() * self.queues.len() + self.jobs[t.job.idx()].queue.idx()] += t.request;
+            }
+        }
+        if nqr != self.node_queue_running {
+            return Err("per-node queue usage differs from the tasks".into());
         }
         let mut hist: Vec<Vec<u32>> = self.free_cards.iter().map(|h| vec![0; h.len()]).collect();
         for n in self.nodes.iter().filter(|n| n.healthy) {

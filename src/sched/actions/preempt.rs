@@ -92,7 +92,16 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
     // Nodes where the plugin predicates pass and evicting every eligible task would be enough,
     // visited by descending score (node id breaks ties).
     let mut nodes: Vec<(f64, NodeId, Vec<TaskId>)> = Vec::new();
+    let (req, nq) = (ssn.state.tasks[task.idx()].request, ssn.state.queues.len());
     for n in ssn.state.nodes.iter().filter(|n| n.healthy).map(|n| n.id) {
+        if let Scope::OtherJobsSameQueue = scope {
+            // At most: what is free plus every running task of the preemptor's queue.
+            let most =
+                ssn.state.nodes[n.idx()].future_idle() + ssn.state.node_queue_running[n.idx() * nq + pqueue.idx()];
+            if !req.le_on_own_dims(&most) {
+                continue;
+            }
+        }
         let candidates: Vec<TaskId> =
             ssn.state.node_tasks[n.idx()].iter().copied().filter(|v| eligible(ssn, *v)).collect();
         if candidates.is_empty() || !could_fit(ssn, task, n, &candidates) || ssn.predicate(task, n).is_err() {

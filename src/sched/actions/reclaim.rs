@@ -61,8 +61,21 @@ pub fn execute(ssn: &mut Session) {
 /// `reclaimForTask`: nodes that pass the plugin predicates, in node order; on each, running
 /// tasks of other reclaimable queues, filtered by the plugins; the first node that works wins.
 fn reclaim_for_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, queue: QueueId) -> bool {
-    let nodes: Vec<_> =
-        ssn.state.nodes.iter().filter(|n| n.healthy && ssn.predicate(task, n.id).is_ok()).map(|n| n.id).collect();
+    let req = ssn.state.tasks[task.idx()].request;
+    let nq = ssn.state.queues.len();
+    let others: Vec<usize> = (0..nq).filter(|o| *o != queue.idx() && ssn.state.queues[*o].reclaimable).collect();
+    let nodes: Vec<_> = ssn
+        .state
+        .nodes
+        .iter()
+        .filter(|n| {
+            // At most: what is free plus every running task of the other reclaimable queues.
+            let most =
+                others.iter().fold(n.future_idle(), |acc, o| acc + ssn.state.node_queue_running[n.id.idx() * nq + o]);
+            n.healthy && req.le_on_own_dims(&most) && ssn.predicate(task, n.id).is_ok()
+        })
+        .map(|n| n.id)
+        .collect();
     for n in nodes {
         let candidates: Vec<TaskId> = ssn.state.node_tasks[n.idx()]
             .iter()
