@@ -412,7 +412,7 @@ impl<'a> Session<'a> {
 
     /// `Statement.Commit`: evictions and binds leave the session; pipelines stay in-session.
     pub fn commit(&mut self, stmt: Statement) {
-        self.mutations += 1;
+        self.mutations += !stmt.is_empty() as u64;
         for op in stmt.ops {
             match op {
                 Op::Evict(t, _) => self.decisions.evictions.push(t),
@@ -427,7 +427,7 @@ impl<'a> Session<'a> {
 
     /// `Statement.Discard`: undoes every operation in reverse order.
     pub fn discard(&mut self, stmt: Statement) {
-        self.mutations += 1;
+        self.mutations += !stmt.is_empty() as u64;
         for op in stmt.ops.into_iter().rev() {
             match op {
                 Op::Evict(t, prev) => {

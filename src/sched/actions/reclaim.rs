@@ -5,7 +5,7 @@
 //! if the reclaiming job is then pipelined.
 
 use super::eviction::{could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_jobs};
-use crate::model::{JobId, QueueId, Resources, TaskId, TaskStatus};
+use crate::model::{JobId, NodeId, QueueId, Resources, TaskId, TaskStatus};
 use crate::sched::pq::PriorityQueue;
 use crate::sched::session::Session;
 use crate::sched::statement::Statement;
@@ -23,6 +23,7 @@ pub fn execute(ssn: &mut Session) {
     // Victim searches that found nothing, by what they depend on: the reclaimer's queue, request
     // and node selector (no reclaim plugin looks at the reclaimer's job), valid while nothing moved.
     let mut failed: Vec<(QueueId, Resources, u64, u64)> = Vec::new();
+    let mut victims_cache = VictimCache::default();
     while !queues.is_empty() {
         let best = (0..queues.len()).min_by(|a, b| ssn.queue_order(queues[*a], queues[*b])).expect("non-empty");
         let q = queues.swap_remove(best);
@@ -42,7 +43,7 @@ pub fn execute(ssn: &mut Session) {
             if failed.iter().any(|f| (f.0, f.1, f.2) == key && f.3 == ssn.mutations) {
                 break;
             }
-            if !reclaim_for_task(ssn, &mut stmt, t, q) {
+            if !reclaim_for_task(ssn, &mut stmt, t, q, &mut victims_cache) {
                 failed.push((key.0, key.1, key.2, ssn.mutations));
                 break;
             }
@@ -60,7 +61,14 @@ pub fn execute(ssn: &mut Session) {
 
 /// `reclaimForTask`: nodes that pass the plugin predicates, in node order; on each, running
 /// tasks of other reclaimable queues, filtered by the plugins; the first node that works wins.
-fn reclaim_for_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, queue: QueueId) -> bool {
+fn reclaim_for_task(
+    ssn: &mut Session,
+    stmt: &mut Statement,
+    task: TaskId,
+    queue: QueueId,
+    cache: &mut VictimCache,
+) -> bool {
+    let dims = ssn.state.tasks[task.idx()].request.dims().fold(0u16, |m, d| m | dim_bit(d));
     let req = ssn.state.tasks[task.idx()].request;
     let nq = ssn.state.queues.len();
     let others: Vec<usize> = (0..nq).filter(|o| *o != queue.idx() && ssn.state.queues[*o].reclaimable).collect();
@@ -77,21 +85,16 @@ fn reclaim_for_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, queue
         .map(|n| n.id)
         .collect();
     for n in nodes {
-        let candidates: Vec<TaskId> = ssn.state.node_tasks[n.idx()]
-            .iter()
-            .copied()
-            .filter(|v| {
-                let victim = &ssn.state.tasks[v.idx()];
-                let vqueue = ssn.state.jobs[victim.job.idx()].queue;
-                victim.status == TaskStatus::Running && vqueue != queue && ssn.state.queues[vqueue.idx()].reclaimable
-            })
-            .collect();
-        if candidates.is_empty() || !could_fit(ssn, task, n, &candidates) || ssn.predicate(task, n).is_err() {
-            continue;
-        }
-        let candidates = in_victim_order(ssn, candidates);
-        let victims = ssn.reclaimable(task, &candidates);
-        if victims.is_empty() {
+        let key = (n, queue, dims);
+        let victims = match cache.get(&key) {
+            Some((at, v)) if *at == ssn.mutations => v.clone(),
+            _ => {
+                let v = victims_on(ssn, task, queue, n);
+                cache.insert(key, (ssn.mutations, v.clone()));
+                v
+            }
+        };
+        if victims.is_empty() || !could_fit(ssn, task, n, &victims) {
             continue;
         }
         if evict_and_pipeline(ssn, stmt, task, n, victims, false) {
@@ -99,4 +102,33 @@ fn reclaim_for_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, queue
         }
     }
     false
+}
+
+/// Plugin-approved victims on a node for a reclaimer of `queue`, remembered per (node, queue,
+/// requested dimensions) while the session is unchanged: the reclaim plugins' answers depend on
+/// the victims and their queues, and on the reclaimer only through its queue and the dimensions
+/// it requests, so every task of the same kind gets the same answer.
+type VictimCache = std::collections::BTreeMap<(NodeId, QueueId, u16), (u64, Vec<TaskId>)>;
+
+fn dim_bit(d: crate::model::Dim) -> u16 {
+    let i = crate::model::resources::ALL_DIMS.iter().position(|x| *x == d).expect("known dim");
+    1 << i
+}
+
+/// Running tasks of other reclaimable queues on `node`, in victim order, filtered by the plugins.
+fn victims_on(ssn: &Session, task: TaskId, queue: QueueId, node: NodeId) -> Vec<TaskId> {
+    let candidates: Vec<TaskId> = ssn.state.node_tasks[node.idx()]
+        .iter()
+        .copied()
+        .filter(|v| {
+            let victim = &ssn.state.tasks[v.idx()];
+            let vqueue = ssn.state.jobs[victim.job.idx()].queue;
+            victim.status == TaskStatus::Running && vqueue != queue && ssn.state.queues[vqueue.idx()].reclaimable
+        })
+        .collect();
+    if candidates.is_empty() {
+        return candidates;
+    }
+    let candidates = in_victim_order(ssn, candidates);
+    ssn.reclaimable(task, &candidates)
 }
