@@ -15,12 +15,21 @@ pub const SUPPORTED_ACTIONS: &[&str] = &["enqueue", "allocate", "backfill", "pre
 /// Volcano actions tephra accepts but does not run yet (a warning names them).
 pub const PENDING_ACTIONS: &[&str] = &["shuffle", "gangpreempt", "gangreclaim"];
 /// Plugins tephra implements.
-pub const SUPPORTED_PLUGINS: &[&str] =
-    &["priority", "gang", "conformance", "drf", "overcommit", "predicates", "proportion", "nodeorder", "binpack"];
+pub const SUPPORTED_PLUGINS: &[&str] = &[
+    "priority",
+    "gang",
+    "conformance",
+    "drf",
+    "overcommit",
+    "predicates",
+    "proportion",
+    "nodeorder",
+    "binpack",
+    "sla",
+];
 /// Volcano plugins tephra accepts but does not implement yet (a warning names them).
 pub const PENDING_PLUGINS: &[&str] = &[
     "capacity",
-    "sla",
     "tdm",
     "numaaware",
     "task-topology",
@@ -398,7 +407,7 @@ mod tests {
     #[test]
     fn flags_default_to_true_and_unknowns_are_errors() {
         let conf = SchedulerConf::parse(
-            "actions: \"enqueue, allocate, shuffle\"\ntiers:\n- plugins:\n  - name: gang\n    enablePreemptable: false\n    enableJobReady: false\n  - name: sla\n",
+            "actions: \"enqueue, allocate, shuffle\"\ntiers:\n- plugins:\n  - name: gang\n    enablePreemptable: false\n    enableJobReady: false\n  - name: tdm\n",
             "t.conf",
         )
         .unwrap();

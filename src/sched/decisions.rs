@@ -1,6 +1,6 @@
 //! What leaves a scheduling cycle: the only effects the simulator applies.
 
-use crate::model::{JobId, NodeId, TaskId};
+use crate::model::{JobId, NodeId, SimTime, TaskId};
 
 /// Committed effects of one cycle, in the order they were committed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -11,6 +11,8 @@ pub struct Decisions {
     pub evictions: Vec<TaskId>,
     /// PodGroups that became `Inqueue` (the controller may create their pods).
     pub enqueued: Vec<JobId>,
+    /// A time at which the scheduler must run again even if nothing changes (time-driven plugins).
+    pub wake_at: Option<SimTime>,
 }
 
 impl Decisions {

@@ -117,6 +117,11 @@ pub trait Plugin {
     fn preemptive(&self, _st: &ClusterState, _queue: &Queue, _task: &Task) -> bool {
         true
     }
+    /// When the plugin's answers will change with time alone (an SLA deadline passing), the time
+    /// it wants the next cycle at; the simulator runs one then even if nothing else happens.
+    fn wake_up(&self, _st: &ClusterState, _now: SimTime) -> Option<SimTime> {
+        None
+    }
     /// AllocateFunc event handler: `task` was just allocated or pipelined.
     fn on_allocate(&mut self, _st: &ClusterState, _task: TaskId) {}
     /// DeallocateFunc event handler: `task` was just un-allocated.

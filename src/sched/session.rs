@@ -473,6 +473,8 @@ impl<'a> Session<'a> {
                 self.state.transition(t, TaskStatus::Pending, None);
             }
         }
+        let now = self.now;
+        self.decisions.wake_at = self.slots.iter().filter_map(|s| s.plugin.wake_up(self.state, now)).min();
         let changed = self.state.take_changed();
         for s in self.slots.iter_mut() {
             s.plugin.on_session_close(self.state, &changed);

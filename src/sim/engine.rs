@@ -28,6 +28,8 @@ pub enum Event {
     },
     /// Timeline sample.
     Sample,
+    /// The scheduler asked to look again at this time (a time-driven plugin).
+    Wake,
 }
 
 #[derive(Debug)]

@@ -43,6 +43,7 @@ pub struct Simulation {
     nodes_per_pool: Vec<u64>,
     last_cycle: Option<SimTime>,
     cycle_queued: bool,
+    wake_queued: Option<SimTime>,
     check_invariants: bool,
     /// Time of the last event processed.
     pub end: SimTime,
@@ -100,6 +101,7 @@ impl Simulation {
             nodes_per_pool,
             last_cycle: None,
             cycle_queued: false,
+            wake_queued: None,
             check_invariants: false,
             end: SimTime::ZERO,
         }
@@ -218,6 +220,10 @@ impl Simulation {
                 self.finish(j, now);
                 true
             }
+            Event::Wake => {
+                self.wake_queued = None;
+                true
+            }
             Event::Sample => {
                 self.recorder.sample(now, &self.state);
                 if self.events.has_work() {
@@ -251,6 +257,10 @@ impl Simulation {
     }
 
     fn apply(&mut self, now: SimTime, d: Decisions) {
+        if let Some(at) = d.wake_at.filter(|at| *at > now && self.wake_queued.is_none_or(|q| *at < q)) {
+            self.events.push(at, Event::Wake);
+            self.wake_queued = Some(at);
+        }
         for j in d.enqueued {
             self.events.push(now.plus(self.settings.controller_delay), Event::PodsCreated(j));
         }

@@ -9,6 +9,7 @@ pub mod overcommit;
 pub mod predicates;
 pub mod priority;
 pub mod proportion;
+pub mod sla;
 
 use super::conf::PluginOption;
 use super::plugin::Plugin;
@@ -42,6 +43,7 @@ pub fn build(opt: &PluginOption) -> Result<Box<dyn Plugin>, String> {
         }
         "nodeorder" => Box::new(nodeorder::NodeOrder::new(args)?),
         "binpack" => Box::new(binpack::Binpack::new(args)?),
+        "sla" => Box::new(sla::Sla::new(args)?),
         other => return Err(format!("plugin `{other}` is not implemented")),
     })
 }
