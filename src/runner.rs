@@ -1,7 +1,7 @@
 //! One run end to end: scenario → cluster and scheduler → simulation → results. The CLI and the
 //! tests both go through here, so what the tests check is what users run.
 
-use crate::metrics::{Summary, TimelineRow};
+use crate::metrics::{QueueRow, Summary, TimelineRow};
 use crate::model::{ClusterState, SimTime};
 use crate::report::PerfReport;
 use crate::report::jobs::{JobRow, job_rows};
@@ -33,6 +33,8 @@ pub struct RunOutput {
     pub jobs: Vec<JobRow>,
     /// Timeline rows.
     pub timeline: Vec<TimelineRow>,
+    /// Per-queue rows.
+    pub queues: Vec<QueueRow>,
     /// Wall-clock figures.
     pub perf: PerfReport,
     /// The final cluster state (for tests and further analysis).
@@ -86,6 +88,7 @@ pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress))
     Ok(RunOutput {
         jobs: job_rows(&sim.state),
         timeline: std::mem::take(&mut sim.recorder.timeline),
+        queues: std::mem::take(&mut sim.recorder.queue_rows),
         summary,
         perf,
         state: sim.state,

@@ -14,7 +14,7 @@ fn quickstart() -> scenario::Scenario {
 
 fn write_run(sc: &scenario::Scenario, dir: &std::path::Path) {
     let out = runner::run(sc, &RunOptions::default(), |_| {}).unwrap();
-    report::write_all(dir, &out.summary, &out.perf, &out.jobs, &out.timeline).unwrap();
+    report::write_all(dir, &out.summary, &out.perf, &out.jobs, &out.timeline, &out.queues).unwrap();
 }
 
 #[test]
@@ -23,7 +23,7 @@ fn same_seed_same_bytes() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     write_run(&sc, a.path());
     write_run(&sc, b.path());
-    for f in ["summary.json", "jobs.csv", "timeline.csv"] {
+    for f in ["summary.json", "jobs.csv", "timeline.csv", "queues.csv"] {
         let x = std::fs::read(a.path().join(f)).unwrap();
         let y = std::fs::read(b.path().join(f)).unwrap();
         assert!(!x.is_empty());

@@ -30,6 +30,8 @@ fn higher_priority_job_preempts_within_its_queue() {
     let out = run_checked(&write_scenario(dir.path(), &scenario("allocate, preempt", ""), trace));
     let rows: Vec<_> = out.jobs.iter().map(|r| (r.job.as_str(), r.first_start_s, r.gang_ready_s, r.finish_s)).collect();
     assert_eq!(rows, vec![("low", Some(1.0), Some(1.0), Some(1131.0)), ("high", Some(41.0), Some(41.0), Some(141.0))]);
+    let q = &out.summary.queues["q"];
+    assert_eq!((q.evictions_received, q.evictions_given, q.cross_queue_evictions_received), (1, 1, 0));
 }
 
 /// Without `preempt` the same workload waits: `high` runs only after `low` completes.
@@ -67,6 +69,10 @@ fn queue_under_its_share_reclaims_elastic_pods_only() {
     let out = run_checked(&write_scenario(dir.path(), &scenario("enqueue, allocate, reclaim", queues), trace));
     let rows: Vec<_> = out.jobs.iter().map(|r| (r.job.as_str(), r.gang_ready_s, r.finish_s)).collect();
     assert_eq!(rows, vec![("a1", Some(1.0), Some(1001.0)), ("b1", Some(41.0), Some(141.0))]);
+    let (a, b) = (&out.summary.queues["a"], &out.summary.queues["b"]);
+    assert_eq!((a.evictions_received, a.cross_queue_evictions_received, a.evictions_given), (4, 4, 0));
+    assert_eq!((b.evictions_received, b.evictions_given), (0, 4));
+    assert_eq!(out.summary.evictions, 4);
 
     // Stop at 60 s to see who holds what: b1 4 GPUs, a1 its 4 surviving pods (indices 0-3).
     let dir = tempfile::tempdir().unwrap();

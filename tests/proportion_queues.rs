@@ -51,4 +51,14 @@ fn weighted_queues_get_their_deserved_gpus() {
         .map(|q| out.jobs.iter().filter(|r| r.queue == *q && r.gang_ready_s.is_some()).count())
         .collect();
     assert_eq!(running, vec![4, 8, 12]);
+    // queues.csv reports the water-filled deserved GPUs and a share of exactly 1.
+    for (q, want) in [("a", 4.0), ("b", 8.0), ("c", 12.0)] {
+        let row = out.queues.iter().rev().find(|r| r.queue == q).unwrap();
+        assert_eq!(row.accel_deserved, Some(want), "{row:?}");
+        assert_eq!(row.accel_alloc, want);
+        assert_eq!(row.share, Some(1.0));
+    }
+    // The t=0 cycle water-fills before any pod exists (requests 0 → deserved 0); from the 1 s
+    // cycle on, c deserves 12: (0 × 1 s + 12 × 99 s) / 100 s.
+    assert_eq!(out.summary.queues["c"].accel_deserved_mean, Some(11.88));
 }

@@ -142,7 +142,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     })?;
     bar.finish_and_clear();
 
-    report::write_all(&out, &output.summary, &output.perf, &output.jobs, &output.timeline)
+    report::write_all(&out, &output.summary, &output.perf, &output.jobs, &output.timeline, &output.queues)
         .with_context(|| format!("writing reports to {}", out.display()))?;
     if args.json {
         print!("{}", report::pretty_json(&output.summary));

@@ -4,5 +4,5 @@
 pub mod recorder;
 pub mod summary;
 
-pub use recorder::{Recorder, TimelineRow};
+pub use recorder::{QueueRow, Recorder, TimelineRow};
 pub use summary::{Stats, Summary};

@@ -9,7 +9,7 @@
 //!   pods that do no work: partially placed gangs, pods still starting.
 //! - **CPU allocation**: as accelerator allocation, for CPU cores.
 
-use crate::model::{ClusterState, SimTime};
+use crate::model::{ClusterState, QueueId, Resources, SimTime};
 use serde::Serialize;
 
 /// One timeline row (long format: one row per scope and sample time).
@@ -35,6 +35,59 @@ pub struct TimelineRow {
     pub jobs_running: Option<u32>,
 }
 
+/// One queue's sampled state (`queues.csv`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct QueueRow {
+    /// Sample time, seconds.
+    pub time_s: f64,
+    /// Queue name.
+    pub queue: String,
+    /// Queue weight.
+    pub weight: u32,
+    /// Allocated accelerators.
+    pub accel_alloc: f64,
+    /// Deserved accelerators from the last cycle (empty when the policy has no deserved share or
+    /// the queue had no jobs).
+    pub accel_deserved: Option<f64>,
+    /// Allocated CPU cores.
+    pub cpu_alloc: f64,
+    /// Deserved CPU cores.
+    pub cpu_deserved: Option<f64>,
+    /// Dominant share: max over the deserved dimensions of allocated / deserved.
+    pub share: Option<f64>,
+    /// Whether the queue is overused (allocated ≥ deserved in every dimension).
+    pub overused: Option<bool>,
+}
+
+/// Per-queue integrals and counters.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QueueTally {
+    /// ∫ allocated accelerator milli-units dt (ms).
+    pub accel_area: i128,
+    /// ∫ deserved accelerator milli-units dt while a deserved share was known.
+    pub deserved_area: i128,
+    /// Time with a known deserved share (ms).
+    pub deserved_ms: u64,
+    /// Time spent overused (ms).
+    pub overused_ms: u64,
+    /// Pods of this queue evicted.
+    pub evictions_received: u64,
+    /// Pods evicted to make room for this queue's pods.
+    pub evictions_given: u64,
+    /// Pods of this queue evicted for another queue's pods.
+    pub cross_queue_received: u64,
+}
+
+/// Volcano's Overused: deserved ≤ allocated in every dimension.
+pub fn overused(allocated: &Resources, deserved: &Resources) -> bool {
+    deserved.le(allocated)
+}
+
+/// Dominant share over the dimensions present in `deserved`.
+pub fn share(allocated: &Resources, deserved: &Resources) -> f64 {
+    deserved.dims().map(|d| allocated.get(d) as f64 / deserved.get(d) as f64).fold(0.0, f64::max)
+}
+
 /// Time integrals and samples.
 #[derive(Clone, Debug, Default)]
 pub struct Recorder {
@@ -57,6 +110,12 @@ pub struct Recorder {
     pub binds: u64,
     /// Pods evicted (preempt and reclaim).
     pub evictions: u64,
+    /// Per queue.
+    pub queues: Vec<QueueTally>,
+    /// Per queue: deserved resources as of the last cycle.
+    pub deserved: Vec<Option<Resources>>,
+    /// Sampled queue rows.
+    pub queue_rows: Vec<QueueRow>,
 }
 
 impl Recorder {
@@ -70,8 +129,30 @@ impl Recorder {
             self.accel_goodput_area += dt * st.progressing_alloc.accelerators() as i128;
             self.cpu_alloc_area += dt * used.cpu as i128;
             self.cpu_healthy_area += dt * st.total.cpu as i128;
+            self.queues.resize(st.queues.len(), QueueTally::default());
+            for (q, tally) in st.queues.iter().zip(self.queues.iter_mut()) {
+                tally.accel_area += dt * q.allocated.accelerators() as i128;
+                if let Some(d) = self.deserved.get(q.id.idx()).copied().flatten() {
+                    tally.deserved_area += dt * d.accelerators() as i128;
+                    tally.deserved_ms += dt as u64;
+                    if overused(&q.allocated, &d) {
+                        tally.overused_ms += dt as u64;
+                    }
+                }
+            }
         }
         self.last = now;
+    }
+
+    /// Records one eviction of a pod of `victim` made for a pod of `by`.
+    pub fn eviction(&mut self, victim: QueueId, by: QueueId) {
+        let n = self.queues.len().max(victim.idx() + 1).max(by.idx() + 1);
+        self.queues.resize(n, QueueTally::default());
+        self.queues[victim.idx()].evictions_received += 1;
+        self.queues[by.idx()].evictions_given += 1;
+        if victim != by {
+            self.queues[victim.idx()].cross_queue_received += 1;
+        }
     }
 
     /// Adds timeline rows for `now`.
@@ -116,6 +197,20 @@ impl Recorder {
                 cpu_total: Some(healthy[i].cpu as f64 / 1000.0),
                 jobs_pending: None,
                 jobs_running: None,
+            });
+        }
+        for q in &st.queues {
+            let d = self.deserved.get(q.id.idx()).copied().flatten();
+            self.queue_rows.push(QueueRow {
+                time_s: t,
+                queue: q.name.clone(),
+                weight: q.weight,
+                accel_alloc: q.allocated.accelerators() as f64 / 1000.0,
+                accel_deserved: d.map(|d| d.accelerators() as f64 / 1000.0),
+                cpu_alloc: q.allocated.cpu as f64 / 1000.0,
+                cpu_deserved: d.map(|d| d.cpu as f64 / 1000.0),
+                share: d.map(|d| super::summary::round6(share(&q.allocated, &d))),
+                overused: d.map(|d| overused(&q.allocated, &d)),
             });
         }
         for (i, q) in st.queues.iter().enumerate() {

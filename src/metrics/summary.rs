@@ -78,6 +78,18 @@ pub struct QueueSummary {
     pub completed: usize,
     /// Queueing delay of jobs whose gang ran.
     pub queueing_delay_s: Stats,
+    /// Time-weighted mean of allocated accelerators over the run.
+    pub accel_alloc_mean: f64,
+    /// Time-weighted mean of deserved accelerators while the queue had a deserved share.
+    pub accel_deserved_mean: Option<f64>,
+    /// Time the queue was overused (allocated ≥ deserved in every dimension), seconds.
+    pub overused_s: f64,
+    /// Its pods evicted by preempt or reclaim.
+    pub evictions_received: u64,
+    /// Pods evicted to make room for its pods.
+    pub evictions_given: u64,
+    /// Its pods evicted for another queue's pods.
+    pub cross_queue_evictions_received: u64,
 }
 
 /// The run summary (`summary.json`).
@@ -149,6 +161,17 @@ impl Summary {
             }
         }
         let ratio = |a: i128, b: i128| if b == 0 { 0.0 } else { round6(a as f64 / b as f64) };
+        let run_ms = (end_s * 1000.0).round() as i128;
+        for q in &st.queues {
+            let Some(t) = rec.queues.get(q.id.idx()) else { continue };
+            let s = &mut queues.entry(q.name.clone()).or_default().0;
+            s.accel_alloc_mean = ratio(t.accel_area, run_ms * 1000);
+            s.accel_deserved_mean = (t.deserved_ms > 0).then(|| ratio(t.deserved_area, t.deserved_ms as i128 * 1000));
+            s.overused_s = round6(t.overused_ms as f64 / 1000.0);
+            s.evictions_received = t.evictions_received;
+            s.evictions_given = t.evictions_given;
+            s.cross_queue_evictions_received = t.cross_queue_received;
+        }
         Summary {
             tephra_version: env!("CARGO_PKG_VERSION"),
             scenario: scenario.to_string(),

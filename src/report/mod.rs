@@ -1,10 +1,11 @@
-//! Report writers: `summary.json`, `perf.json`, `jobs.csv`, `timeline.csv` and the console table.
+//! Report writers: `summary.json`, `perf.json`, `jobs.csv`, `timeline.csv`, `queues.csv` and the
+//! console table.
 
 pub mod jobs;
 pub mod table;
 pub mod write;
 
-use crate::metrics::{Summary, TimelineRow};
+use crate::metrics::{QueueRow, Summary, TimelineRow};
 use serde::Serialize;
 use std::path::Path;
 
@@ -53,12 +54,14 @@ pub fn write_all(
     perf: &PerfReport,
     jobs: &[jobs::JobRow],
     timeline: &[TimelineRow],
+    queues: &[QueueRow],
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     write::write_atomic(&dir.join("summary.json"), pretty_json(summary).as_bytes())?;
     write::write_atomic(&dir.join("perf.json"), pretty_json(perf).as_bytes())?;
     write::write_atomic(&dir.join("jobs.csv"), &write::csv_bytes(jobs).map_err(std::io::Error::other)?)?;
     write::write_atomic(&dir.join("timeline.csv"), &write::csv_bytes(timeline).map_err(std::io::Error::other)?)?;
+    write::write_atomic(&dir.join("queues.csv"), &write::csv_bytes(queues).map_err(std::io::Error::other)?)?;
     Ok(())
 }
 

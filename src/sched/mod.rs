@@ -26,6 +26,10 @@ pub trait Scheduler {
     fn pods_on_submit(&self) -> bool;
     /// Runs one cycle on the live cluster and returns what it committed.
     fn cycle(&mut self, state: &mut ClusterState, now: SimTime) -> Decisions;
+    /// A queue's deserved resources as the last cycle computed them (None: the policy has none).
+    fn deserved(&self, _queue: crate::model::QueueId) -> Option<crate::model::Resources> {
+        None
+    }
 }
 
 // Architecture invariant: `sched` depends on `model` only. A `use crate::sim` here is a bug.

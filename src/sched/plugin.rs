@@ -122,6 +122,10 @@ pub trait Plugin {
     fn wake_up(&self, _st: &ClusterState, _now: SimTime) -> Option<SimTime> {
         None
     }
+    /// The queue's deserved resources as of the last session, for reports (proportion, capacity).
+    fn deserved(&self, _queue: crate::model::QueueId) -> Option<crate::model::Resources> {
+        None
+    }
     /// AllocateFunc event handler: `task` was just allocated or pipelined.
     fn on_allocate(&mut self, _st: &ClusterState, _task: TaskId) {}
     /// DeallocateFunc event handler: `task` was just un-allocated.

@@ -401,13 +401,13 @@ impl<'a> Session<'a> {
     }
 
     /// `Statement.Evict`: task starts releasing its node.
-    pub fn evict(&mut self, stmt: &mut Statement, task: TaskId) {
+    pub fn evict(&mut self, stmt: &mut Statement, task: TaskId, by: TaskId) {
         self.mutations += 1;
         let prev = self.state.tasks[task.idx()].status;
         self.state.transition(task, TaskStatus::Releasing, None);
         self.raise_bound(self.state.tasks[task.idx()].node);
         self.fire_deallocate(task);
-        stmt.ops.push(Op::Evict(task, prev));
+        stmt.ops.push(Op::Evict(task, by, prev));
     }
 
     /// `Statement.Commit`: evictions and binds leave the session; pipelines stay in-session.
@@ -415,7 +415,7 @@ impl<'a> Session<'a> {
         self.mutations += !stmt.is_empty() as u64;
         for op in stmt.ops {
             match op {
-                Op::Evict(t, _) => self.decisions.evictions.push(t),
+                Op::Evict(t, by, _) => self.decisions.evictions.push((t, by)),
                 Op::Pipeline(..) => {}
                 Op::Allocate(t, n) => {
                     self.state.transition(t, TaskStatus::Binding, None);
@@ -430,7 +430,7 @@ impl<'a> Session<'a> {
         self.mutations += !stmt.is_empty() as u64;
         for op in stmt.ops.into_iter().rev() {
             match op {
-                Op::Evict(t, prev) => {
+                Op::Evict(t, _, prev) => {
                     self.state.transition(t, prev, None);
                     self.fire_allocate(t);
                 }

@@ -11,8 +11,8 @@ pub enum Op {
     Allocate(TaskId, NodeId),
     /// Task promised a node's future resources.
     Pipeline(TaskId, NodeId),
-    /// Task being evicted; `prev` is the status to restore on discard.
-    Evict(TaskId, TaskStatus),
+    /// Task being evicted for another (the second id); the status restores it on discard.
+    Evict(TaskId, TaskId, TaskStatus),
 }
 
 /// A journal of tentative operations.

@@ -69,4 +69,8 @@ impl Scheduler for VolcanoScheduler {
         }
         ssn.close()
     }
+
+    fn deserved(&self, queue: crate::model::QueueId) -> Option<crate::model::Resources> {
+        self.slots.iter().find_map(|s| s.plugin.deserved(queue))
+    }
 }

@@ -178,6 +178,7 @@ impl Simulation {
                 let decisions = self.scheduler.cycle(&mut self.state, now);
                 self.perf.cycle_ns.push(start.elapsed().as_nanos() as u64);
                 self.recorder.cycles += 1;
+                self.recorder.deserved = self.state.queues.iter().map(|q| self.scheduler.deserved(q.id)).collect();
                 self.apply(now, decisions);
                 false
             }
@@ -270,7 +271,12 @@ impl Simulation {
             self.events.push(now.plus(self.settings.pod_startup), Event::PodStarted(t));
         }
         self.recorder.evictions += d.evictions.len() as u64;
-        for t in d.evictions {
+        for (t, by) in d.evictions {
+            let (victim_q, by_q) = (
+                self.state.jobs[self.state.tasks[t.idx()].job.idx()].queue,
+                self.state.jobs[self.state.tasks[by.idx()].job.idx()].queue,
+            );
+            self.recorder.eviction(victim_q, by_q);
             let j = self.state.tasks[t.idx()].job;
             let job = &mut self.state.jobs[j.idx()];
             if job.is_progressing() && job.count(TaskStatus::Running) < job.min_available {

@@ -77,7 +77,7 @@ pub fn evict_and_pipeline(
         if fits(ssn) {
             break;
         }
-        ssn.evict(stmt, v);
+        ssn.evict(stmt, v, task);
     }
     if !req.le_on_own_dims(&ssn.state.nodes[node.idx()].future_idle()) {
         return false;

@@ -198,6 +198,14 @@ impl Plugin for Proportion {
             });
         }
     }
+    fn deserved(&self, q: crate::model::QueueId) -> Option<Resources> {
+        let attr = self.attrs.get(q.idx())?.as_ref()?;
+        let mut r = Resources::ZERO;
+        for (k, d) in ALL_DIMS.iter().enumerate() {
+            *r.get_mut(*d) = (attr.deserved[k] + TOLERANCE).floor().min(UNBOUNDED as f64) as i64;
+        }
+        Some(r)
+    }
     fn queue_order(&self, _st: &ClusterState, a: &Queue, b: &Queue) -> Ordering {
         b.priority.cmp(&a.priority).then_with(|| self.share(a).partial_cmp(&self.share(b)).unwrap_or(Ordering::Equal))
     }
