@@ -2,7 +2,7 @@
 //! one task on one node by evicting victims in Volcano's victim order, then pipelining the task
 //! there (it binds in a later cycle, once the victims are gone).
 
-use crate::model::{JobId, NodeId, PodGroupPhase, TaskId, TaskStatus};
+use crate::model::{JobId, NodeId, PodGroupPhase, QueueId, TaskId, TaskStatus};
 use crate::sched::pq::PriorityQueue;
 use crate::sched::session::Session;
 use crate::sched::statement::Statement;
@@ -19,6 +19,18 @@ pub fn starving_jobs(ssn: &Session) -> Vec<JobId> {
             job.pods_created && job.phase != PodGroupPhase::Pending && ssn.job_valid(*j).is_ok() && ssn.job_starving(*j)
         })
         .collect()
+}
+
+/// Starving jobs in a job-order queue per queue, and the queues that have any.
+pub fn starving_by_queue(ssn: &Session) -> (Vec<PriorityQueue<JobId>>, Vec<QueueId>) {
+    let nq = ssn.state.queues.len();
+    let mut per_queue: Vec<PriorityQueue<JobId>> = vec![PriorityQueue::new(); nq];
+    for j in starving_jobs(ssn) {
+        let q = ssn.state.jobs[j.idx()].queue.idx();
+        per_queue[q].push(j, &mut |a, b| ssn.job_order(a, b) == Ordering::Less);
+    }
+    let queues = (0..nq).filter(|q| !per_queue[*q].is_empty()).map(|q| QueueId(q as u32)).collect();
+    (per_queue, queues)
 }
 
 /// The job's pending tasks in task order.

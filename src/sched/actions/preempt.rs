@@ -4,9 +4,8 @@
 //! Phase B lets a job's pending tasks preempt lower-priority tasks of the same job. Evictions are
 //! committed only if the preemptor job is then pipelined (gang), otherwise discarded.
 
-use super::eviction::{could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_jobs};
-use crate::model::{JobId, NodeId, QueueId, Resources, TaskId, TaskStatus};
-use crate::sched::pq::PriorityQueue;
+use super::eviction::{could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue};
+use crate::model::{NodeId, QueueId, Resources, TaskId, TaskStatus};
 use crate::sched::session::Session;
 use crate::sched::statement::Statement;
 use std::cmp::Ordering;
@@ -22,13 +21,7 @@ enum Scope {
 
 /// Runs the action.
 pub fn execute(ssn: &mut Session) {
-    let nq = ssn.state.queues.len();
-    let mut per_queue: Vec<PriorityQueue<JobId>> = vec![PriorityQueue::new(); nq];
-    for j in starving_jobs(ssn) {
-        let q = ssn.state.jobs[j.idx()].queue.idx();
-        per_queue[q].push(j, &mut |a, b| ssn.job_order(a, b) == Ordering::Less);
-    }
-    let mut queues: Vec<QueueId> = (0..nq).filter(|q| !per_queue[*q].is_empty()).map(|q| QueueId(q as u32)).collect();
+    let (mut per_queue, mut queues) = starving_by_queue(ssn);
     queues.sort_by(|a, b| ssn.queue_order(*a, *b));
     // Phase-A searches that found nothing, by what they depend on: the preemptor's queue, job
     // priority (priority), job allocation (drf), request and node selector; valid while nothing moved.

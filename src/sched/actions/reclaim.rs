@@ -4,22 +4,15 @@
 //! tasks above the victim's minimum). Overused queues do not reclaim. Evictions are committed only
 //! if the reclaiming job is then pipelined.
 
-use super::eviction::{could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_jobs};
-use crate::model::{JobId, NodeId, QueueId, Resources, TaskId, TaskStatus};
-use crate::sched::pq::PriorityQueue;
+use super::eviction::{could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue};
+use crate::model::{NodeId, QueueId, Resources, TaskId, TaskStatus};
 use crate::sched::session::Session;
 use crate::sched::statement::Statement;
 use std::cmp::Ordering;
 
 /// Runs the action.
 pub fn execute(ssn: &mut Session) {
-    let nq = ssn.state.queues.len();
-    let mut per_queue: Vec<PriorityQueue<JobId>> = vec![PriorityQueue::new(); nq];
-    for j in starving_jobs(ssn) {
-        let q = ssn.state.jobs[j.idx()].queue.idx();
-        per_queue[q].push(j, &mut |a, b| ssn.job_order(a, b) == Ordering::Less);
-    }
-    let mut queues: Vec<QueueId> = (0..nq).filter(|q| !per_queue[*q].is_empty()).map(|q| QueueId(q as u32)).collect();
+    let (mut per_queue, mut queues) = starving_by_queue(ssn);
     // Victim searches that found nothing, by what they depend on: the reclaimer's queue, request
     // and node selector (no reclaim plugin looks at the reclaimer's job), valid while nothing moved.
     let mut failed: Vec<(QueueId, Resources, u64, u64)> = Vec::new();

@@ -1,7 +1,7 @@
 //! `gang` (`plugins/gang/gang.go`): a job is valid, ready or pipelined only when at least
 //! `minAvailable` of its tasks (and each role's minimum) are; not-ready jobs are served first.
 
-use crate::model::{ClusterState, Job, JobState, TaskStatus};
+use crate::model::{ClusterState, Job, JobId, JobState, Task, TaskId, TaskStatus};
 use crate::sched::conf::Hook;
 use crate::sched::plugin::{Plugin, Vote};
 use std::cmp::Ordering;
@@ -55,8 +55,8 @@ fn pending_best_effort(st: &ClusterState, job: &Job) -> u32 {
 }
 
 /// From each victim job, only tasks above its gang minimum: taking them cannot break the gang.
-fn beyond_min_available(st: &ClusterState, candidates: &[crate::model::TaskId]) -> Vec<crate::model::TaskId> {
-    let mut occupied: std::collections::BTreeMap<crate::model::JobId, u32> = Default::default();
+fn beyond_min_available(st: &ClusterState, candidates: &[TaskId]) -> Vec<TaskId> {
+    let mut occupied: std::collections::BTreeMap<JobId, u32> = Default::default();
     let mut out = Vec::new();
     for &t in candidates {
         let j = st.tasks[t.idx()].job;
@@ -114,23 +114,13 @@ impl Plugin for Gang {
     fn job_starving(&self, _st: &ClusterState, job: &Job) -> bool {
         job.waiting_tasks() + job.ready_tasks() < job.min_available
     }
-    fn preemptable(
-        &self,
-        st: &ClusterState,
-        _p: &crate::model::Task,
-        c: &[crate::model::TaskId],
-    ) -> Option<Vec<crate::model::TaskId>> {
+    fn preemptable(&self, st: &ClusterState, _p: &Task, c: &[TaskId]) -> Option<Vec<TaskId>> {
         Some(beyond_min_available(st, c))
     }
-    fn reclaimable(
-        &self,
-        st: &ClusterState,
-        _p: &crate::model::Task,
-        c: &[crate::model::TaskId],
-    ) -> Option<Vec<crate::model::TaskId>> {
+    fn reclaimable(&self, st: &ClusterState, _p: &Task, c: &[TaskId]) -> Option<Vec<TaskId>> {
         Some(beyond_min_available(st, c))
     }
-    fn on_session_close(&mut self, st: &mut ClusterState, changed: &[crate::model::JobId]) {
+    fn on_session_close(&mut self, st: &mut ClusterState, changed: &[JobId]) {
         // Unschedulable condition: "x/y tasks in gang unschedulable". The allocate action already
         // wrote the fit errors; jobs that became ready lose their reason.
         for &j in changed {
