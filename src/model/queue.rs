@@ -25,7 +25,8 @@ pub struct Queue {
     pub capability: Resources,
     /// Resources reserved for the queue.
     pub guarantee: Resources,
-    /// User-specified deserved share (capacity plugin); `None` when not given.
+    /// User-specified deserved share (capacity plugin); `None` when not given. Dimensions the user
+    /// did not name hold [`super::resources::UNBOUNDED`] (Volcano's Infinity convention).
     pub deserved: Option<Resources>,
     /// Queue priority (`spec.priority`): higher queues are served first.
     pub priority: i32,

@@ -155,6 +155,12 @@ impl Resources {
             && self.scalars.iter().zip(other.scalars.iter()).all(|(a, b)| *a <= 0 || a <= b)
     }
 
+    /// `self <= other` on the dimensions where `dims` is positive.
+    #[inline]
+    pub fn le_on_own_dims_of(&self, dims: &Resources, other: &Resources) -> bool {
+        ALL_DIMS.iter().all(|d| dims.get(*d) <= 0 || self.get(*d) <= other.get(*d))
+    }
+
     /// The first dimension in which `self > other`, for "insufficient X" messages.
     pub fn first_exceeding(&self, other: &Resources) -> Option<Dim> {
         ALL_DIMS.into_iter().find(|d| self.get(*d) > other.get(*d))

@@ -211,7 +211,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
             queue.guarantee = cx.resources(m, &format!("queues.{name}.guarantee"), Resources::ZERO)?;
         }
         if let Some(m) = &q.deserved {
-            queue.deserved = Some(cx.resources(m, &format!("queues.{name}.deserved"), Resources::ZERO)?);
+            queue.deserved = Some(cx.resources(m, &format!("queues.{name}.deserved"), Resources::UNBOUNDED)?);
         }
         queue.priority = q.priority.unwrap_or(0);
         queue.reclaimable = q.reclaimable.unwrap_or(true);

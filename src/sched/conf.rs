@@ -26,10 +26,10 @@ pub const SUPPORTED_PLUGINS: &[&str] = &[
     "nodeorder",
     "binpack",
     "sla",
+    "capacity",
 ];
 /// Volcano plugins tephra accepts but does not implement yet (a warning names them).
 pub const PENDING_PLUGINS: &[&str] = &[
-    "capacity",
     "tdm",
     "numaaware",
     "task-topology",

@@ -1,6 +1,7 @@
 //! Scheduler plugins, one file each, and the registry that builds them by Volcano's names.
 
 pub mod binpack;
+pub mod capacity;
 pub mod conformance;
 pub mod drf;
 pub mod gang;
@@ -44,6 +45,10 @@ pub fn build(opt: &PluginOption) -> Result<Box<dyn Plugin>, String> {
         "nodeorder" => Box::new(nodeorder::NodeOrder::new(args)?),
         "binpack" => Box::new(binpack::Binpack::new(args)?),
         "sla" => Box::new(sla::Sla::new(args)?),
+        "capacity" => {
+            no_args("capacity")?;
+            Box::new(capacity::Capacity::default())
+        }
         other => return Err(format!("plugin `{other}` is not implemented")),
     })
 }
