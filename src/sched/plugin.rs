@@ -113,6 +113,13 @@ pub trait Plugin {
     fn reclaimable(&self, _st: &ClusterState, _reclaimer: &Task, _candidates: &[TaskId]) -> Option<Vec<TaskId>> {
         None
     }
+    /// A necessary condition for `candidate` to appear in this plugin's Preemptable or
+    /// Reclaimable answer for `evictor`, whatever the other candidates: lets the actions skip nodes
+    /// where no candidate could be a victim without asking for the full answer. Must never return
+    /// false for a task the plugin could return.
+    fn may_be_victim(&self, _st: &ClusterState, _evictor: &Task, _candidate: TaskId, _hook: Hook) -> bool {
+        true
+    }
     /// PreemptiveFn: may `queue` still grow by `task` (reclaim side)?
     fn preemptive(&self, _st: &ClusterState, _queue: &Queue, _task: &Task) -> bool {
         true

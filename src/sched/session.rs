@@ -304,6 +304,29 @@ impl<'a> Session<'a> {
         Vec::new()
     }
 
+    /// Whether the tiered victim answer for `evictor` among `candidates` can be non-empty: a tier
+    /// yields victims only if none of its plugins answers "none" (a veto), so some tier must have,
+    /// for every plugin, at least one candidate that plugin may return. A cheap test that lets the
+    /// actions skip nodes before asking for the full answer; it never skips a node with victims.
+    pub fn may_have_victims(&self, hook: Hook, evictor: TaskId, candidates: &[TaskId]) -> bool {
+        let t = &self.state.tasks[evictor.idx()];
+        let slots = self.hooks.slots(hook);
+        let mut k = 0;
+        while k < slots.len() {
+            let tier = self.slots[slots[k]].tier;
+            let mut all = true;
+            while k < slots.len() && self.slots[slots[k]].tier == tier {
+                let p = &self.slots[slots[k]].plugin;
+                all = all && candidates.iter().any(|c| p.may_be_victim(self.state, t, *c, hook));
+                k += 1;
+            }
+            if all {
+                return true;
+            }
+        }
+        false
+    }
+
     /// PreemptableFn over the tiers.
     pub fn preemptable(&self, preemptor: TaskId, candidates: &[TaskId]) -> Vec<TaskId> {
         self.victims(Hook::Preemptable, preemptor, candidates)

@@ -6,6 +6,7 @@
 
 use super::eviction::{could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue};
 use crate::model::{NodeId, QueueId, Resources, TaskId, TaskStatus};
+use crate::sched::conf::Hook;
 use crate::sched::session::Session;
 use crate::sched::statement::Statement;
 use std::cmp::Ordering;
@@ -97,7 +98,11 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
         }
         let candidates: Vec<TaskId> =
             ssn.state.node_tasks[n.idx()].iter().copied().filter(|v| eligible(ssn, *v)).collect();
-        if candidates.is_empty() || !could_fit(ssn, task, n, &candidates) || ssn.predicate(task, n).is_err() {
+        if candidates.is_empty()
+            || !could_fit(ssn, task, n, &candidates)
+            || !ssn.may_have_victims(Hook::Preemptable, task, &candidates)
+            || ssn.predicate(task, n).is_err()
+        {
             continue;
         }
         nodes.push((ssn.node_score(task, n), n, candidates));

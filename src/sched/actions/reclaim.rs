@@ -6,9 +6,11 @@
 
 use super::eviction::{could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue};
 use crate::model::{NodeId, QueueId, Resources, TaskId, TaskStatus};
+use crate::sched::conf::Hook;
 use crate::sched::session::Session;
 use crate::sched::statement::Statement;
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 /// Runs the action.
 pub fn execute(ssn: &mut Session) {
@@ -62,6 +64,18 @@ fn reclaim_for_task(
     cache: &mut VictimCache,
 ) -> bool {
     let dims = ssn.state.tasks[task.idx()].request.dims().fold(0u16, |m, d| m | dim_bit(d));
+    // Anywhere at all? Cached per (queue, requested dimensions) like the per-node answers.
+    let anywhere = match cache.anywhere.get(&(queue, dims)) {
+        Some((at, any)) if *at == ssn.mutations => *any,
+        _ => {
+            let any = ssn.state.nodes.iter().any(|n| n.healthy && !candidates_on(ssn, task, queue, n.id).is_empty());
+            cache.anywhere.insert((queue, dims), (ssn.mutations, any));
+            any
+        }
+    };
+    if !anywhere {
+        return false;
+    }
     let req = ssn.state.tasks[task.idx()].request;
     let nq = ssn.state.queues.len();
     let others: Vec<usize> = (0..nq).filter(|o| *o != queue.idx() && ssn.state.queues[*o].reclaimable).collect();
@@ -79,11 +93,11 @@ fn reclaim_for_task(
         .collect();
     for n in nodes {
         let key = (n, queue, dims);
-        let victims = match cache.get(&key) {
+        let victims = match cache.per_node.get(&key) {
             Some((at, v)) if *at == ssn.mutations => v.clone(),
             _ => {
                 let v = victims_on(ssn, task, queue, n);
-                cache.insert(key, (ssn.mutations, v.clone()));
+                cache.per_node.insert(key, (ssn.mutations, v.clone()));
                 v
             }
         };
@@ -97,19 +111,25 @@ fn reclaim_for_task(
     false
 }
 
-/// Plugin-approved victims on a node for a reclaimer of `queue`, remembered per (node, queue,
-/// requested dimensions) while the session is unchanged: the reclaim plugins' answers depend on
-/// the victims and their queues, and on the reclaimer only through its queue and the dimensions
-/// it requests, so every task of the same kind gets the same answer.
-type VictimCache = std::collections::BTreeMap<(NodeId, QueueId, u16), (u64, Vec<TaskId>)>;
+/// Plugin answers remembered while the session is unchanged (stamped with `Session::mutations`):
+/// the reclaim plugins' answers depend on the victims and their queues, and on the reclaimer only
+/// through its queue and the dimensions it requests, so every task of the same kind gets the same
+/// answer.
+#[derive(Default)]
+struct VictimCache {
+    /// Per (node, reclaimer queue, requested dimensions): the plugin-approved victims.
+    per_node: BTreeMap<(NodeId, QueueId, u16), (u64, Vec<TaskId>)>,
+    /// Per (reclaimer queue, requested dimensions): whether any node may have victims at all.
+    anywhere: BTreeMap<(QueueId, u16), (u64, bool)>,
+}
 
 fn dim_bit(d: crate::model::Dim) -> u16 {
     let i = crate::model::resources::ALL_DIMS.iter().position(|x| *x == d).expect("known dim");
     1 << i
 }
 
-/// Running tasks of other reclaimable queues on `node`, in victim order, filtered by the plugins.
-fn victims_on(ssn: &Session, task: TaskId, queue: QueueId, node: NodeId) -> Vec<TaskId> {
+/// Running tasks of other reclaimable queues on `node`, if the plugins may take any of them.
+fn candidates_on(ssn: &Session, task: TaskId, queue: QueueId, node: NodeId) -> Vec<TaskId> {
     let candidates: Vec<TaskId> = ssn.state.node_tasks[node.idx()]
         .iter()
         .copied()
@@ -119,6 +139,15 @@ fn victims_on(ssn: &Session, task: TaskId, queue: QueueId, node: NodeId) -> Vec<
             victim.status == TaskStatus::Running && vqueue != queue && ssn.state.queues[vqueue.idx()].reclaimable
         })
         .collect();
+    if candidates.is_empty() || !ssn.may_have_victims(Hook::Reclaimable, task, &candidates) {
+        return Vec::new();
+    }
+    candidates
+}
+
+/// Running tasks of other reclaimable queues on `node`, in victim order, filtered by the plugins.
+fn victims_on(ssn: &Session, task: TaskId, queue: QueueId, node: NodeId) -> Vec<TaskId> {
+    let candidates = candidates_on(ssn, task, queue, node);
     if candidates.is_empty() {
         return candidates;
     }

@@ -120,6 +120,14 @@ impl Plugin for Capacity {
         want.le_on_own_dims_of(&task.request, &attr.real_capability)
             && task.request.dims().any(|d| want.get(d) <= attr.deserved.get(d))
     }
+    fn may_be_victim(&self, st: &ClusterState, reclaimer: &Task, c: TaskId, _h: Hook) -> bool {
+        let v = &st.tasks[c.idx()];
+        let qi = st.jobs[v.job.idx()].queue.idx();
+        let (queue, attr) = (&st.queues[qi], &self.attrs[qi]);
+        v.request.dims().any(|d| reclaimer.request.get(d) > 0)
+            && v.request.dims().any(|d| queue.allocated.get(d) > attr.deserved.get(d))
+            && queue.guarantee.le(&(queue.allocated - v.request))
+    }
     fn reclaimable(&self, st: &ClusterState, reclaimer: &Task, candidates: &[TaskId]) -> Option<Vec<TaskId>> {
         let mut left: BTreeMap<usize, Resources> = BTreeMap::new();
         let mut out = Vec::new();

@@ -36,6 +36,11 @@ impl Plugin for Drf {
     fn hooks(&self) -> &'static [Hook] {
         &[Hook::JobOrder, Hook::Preemptable]
     }
+    fn may_be_victim(&self, st: &ClusterState, preemptor: &Task, c: TaskId, _h: crate::sched::conf::Hook) -> bool {
+        let mine = dominant_share(&(st.jobs[preemptor.job.idx()].allocated + preemptor.request), &self.total);
+        let v = &st.tasks[c.idx()];
+        mine <= dominant_share(&(st.jobs[v.job.idx()].allocated - v.request), &self.total) + 1e-6
+    }
     fn preemptable(&self, st: &ClusterState, preemptor: &Task, candidates: &[TaskId]) -> Option<Vec<TaskId>> {
         // A victim qualifies while the preemptor's job, with the new task, would still have no
         // larger a share than the victim's job without the victim (victims taken so far deducted).

@@ -120,6 +120,10 @@ impl Plugin for Gang {
     fn reclaimable(&self, st: &ClusterState, _p: &Task, c: &[TaskId]) -> Option<Vec<TaskId>> {
         Some(beyond_min_available(st, c))
     }
+    fn may_be_victim(&self, st: &ClusterState, _e: &Task, c: TaskId, _h: Hook) -> bool {
+        let job = &st.jobs[st.tasks[c.idx()].job.idx()];
+        job.ready_tasks() > job.min_available
+    }
     fn on_session_close(&mut self, st: &mut ClusterState, changed: &[JobId]) {
         // Unschedulable condition: "x/y tasks in gang unschedulable". The allocate action already
         // wrote the fit errors; jobs that became ready lose their reason.

@@ -41,6 +41,10 @@ impl Plugin for Priority {
                 .collect(),
         )
     }
+    fn may_be_victim(&self, st: &ClusterState, preemptor: &Task, c: TaskId, _h: Hook) -> bool {
+        let victim = &st.tasks[c.idx()];
+        victim.job != preemptor.job && st.jobs[victim.job.idx()].priority < st.jobs[preemptor.job.idx()].priority
+    }
     fn job_starving(&self, _st: &ClusterState, job: &Job) -> bool {
         job.ready_tasks() + job.waiting_tasks() < job.task_count
     }

@@ -242,6 +242,10 @@ impl Plugin for Proportion {
         }
         Some(out)
     }
+    fn may_be_victim(&self, st: &ClusterState, _r: &Task, c: TaskId, _h: Hook) -> bool {
+        let q = st.jobs[st.tasks[c.idx()].job.idx()].queue.idx();
+        self.attrs[q].as_ref().is_some_and(|a| !le_all(&to_f(&st.queues[q].allocated), &a.deserved))
+    }
     fn preemptive(&self, _st: &ClusterState, q: &Queue, task: &Task) -> bool {
         let Some(attr) = self.attrs[q.id.idx()].as_ref() else { return false };
         let want = to_f(&(q.allocated + task.request));
