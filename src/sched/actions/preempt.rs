@@ -83,6 +83,12 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
                 Scope::SameJob => victim.job == pjob,
             }
     };
+    // If no plugin could name a victim among all eligible tasks of the cluster, no node has one.
+    let everywhere: Vec<TaskId> =
+        ssn.state.node_tasks.iter().flatten().copied().filter(|v| eligible(ssn, *v)).collect();
+    if everywhere.is_empty() || !ssn.may_have_victims(Hook::Preemptable, task, &everywhere) {
+        return false;
+    }
     // Nodes where the plugin predicates pass and evicting every eligible task would be enough,
     // visited by descending score (node id breaks ties).
     let mut nodes: Vec<(f64, NodeId, Vec<TaskId>)> = Vec::new();
