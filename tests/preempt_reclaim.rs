@@ -34,6 +34,42 @@ fn higher_priority_job_preempts_within_its_queue() {
     assert_eq!((q.evictions_received, q.evictions_given, q.cross_queue_evictions_received), (1, 1, 0));
 }
 
+/// Victim order (§1.7 `BuildVictimsPriorityQueue`: different jobs of one queue in reverse job
+/// order): `hi` (priority 100, 4 GPUs) may evict both `lo` (0) and `mid` (50), each holding 4 GPUs;
+/// the lowest-priority job goes first and is enough, so `mid` keeps running. `lo` ran 10 s, gets
+/// the GPUs back when `hi` completes at 141 s and finishes its remaining 990 s at 1,131 s.
+#[test]
+fn lowest_priority_victim_is_evicted_first() {
+    let trace = "lo,0,1000,q,0,w,1,1,8,64Gi,4,\nmid,0,1000,q,50,w,1,1,8,64Gi,4,\nhi,10,100,q,100,w,1,1,8,64Gi,4,\n";
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_checked(&write_scenario(dir.path(), &scenario("allocate, preempt", ""), trace));
+    let rows: Vec<_> = out.jobs.iter().map(|r| (r.job.as_str(), r.gang_ready_s, r.finish_s)).collect();
+    assert_eq!(
+        rows,
+        vec![("lo", Some(1.0), Some(1131.0)), ("mid", Some(1.0), Some(1001.0)), ("hi", Some(41.0), Some(141.0))]
+    );
+    assert_eq!(out.summary.evictions, 1);
+}
+
+/// Gang commit vs discard (§1.6, §2.4): `hi` (2 × 8 GPUs, priority 100) can evict `lo` (priority 0)
+/// from one node but not `peer` (priority 100) from the other, so it is never pipelined and every
+/// tentative eviction is discarded — `lo` is never evicted. When `peer` completes (301 s) one node
+/// is free, but preempt only visits nodes with victims and allocate cannot place the whole gang, so
+/// `hi` waits for `lo` too and runs 1,001 s → 1,101 s.
+#[test]
+fn gang_preemption_that_cannot_complete_is_discarded() {
+    let two_nodes = |yaml: String| yaml.replace("count: 1, cpu", "count: 2, cpu");
+    let trace = "lo,0,1000,q,0,w,1,1,8,64Gi,8,\npeer,0,300,q,100,w,1,1,8,64Gi,8,\nhi,10,100,q,100,w,2,2,8,64Gi,8,\n";
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_checked(&write_scenario(dir.path(), &two_nodes(scenario("allocate, preempt", "")), trace));
+    let rows: Vec<_> = out.jobs.iter().map(|r| (r.job.as_str(), r.gang_ready_s, r.finish_s)).collect();
+    assert_eq!(
+        rows,
+        vec![("lo", Some(1.0), Some(1001.0)), ("peer", Some(1.0), Some(301.0)), ("hi", Some(1001.0), Some(1101.0))]
+    );
+    assert_eq!(out.summary.evictions, 0);
+}
+
 /// Without `preempt` the same workload waits: `high` runs only after `low` completes.
 #[test]
 fn without_preempt_the_high_priority_job_waits() {
