@@ -120,6 +120,11 @@ pub trait Plugin {
     fn may_be_victim(&self, _st: &ClusterState, _evictor: &Task, _candidate: TaskId, _hook: Hook) -> bool {
         true
     }
+    /// Everything [`Plugin::may_be_victim`] reads about the evictor, as numbers: evictors with the
+    /// same key (and queue) get the same answers, so actions may reuse them.
+    fn evictor_key(&self, _st: &ClusterState, _evictor: &Task) -> Vec<i64> {
+        Vec::new()
+    }
     /// PreemptiveFn: may `queue` still grow by `task` (reclaim side)?
     fn preemptive(&self, _st: &ClusterState, _queue: &Queue, _task: &Task) -> bool {
         true

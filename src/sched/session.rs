@@ -327,6 +327,12 @@ impl<'a> Session<'a> {
         false
     }
 
+    /// The evictor-side inputs of every plugin registered for `hook` (see [`Plugin::evictor_key`]).
+    pub fn evictor_key(&self, hook: Hook, evictor: TaskId) -> Vec<i64> {
+        let t = &self.state.tasks[evictor.idx()];
+        self.hooks.slots(hook).iter().flat_map(|&i| self.slots[i].plugin.evictor_key(self.state, t)).collect()
+    }
+
     /// PreemptableFn over the tiers.
     pub fn preemptable(&self, preemptor: TaskId, candidates: &[TaskId]) -> Vec<TaskId> {
         self.victims(Hook::Preemptable, preemptor, candidates)

@@ -10,6 +10,7 @@ use crate::sched::conf::Hook;
 use crate::sched::session::Session;
 use crate::sched::statement::Statement;
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 /// Which running tasks a preemptor may look at.
 #[derive(Clone, Copy)]
@@ -27,6 +28,7 @@ pub fn execute(ssn: &mut Session) {
     // Phase-A searches that found nothing, by what they depend on: the preemptor's queue, job
     // priority (priority), job allocation (drf), request and node selector; valid while nothing moved.
     let mut failed: Vec<(QueueId, i32, Resources, Resources, u64, u64)> = Vec::new();
+    let mut anywhere = Anywhere::new();
     for q in queues {
         let mut starving = Vec::new();
         // Phase A: between jobs of the queue.
@@ -41,7 +43,7 @@ pub fn execute(ssn: &mut Session) {
                 if failed.iter().any(|f| (f.0, f.1, f.2, f.3, f.4) == key && f.5 == ssn.mutations) {
                     break;
                 }
-                if !preempt_task(ssn, &mut stmt, t, Scope::OtherJobsSameQueue) {
+                if !preempt_task(ssn, &mut stmt, t, Scope::OtherJobsSameQueue, &mut anywhere) {
                     failed.push((key.0, key.1, key.2, key.3, key.4, ssn.mutations));
                     break;
                 }
@@ -57,7 +59,7 @@ pub fn execute(ssn: &mut Session) {
             let mut tasks = pending_tasks(ssn, j);
             while let Some(t) = tasks.pop(&mut |a, b| ssn.task_order(a, b) == Ordering::Less) {
                 let mut stmt = Statement::new();
-                if !preempt_task(ssn, &mut stmt, t, Scope::SameJob) {
+                if !preempt_task(ssn, &mut stmt, t, Scope::SameJob, &mut anywhere) {
                     ssn.discard(stmt);
                     break;
                 }
@@ -69,7 +71,10 @@ pub fn execute(ssn: &mut Session) {
 
 /// `preempt()` for one task: nodes that pass the plugin predicates (resource shortage is what
 /// eviction fixes), visited by descending score; the first node where the victims make room wins.
-fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Scope) -> bool {
+/// Phase-A "could any node have a victim" answers, see [`preempt_task`].
+type Anywhere = BTreeMap<(QueueId, Vec<i64>, bool), (u64, bool)>;
+
+fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Scope, anywhere: &mut Anywhere) -> bool {
     let preemptor = &ssn.state.tasks[task.idx()];
     let (pjob, best_effort) = (preemptor.job, preemptor.request.is_empty());
     let pqueue = ssn.state.jobs[pjob.idx()].queue;
@@ -84,9 +89,22 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
             }
     };
     // If no plugin could name a victim among all eligible tasks of the cluster, no node has one.
-    let everywhere: Vec<TaskId> =
-        ssn.state.node_tasks.iter().flatten().copied().filter(|v| eligible(ssn, *v)).collect();
-    if everywhere.is_empty() || !ssn.may_have_victims(Hook::Preemptable, task, &everywhere) {
+    // Phase A's answer depends on the preemptor only through its queue, the plugins' evictor keys
+    // and best-effort-ness, so it is remembered per those while the session is unchanged.
+    let key = (pqueue, ssn.evictor_key(Hook::Preemptable, task), best_effort);
+    let cached = match scope {
+        Scope::OtherJobsSameQueue => anywhere.get(&key).filter(|(at, _)| *at == ssn.mutations).map(|(_, any)| *any),
+        Scope::SameJob => None,
+    };
+    let any = cached.unwrap_or_else(|| {
+        let everywhere: Vec<TaskId> =
+            ssn.state.node_tasks.iter().flatten().copied().filter(|v| eligible(ssn, *v)).collect();
+        !everywhere.is_empty() && ssn.may_have_victims(Hook::Preemptable, task, &everywhere)
+    });
+    if let Scope::OtherJobsSameQueue = scope {
+        anywhere.insert(key, (ssn.mutations, any));
+    }
+    if !any {
         return false;
     }
     // Nodes where the plugin predicates pass and evicting every eligible task would be enough,

@@ -128,6 +128,9 @@ impl Plugin for Capacity {
             && v.request.dims().any(|d| queue.allocated.get(d) > attr.deserved.get(d))
             && queue.guarantee.le(&(queue.allocated - v.request))
     }
+    fn evictor_key(&self, _st: &ClusterState, reclaimer: &Task) -> Vec<i64> {
+        vec![reclaimer.request.dims().fold(0i64, |m, d| m | 1 << ALL_DIMS.iter().position(|x| *x == d).unwrap_or(0))]
+    }
     fn reclaimable(&self, st: &ClusterState, reclaimer: &Task, candidates: &[TaskId]) -> Option<Vec<TaskId>> {
         let mut left: BTreeMap<usize, Resources> = BTreeMap::new();
         let mut out = Vec::new();

@@ -41,6 +41,10 @@ impl Plugin for Drf {
         let v = &st.tasks[c.idx()];
         mine <= dominant_share(&(st.jobs[v.job.idx()].allocated - v.request), &self.total) + 1e-6
     }
+    fn evictor_key(&self, st: &ClusterState, preemptor: &Task) -> Vec<i64> {
+        let share = dominant_share(&(st.jobs[preemptor.job.idx()].allocated + preemptor.request), &self.total);
+        vec![share.to_bits() as i64]
+    }
     fn preemptable(&self, st: &ClusterState, preemptor: &Task, candidates: &[TaskId]) -> Option<Vec<TaskId>> {
         // A victim qualifies while the preemptor's job, with the new task, would still have no
         // larger a share than the victim's job without the victim (victims taken so far deducted).

@@ -42,8 +42,12 @@ impl Plugin for Priority {
         )
     }
     fn may_be_victim(&self, st: &ClusterState, preemptor: &Task, c: TaskId, _h: Hook) -> bool {
-        let victim = &st.tasks[c.idx()];
-        victim.job != preemptor.job && st.jobs[victim.job.idx()].priority < st.jobs[preemptor.job.idx()].priority
+        // Weaker than the answer (which also excludes the preemptor's own job) so that it depends on
+        // the preemptor only through its priority.
+        st.jobs[st.tasks[c.idx()].job.idx()].priority < st.jobs[preemptor.job.idx()].priority
+    }
+    fn evictor_key(&self, st: &ClusterState, preemptor: &Task) -> Vec<i64> {
+        vec![st.jobs[preemptor.job.idx()].priority as i64]
     }
     fn job_starving(&self, _st: &ClusterState, job: &Job) -> bool {
         job.ready_tasks() + job.waiting_tasks() < job.task_count
