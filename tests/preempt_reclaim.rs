@@ -158,3 +158,30 @@ fn gang_at_minimum_is_protected_when_proportion_does_not_reclaim() {
     let rows: Vec<_> = out.jobs.iter().map(|r| (r.job.as_str(), r.gang_ready_s, r.finish_s)).collect();
     assert_eq!(rows, vec![("a1", Some(1.0), Some(1001.0)), ("b1", Some(1001.0), Some(1101.0))]);
 }
+
+/// §2.5: only reclaimable queues give resources back. With `reclaimable: false` on queue `a`, `b1`
+/// finds no candidates and waits for `a1` to finish at 1,001 s (its pods already exist, so it binds
+/// in that cycle).
+#[test]
+fn non_reclaimable_queue_keeps_its_pods() {
+    let queues = "queues:\n  - { name: a, weight: 1, reclaimable: false }\n  - { name: b, weight: 1 }\n";
+    let trace = "a1,0,1000,a,0,w,8,2,1,8Gi,1,\nb1,10,100,b,0,w,2,2,1,8Gi,2,\n";
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_checked(&write_scenario(dir.path(), &scenario("enqueue, allocate, reclaim", queues), trace));
+    let rows: Vec<_> = out.jobs.iter().map(|r| (r.job.as_str(), r.gang_ready_s, r.finish_s)).collect();
+    assert_eq!(rows, vec![("a1", Some(1.0), Some(1001.0)), ("b1", Some(1001.0), Some(1101.0))]);
+    assert_eq!(out.summary.evictions, 0);
+}
+
+/// §2.4: preempt stays inside a queue. The same priorities as the first case, but `high` is in
+/// another queue and only `preempt` runs: no victim, `high` waits for `low` (runs 1,001 s → 1,101 s).
+#[test]
+fn preempt_does_not_cross_queues() {
+    let queues = "queues:\n  - { name: q }\n  - { name: other }\n";
+    let trace = "low,0,1000,q,0,w,1,1,8,64Gi,8,\nhigh,10,100,other,100,w,1,1,8,64Gi,8,\n";
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_checked(&write_scenario(dir.path(), &scenario("allocate, preempt", queues), trace));
+    let rows: Vec<_> = out.jobs.iter().map(|r| (r.job.as_str(), r.gang_ready_s, r.finish_s)).collect();
+    assert_eq!(rows, vec![("low", Some(1.0), Some(1001.0)), ("high", Some(1001.0), Some(1101.0))]);
+    assert_eq!(out.summary.evictions, 0);
+}
