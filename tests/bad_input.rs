@@ -69,3 +69,30 @@ fn unknown_plugin_in_conf_is_an_error_with_the_file() {
     assert_eq!(code, 2);
     assert!(err.contains("x.conf") && err.contains("unknown plugin `gnag`"), "{err}");
 }
+
+#[test]
+fn validate_reports_ok_and_json_matches_summary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::write_scenario(dir.path(), YAML, "a,0,10,q,0,w,1,1,1,1Gi,1,\n");
+    let (code, out, _) = tephra(&["validate", path.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(out.contains(": ok (1 pools, 1 jobs, policy volcano-default)"), "{out}");
+
+    let o = dir.path().join("o");
+    let (code, stdout, _) = tephra(&["run", path.to_str().unwrap(), "--json", "--out", o.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(stdout, std::fs::read_to_string(o.join("summary.json")).unwrap());
+    for f in ["perf.json", "jobs.csv", "timeline.csv", "queues.csv"] {
+        assert!(o.join(f).exists(), "{f} missing");
+    }
+}
+
+#[test]
+fn validate_rejects_a_missing_trace_with_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = YAML.replace("trace.csv", "nope.csv");
+    let path = common::write_scenario(dir.path(), &yaml, "a,0,10,q,0,w,1,1,1,1Gi,1,\n");
+    let (code, _, err) = tephra(&["validate", path.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("scenario.yaml:5") && err.contains("nope.csv"), "{err}");
+}
