@@ -100,13 +100,10 @@ impl Plugin for Capacity {
             && (q.allocated + task.request).le_on_own_dims_of(&task.request, &self.attrs[q.id.idx()].real_capability)
     }
     fn job_enqueueable(&self, st: &ClusterState, job: &Job) -> Vote {
+        if let Some(v) = super::queue_gate(st, job) {
+            return v;
+        }
         let q = &st.queues[job.queue.idx()];
-        if q.state != QueueState::Open {
-            return Vote::Reject;
-        }
-        if job.min_resources.is_empty() {
-            return Vote::Permit;
-        }
         let want = job.min_resources + q.allocated + q.tallies.inqueue_unmet - q.tallies.elastic;
         if want.le_on_own_dims_of(&job.min_resources, &self.attrs[q.id.idx()].real_capability) {
             Vote::Permit

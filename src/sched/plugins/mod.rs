@@ -15,6 +15,16 @@ pub mod sla;
 use super::conf::PluginOption;
 use super::plugin::Plugin;
 
+/// The checks proportion and capacity make before their quota test in JobEnqueueable: a closed
+/// queue rejects, a job without minimum resources is admitted; `None` means "apply the quota".
+pub fn queue_gate(st: &crate::model::ClusterState, job: &crate::model::Job) -> Option<super::plugin::Vote> {
+    use super::plugin::Vote;
+    if st.queues[job.queue.idx()].state != crate::model::QueueState::Open {
+        return Some(Vote::Reject);
+    }
+    job.min_resources.is_empty().then_some(Vote::Permit)
+}
+
 /// Builds a plugin from its configuration entry; argument errors name the plugin and key.
 pub fn build(opt: &PluginOption) -> Result<Box<dyn Plugin>, String> {
     let args = &opt.arguments;

@@ -253,13 +253,10 @@ impl Plugin for Proportion {
         (0..DIMS).all(|k| req[k] < TOLERANCE || le(want[k], attr.deserved[k]))
     }
     fn job_enqueueable(&self, st: &ClusterState, job: &Job) -> Vote {
+        if let Some(v) = super::queue_gate(st, job) {
+            return v;
+        }
         let q = &st.queues[job.queue.idx()];
-        if q.state != QueueState::Open {
-            return Vote::Reject;
-        }
-        if job.min_resources.is_empty() {
-            return Vote::Permit;
-        }
         let Some(attr) = self.attrs[q.id.idx()].as_ref() else { return Vote::Permit };
         let min = to_f(&job.min_resources);
         let alloc = to_f(&q.allocated);
