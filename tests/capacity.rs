@@ -30,7 +30,7 @@ const TRACE: &str = "a1,0,1000,a,0,w,8,2,1,8Gi,1,\nb1,10,100,b,0,w,2,2,1,8Gi,2,\
 fn borrowed_gpus_are_reclaimed_down_to_deserved() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_checked(&write_scenario(dir.path(), &scenario("deserved: { gpu: 4 }", ", sample_every: 10s"), TRACE));
-    let rows: Vec<_> = out.jobs.iter().map(|r| (r.job.as_str(), r.gang_ready_s, r.finish_s)).collect();
+    let rows = common::timings(&out);
     assert_eq!(rows, vec![("a1", Some(1.0), Some(1001.0)), ("b1", Some(41.0), Some(141.0))]);
     let a = &out.summary.queues["a"];
     assert_eq!((a.evictions_received, a.cross_queue_evictions_received), (4, 4));

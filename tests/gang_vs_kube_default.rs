@@ -66,7 +66,7 @@ fn volcano_default_runs_gangs_one_after_another() {
     let path = write_scenario(dir.path(), &scenario(&format!("conf: {}", conf.display())), TRACE);
     let out = run_checked(&path);
     assert_eq!(out.summary.jobs.completed, 3);
-    let times: Vec<_> = out.jobs.iter().map(|r| (r.job.as_str(), r.gang_ready_s, r.finish_s)).collect();
+    let times = common::timings(&out);
     assert_eq!(
         times,
         vec![("J1", Some(1.0), Some(101.0)), ("J2", Some(102.0), Some(202.0)), ("J3", Some(203.0), Some(253.0)),]

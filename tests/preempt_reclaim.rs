@@ -43,7 +43,7 @@ fn lowest_priority_victim_is_evicted_first() {
     let trace = "lo,0,1000,q,0,w,1,1,8,64Gi,4,\nmid,0,1000,q,50,w,1,1,8,64Gi,4,\nhi,10,100,q,100,w,1,1,8,64Gi,4,\n";
     let dir = tempfile::tempdir().unwrap();
     let out = run_checked(&write_scenario(dir.path(), &scenario("allocate, preempt", ""), trace));
-    let rows: Vec<_> = out.jobs.iter().map(|r| (r.job.as_str(), r.gang_ready_s, r.finish_s)).collect();
+    let rows = common::timings(&out);
     assert_eq!(
         rows,
         vec![("lo", Some(1.0), Some(1131.0)), ("mid", Some(1.0), Some(1001.0)), ("hi", Some(41.0), Some(141.0))]
@@ -62,7 +62,7 @@ fn gang_preemption_that_cannot_complete_is_discarded() {
     let trace = "lo,0,1000,q,0,w,1,1,8,64Gi,8,\npeer,0,300,q,100,w,1,1,8,64Gi,8,\nhi,10,100,q,100,w,2,2,8,64Gi,8,\n";
     let dir = tempfile::tempdir().unwrap();
     let out = run_checked(&write_scenario(dir.path(), &two_nodes(scenario("allocate, preempt", "")), trace));
-    let rows: Vec<_> = out.jobs.iter().map(|r| (r.job.as_str(), r.gang_ready_s, r.finish_s)).collect();
+    let rows = common::timings(&out);
     assert_eq!(
         rows,
         vec![("lo", Some(1.0), Some(1001.0)), ("peer", Some(1.0), Some(301.0)), ("hi", Some(1001.0), Some(1101.0))]
@@ -103,7 +103,7 @@ fn queue_under_its_share_reclaims_elastic_pods_only() {
     let trace = "a1,0,1000,a,0,w,8,2,1,8Gi,1,\nb1,10,100,b,0,w,2,2,1,8Gi,2,\n";
     let dir = tempfile::tempdir().unwrap();
     let out = run_checked(&write_scenario(dir.path(), &scenario("enqueue, allocate, reclaim", queues), trace));
-    let rows: Vec<_> = out.jobs.iter().map(|r| (r.job.as_str(), r.gang_ready_s, r.finish_s)).collect();
+    let rows = common::timings(&out);
     assert_eq!(rows, vec![("a1", Some(1.0), Some(1001.0)), ("b1", Some(41.0), Some(141.0))]);
     let (a, b) = (&out.summary.queues["a"], &out.summary.queues["b"]);
     assert_eq!((a.evictions_received, a.cross_queue_evictions_received, a.evictions_given), (4, 4, 0));
@@ -138,7 +138,7 @@ fn gang_veto_in_tier_one_falls_through_to_proportion() {
     let trace = "a1,0,1000,a,0,w,8,8,1,8Gi,1,\nb1,10,100,b,0,w,2,2,1,8Gi,2,\n";
     let dir = tempfile::tempdir().unwrap();
     let out = run_checked(&write_scenario(dir.path(), &scenario("enqueue, allocate, reclaim", queues), trace));
-    let rows: Vec<_> = out.jobs.iter().map(|r| (r.job.as_str(), r.gang_ready_s, r.finish_s)).collect();
+    let rows = common::timings(&out);
     assert_eq!(rows, vec![("a1", Some(1.0), None), ("b1", Some(41.0), Some(141.0))]);
     let a1 = &out.state.jobs[0];
     assert_eq!(a1.progress_ms, 10_000, "ran from 1 s to 11 s only");
@@ -155,7 +155,7 @@ fn gang_at_minimum_is_protected_when_proportion_does_not_reclaim() {
         .replace("      - name: proportion\n", "      - name: proportion\n        enableReclaimable: false\n");
     let dir = tempfile::tempdir().unwrap();
     let out = run_checked(&write_scenario(dir.path(), &yaml, trace));
-    let rows: Vec<_> = out.jobs.iter().map(|r| (r.job.as_str(), r.gang_ready_s, r.finish_s)).collect();
+    let rows = common::timings(&out);
     assert_eq!(rows, vec![("a1", Some(1.0), Some(1001.0)), ("b1", Some(1001.0), Some(1101.0))]);
 }
 
@@ -168,7 +168,7 @@ fn non_reclaimable_queue_keeps_its_pods() {
     let trace = "a1,0,1000,a,0,w,8,2,1,8Gi,1,\nb1,10,100,b,0,w,2,2,1,8Gi,2,\n";
     let dir = tempfile::tempdir().unwrap();
     let out = run_checked(&write_scenario(dir.path(), &scenario("enqueue, allocate, reclaim", queues), trace));
-    let rows: Vec<_> = out.jobs.iter().map(|r| (r.job.as_str(), r.gang_ready_s, r.finish_s)).collect();
+    let rows = common::timings(&out);
     assert_eq!(rows, vec![("a1", Some(1.0), Some(1001.0)), ("b1", Some(1001.0), Some(1101.0))]);
     assert_eq!(out.summary.evictions, 0);
 }
@@ -181,7 +181,7 @@ fn preempt_does_not_cross_queues() {
     let trace = "low,0,1000,q,0,w,1,1,8,64Gi,8,\nhigh,10,100,other,100,w,1,1,8,64Gi,8,\n";
     let dir = tempfile::tempdir().unwrap();
     let out = run_checked(&write_scenario(dir.path(), &scenario("allocate, preempt", queues), trace));
-    let rows: Vec<_> = out.jobs.iter().map(|r| (r.job.as_str(), r.gang_ready_s, r.finish_s)).collect();
+    let rows = common::timings(&out);
     assert_eq!(rows, vec![("low", Some(1.0), Some(1001.0)), ("high", Some(1001.0), Some(1101.0))]);
     assert_eq!(out.summary.evictions, 0);
 }

@@ -361,11 +361,6 @@ impl ClusterState {
         }
     }
 
-    /// Number of nodes, as a `u32` for id arithmetic.
-    pub fn node_count(&self) -> u32 {
-        self.nodes.len() as u32
-    }
-
     /// Accelerator units (milli) of healthy nodes.
     pub fn healthy_accelerators(&self) -> i64 {
         self.total.accelerators()

@@ -159,11 +159,6 @@ impl JobSpec {
     pub fn min_resources(&self) -> Resources {
         self.roles.iter().fold(Resources::ZERO, |acc, r| acc + r.request.times(r.min_available as i64))
     }
-
-    /// Accelerators of all pods, in milli-units.
-    pub fn accelerators(&self) -> i64 {
-        self.roles.iter().map(|r| r.request.accelerators() * r.replicas as i64).sum()
-    }
 }
 
 /// One pod.

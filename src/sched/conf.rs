@@ -273,11 +273,6 @@ impl PluginOption {
     pub fn hierarchy(&self) -> bool {
         self.enable_hierarchy.unwrap_or(false)
     }
-
-    /// Whether `enablePreemptable` is on (used by preempt, kept for reports).
-    pub fn preemptable(&self) -> bool {
-        self.enable_preemptable.unwrap_or(true)
-    }
 }
 
 /// A tier: plugins whose answers are combined before the next tier is consulted.
@@ -416,7 +411,7 @@ mod tests {
         let gang = &conf.tiers[0].plugins[0];
         assert!(!gang.enabled(Hook::JobReady));
         assert!(gang.enabled(Hook::JobOrder));
-        assert!(!gang.preemptable());
+        assert!(!gang.enabled(Hook::Preemptable));
 
         let err = SchedulerConf::parse("actions: \"allocate\"\ntiers:\n- plugins:\n  - name: gnag\n", "t.conf");
         assert!(err.unwrap_err().contains("unknown plugin `gnag`"));

@@ -144,6 +144,13 @@ impl<'a> Session<'a> {
         a.cmp(&b)
     }
 
+    /// Removes and returns the first queue of `queues` in QueueOrder (the actions' queue priority
+    /// queue: always re-sorted, since shares change as tasks are placed). `queues` is non-empty.
+    pub fn pop_best_queue(&self, queues: &mut Vec<QueueId>) -> QueueId {
+        let best = (0..queues.len()).min_by(|a, b| self.queue_order(queues[*a], queues[*b])).expect("non-empty");
+        queues.swap_remove(best)
+    }
+
     /// TaskOrderFn chain, then pod index, then UID.
     pub fn task_order(&self, a: TaskId, b: TaskId) -> Ordering {
         let (ta, tb) = (&self.state.tasks[a.idx()], &self.state.tasks[b.idx()]);

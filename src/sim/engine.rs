@@ -101,11 +101,6 @@ impl EventQueue {
     pub fn has_work(&self) -> bool {
         self.work > 0
     }
-
-    /// Current time.
-    pub fn now(&self) -> SimTime {
-        self.now
-    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,11 @@ pub fn run_checked(path: &Path) -> RunOutput {
     runner::run(&sc, &RunOptions { check_invariants: true }, |_| {}).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Each job's (name, gang-ready time, finish time) in seconds, the usual hand-computed expectation.
+pub fn timings(out: &RunOutput) -> Vec<(&str, Option<f64>, Option<f64>)> {
+    out.jobs.iter().map(|r| (r.job.as_str(), r.gang_ready_s, r.finish_s)).collect()
+}
+
 /// The repository root (tests run with the package root as working directory).
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

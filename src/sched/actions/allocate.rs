@@ -76,8 +76,7 @@ pub fn execute(ssn: &mut Session) {
 
     let mut queues: Vec<QueueId> = (0..nq).filter(|q| !queue_jobs[*q].is_empty()).map(|q| QueueId(q as u32)).collect();
     while !queues.is_empty() {
-        let best = (0..queues.len()).min_by(|a, b| ssn.queue_order(queues[*a], queues[*b])).expect("non-empty");
-        let q = queues.swap_remove(best);
+        let q = ssn.pop_best_queue(&mut queues);
         if ssn.overused(q) {
             continue;
         }

@@ -18,9 +18,7 @@ pub fn execute(ssn: &mut Session) {
     }
     let mut queues: Vec<QueueId> = (0..nq).filter(|q| !jobs[*q].is_empty()).map(|q| QueueId(q as u32)).collect();
     while !queues.is_empty() {
-        let best =
-            (0..queues.len()).min_by(|a, b| ssn.queue_order(queues[*a], queues[*b])).expect("queues is non-empty");
-        let q = queues.swap_remove(best);
+        let q = ssn.pop_best_queue(&mut queues);
         let Some(j) = jobs[q.idx()].pop(&mut |a, b| ssn.job_order(a, b) == Ordering::Less) else { continue };
         let job = &ssn.state.jobs[j.idx()];
         let verdict = if job.min_resources.is_empty() { Ok(()) } else { ssn.job_enqueueable(j) };

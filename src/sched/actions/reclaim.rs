@@ -20,8 +20,7 @@ pub fn execute(ssn: &mut Session) {
     let mut failed: Vec<(QueueId, Resources, u64, u64)> = Vec::new();
     let mut victims_cache = VictimCache::default();
     while !queues.is_empty() {
-        let best = (0..queues.len()).min_by(|a, b| ssn.queue_order(queues[*a], queues[*b])).expect("non-empty");
-        let q = queues.swap_remove(best);
+        let q = ssn.pop_best_queue(&mut queues);
         if ssn.overused(q) {
             continue;
         }
