@@ -1,7 +1,7 @@
 //! One run end to end: scenario → cluster and scheduler → simulation → results. The CLI and the
 //! tests both go through here, so what the tests check is what users run.
 
-use crate::metrics::{QueueRow, Summary, TimelineRow};
+use crate::metrics::{DecisionRow, QueueRow, Summary, TimelineRow};
 use crate::model::{ClusterState, SimTime};
 use crate::report::PerfReport;
 use crate::report::jobs::{JobRow, job_rows};
@@ -35,6 +35,8 @@ pub struct RunOutput {
     pub timeline: Vec<TimelineRow>,
     /// Per-queue rows.
     pub queues: Vec<QueueRow>,
+    /// The decision log (empty unless asked for).
+    pub decisions: Vec<DecisionRow>,
     /// Wall-clock figures.
     pub perf: PerfReport,
     /// The final cluster state (for tests and further analysis).
@@ -46,6 +48,8 @@ pub struct RunOutput {
 pub struct RunOptions {
     /// Check every invariant after every event.
     pub check_invariants: bool,
+    /// Keep the decision log even if the scenario does not ask for it.
+    pub record_decisions: bool,
 }
 
 /// Builds the scheduler a scenario asks for.
@@ -79,7 +83,9 @@ pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress))
     let queues = resolve_queues(&sc.queues, &specs).map_err(ScenarioError::Input)?;
     let state = ClusterState::new(sc.pools.clone(), queues);
     let scheduler = build_scheduler(sc)?;
-    let mut sim = Simulation::new(state, specs, scheduler, sc.run.clone()).with_invariant_checks(opts.check_invariants);
+    let mut sim = Simulation::new(state, specs, scheduler, sc.run.clone())
+        .with_invariant_checks(opts.check_invariants)
+        .with_decision_log(opts.record_decisions || sc.run.decisions);
     sim.run(|now, st: &ClusterState| progress(Progress { now, horizon, active: st.active.len() }))
         .map_err(|e| ScenarioError::Input(format!("{e} (scenario {}, seed {})", sc.name, sc.seed)))?;
     let summary = Summary::build(&sim.state, &sim.recorder, &sc.name, sc.seed, sc.policy.name(), sim.end.secs_f64());
@@ -89,6 +95,7 @@ pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress))
         jobs: job_rows(&sim.state),
         timeline: std::mem::take(&mut sim.recorder.timeline),
         queues: std::mem::take(&mut sim.recorder.queue_rows),
+        decisions: sim.recorder.decisions.take(),
         summary,
         perf,
         state: sim.state,

@@ -14,7 +14,8 @@ fn quickstart() -> scenario::Scenario {
 
 fn write_run(sc: &scenario::Scenario, dir: &std::path::Path) {
     let out = runner::run(sc, &RunOptions::default(), |_| {}).unwrap();
-    report::write_all(dir, &out.summary, &out.perf, &out.jobs, &out.timeline, &out.queues).unwrap();
+    report::write_all(dir, &out.summary, &out.perf, &out.jobs, &out.timeline, &out.queues, Some(&out.decisions))
+        .unwrap();
 }
 
 #[test]
@@ -38,7 +39,8 @@ fn invariants_hold_after_every_event_under_both_policies() {
         if let Some(p) = policy {
             sc.policy = p;
         }
-        let out = runner::run(&sc, &RunOptions { check_invariants: true }, |_| {}).unwrap_or_else(|e| panic!("{e}"));
+        let out = runner::run(&sc, &RunOptions { check_invariants: true, record_decisions: true }, |_| {})
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(out.summary.jobs.completed, 400, "{}", sc.policy.name());
         for row in &out.timeline {
             if let Some(total) = row.accel_total {
@@ -64,7 +66,8 @@ fn volcano_ci_configuration_runs_the_quickstart_with_invariants() {
     let Policy::Volcano { conf, .. } = &sc.policy else { unreachable!() };
     assert_eq!(conf.actions, vec!["enqueue", "allocate", "backfill", "reclaim", "preempt"]);
     assert!(conf.warnings.is_empty(), "{:?}", conf.warnings);
-    let out = runner::run(&sc, &RunOptions { check_invariants: true }, |_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let out = runner::run(&sc, &RunOptions { check_invariants: true, record_decisions: true }, |_| {})
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out.summary.jobs.submitted, 400);
     assert!(out.summary.jobs.completed > 0);
 }

@@ -46,7 +46,7 @@ proptest! {
             let dir = tempfile::tempdir().unwrap();
             let path = common::write_scenario(dir.path(), &scenario_yaml(nodes, policy), &rows);
             let sc = scenario::load(&path).unwrap();
-            let out = runner::run(&sc, &RunOptions { check_invariants: true }, |_| {});
+            let out = runner::run(&sc, &RunOptions { check_invariants: true, record_decisions: true }, |_| {});
             let out = match out { Ok(o) => o, Err(e) => panic!("{e}\ntrace:\n{rows}") };
             prop_assert_eq!(out.summary.jobs.submitted, jobs.len());
             // Liveness for the default configuration (no eviction); with reclaim and preempt a

@@ -58,6 +58,9 @@ struct RunArgs {
     /// Check every accounting invariant after every event (slow).
     #[arg(long)]
     check_invariants: bool,
+    /// Also write decisions.csv: every enqueue, bind and eviction with its cycle.
+    #[arg(long)]
+    decisions: bool,
 }
 
 /// Entry point used by `main`.
@@ -130,7 +133,8 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     }
 
     let bar = progress_bar(args.quiet);
-    let opts = RunOptions { check_invariants: args.check_invariants };
+    let opts = RunOptions { check_invariants: args.check_invariants, record_decisions: args.decisions };
+    let log = args.decisions || sc.run.decisions;
     let output = runner::run(&sc, &opts, |p| {
         if bar.is_hidden() {
             return;
@@ -142,8 +146,16 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     })?;
     bar.finish_and_clear();
 
-    report::write_all(&out, &output.summary, &output.perf, &output.jobs, &output.timeline, &output.queues)
-        .with_context(|| format!("writing reports to {}", out.display()))?;
+    report::write_all(
+        &out,
+        &output.summary,
+        &output.perf,
+        &output.jobs,
+        &output.timeline,
+        &output.queues,
+        log.then_some(&output.decisions[..]),
+    )
+    .with_context(|| format!("writing reports to {}", out.display()))?;
     if args.json {
         print!("{}", report::pretty_json(&output.summary));
     } else if !args.quiet {

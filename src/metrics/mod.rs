@@ -1,8 +1,10 @@
 //! Metrics: the recorder that integrates over simulated time, and the end-of-run summary. The
 //! definitions live in the doc comments of each file and are repeated in the README.
 
+pub mod decision_log;
 pub mod recorder;
 pub mod summary;
 
+pub use decision_log::{DecisionLog, DecisionRow};
 pub use recorder::{QueueRow, Recorder, TimelineRow};
 pub use summary::{Stats, Summary};

@@ -116,6 +116,8 @@ pub struct Recorder {
     pub deserved: Vec<Option<Resources>>,
     /// Sampled queue rows.
     pub queue_rows: Vec<QueueRow>,
+    /// Every decision, when the run asks for the log.
+    pub decisions: super::DecisionLog,
 }
 
 impl Recorder {

@@ -170,6 +170,7 @@ impl ClusterState {
             progressing_since: None,
             generation: 0,
             changed: false,
+            annotations: spec.annotations,
         });
         self.active.insert(id);
         self.pending_phase.insert(id);

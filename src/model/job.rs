@@ -3,6 +3,7 @@
 use super::ids::{JobId, QueueId, TaskId};
 use super::resources::Resources;
 use super::time::SimTime;
+use std::collections::BTreeMap;
 
 /// A pod's status as the scheduler sees it (`api/types.go`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -139,6 +140,10 @@ pub struct JobSpec {
     pub priority: i32,
     /// Task roles.
     pub roles: Vec<Role>,
+    /// PodGroup annotations (`volcano.sh/sla-waiting-time`, `volcano.sh/preemptable`,
+    /// task-topology, cooldown …): the per-job knobs Volcano's plugins read. Sorted, so iteration
+    /// order never leaks into results.
+    pub annotations: BTreeMap<String, String>,
     /// Where the spec came from (`traces/x.csv:12`), for messages.
     pub origin: String,
 }
@@ -233,6 +238,8 @@ pub struct Job {
     pub generation: u32,
     /// Whether the job is in [`super::cluster::ClusterState::changed`].
     pub changed: bool,
+    /// PodGroup annotations from the spec.
+    pub annotations: BTreeMap<String, String>,
 }
 
 impl Job {
@@ -273,6 +280,11 @@ impl Job {
     #[inline]
     pub fn is_progressing(&self) -> bool {
         self.progressing_since.is_some()
+    }
+
+    /// An annotation's value, if the job carries it.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations.get(key).map(String::as_str)
     }
 
     /// Accelerators of all pods (milli-units).

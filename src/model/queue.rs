@@ -34,6 +34,11 @@ pub struct Queue {
     pub state: QueueState,
     /// Whether other queues may reclaim from this one.
     pub reclaimable: bool,
+    /// Parent queue name (`spec.parent`); `None` means `root`. The scenario loader checks that it
+    /// names a declared queue (or `root`) and that parents form a tree.
+    pub parent: Option<String>,
+    /// Queue annotations (hierarchical DRF reads `volcano.sh/hierarchy` and `-weights`).
+    pub annotations: std::collections::BTreeMap<String, String>,
     /// Live: requests of this queue's tasks in an allocated status.
     pub allocated: Resources,
     /// Live: requests of this queue's tasks that are pending (pods created, not placed).
@@ -57,6 +62,8 @@ impl Queue {
             priority: 0,
             state: QueueState::Open,
             reclaimable: true,
+            parent: None,
+            annotations: Default::default(),
             allocated: Resources::ZERO,
             pending: Resources::ZERO,
             active_jobs: 0,

@@ -5,7 +5,7 @@ pub mod jobs;
 pub mod table;
 pub mod write;
 
-use crate::metrics::{QueueRow, Summary, TimelineRow};
+use crate::metrics::{DecisionRow, QueueRow, Summary, TimelineRow};
 use serde::Serialize;
 use std::path::Path;
 
@@ -55,6 +55,7 @@ pub fn write_all(
     jobs: &[jobs::JobRow],
     timeline: &[TimelineRow],
     queues: &[QueueRow],
+    decisions: Option<&[DecisionRow]>,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     write::write_atomic(&dir.join("summary.json"), pretty_json(summary).as_bytes())?;
@@ -62,6 +63,9 @@ pub fn write_all(
     write::write_atomic(&dir.join("jobs.csv"), &write::csv_bytes(jobs).map_err(std::io::Error::other)?)?;
     write::write_atomic(&dir.join("timeline.csv"), &write::csv_bytes(timeline).map_err(std::io::Error::other)?)?;
     write::write_atomic(&dir.join("queues.csv"), &write::csv_bytes(queues).map_err(std::io::Error::other)?)?;
+    if let Some(d) = decisions {
+        write::write_atomic(&dir.join("decisions.csv"), &write::csv_bytes(d).map_err(std::io::Error::other)?)?;
+    }
     Ok(())
 }
 

@@ -49,6 +49,8 @@ pub struct RunSettings {
     pub controller_delay: DurationMs,
     /// Scheduling cycle period.
     pub schedule_period: DurationMs,
+    /// Keep the decision log and write `decisions.csv`.
+    pub decisions: bool,
 }
 
 /// A validated scenario.
@@ -74,6 +76,32 @@ pub struct Scenario {
     pub run: RunSettings,
     /// Warnings to show the user (unsupported conf entries).
     pub warnings: Vec<String>,
+}
+
+/// Every `parent` names a declared queue (or the implicit `root`), and following parents always
+/// reaches `root`.
+fn check_queue_tree(raw: &RawScenario, queues: &[Queue], cx: &Ctx<'_>) -> Result<(), ScenarioError> {
+    for (q, raw_q) in queues.iter().zip(raw.queues.iter().flatten()) {
+        let Some(at) = &raw_q.parent else { continue };
+        if q.name == "root" {
+            return Err(cx.at(at, "queues.root.parent: the root queue has no parent".into()));
+        }
+        let mut seen = vec![q.name.as_str()];
+        let mut cur = q.parent.as_deref();
+        while let Some(p) = cur {
+            if seen.contains(&p) {
+                return Err(
+                    cx.at(at, format!("queues.{}.parent: parents form a cycle ({} → {p})", q.name, seen.join(" → ")))
+                );
+            }
+            let Some(pq) = queues.iter().find(|x| x.name == p) else {
+                return Err(cx.at(at, format!("queues.{}.parent: `{p}` is not a declared queue (nor `root`)", q.name)));
+            };
+            seen.push(p);
+            cur = pq.parent.as_deref();
+        }
+    }
+    Ok(())
 }
 
 struct Ctx<'a> {
@@ -215,6 +243,8 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         }
         queue.priority = q.priority.unwrap_or(0);
         queue.reclaimable = q.reclaimable.unwrap_or(true);
+        queue.parent = q.parent.as_ref().map(|p| p.value.clone()).filter(|p| p != "root" || name == "root");
+        queue.annotations = q.annotations.clone();
         if let Some(s) = &q.state {
             queue.state = match s.value.as_str() {
                 "open" | "Open" => QueueState::Open,
@@ -224,6 +254,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         }
         queues.push(queue);
     }
+    check_queue_tree(&raw, &queues, &cx)?;
 
     if let Some(f) = &raw.workload.format
         && f.value != "native"
@@ -311,6 +342,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         pod_startup: DurationMs(5_000),
         controller_delay: DurationMs(0),
         schedule_period,
+        decisions: false,
     };
     if let Some(r) = &raw.run {
         if let Some(u) = &r.until
@@ -327,6 +359,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         if let Some(v) = &r.pod_startup {
             run.pod_startup = cx.duration(v, "run.pod_startup")?;
         }
+        run.decisions = r.decisions.unwrap_or(false);
         if let Some(v) = &r.controller_delay {
             run.controller_delay = cx.duration(v, "run.controller_delay")?;
         }

@@ -134,6 +134,12 @@ pub struct RawQueue {
     /// Whether other queues may reclaim from it (default true).
     #[serde(default)]
     pub reclaimable: Option<bool>,
+    /// Parent queue (`spec.parent`, hierarchical capacity); default `root`.
+    #[serde(default)]
+    pub parent: Option<At<String>>,
+    /// Queue annotations (`volcano.sh/hierarchy`, `volcano.sh/hierarchy-weights` for hierarchical DRF).
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// `workload:`.
@@ -184,4 +190,7 @@ pub struct RawRun {
     /// PodGroup admitted to pods created (default `0s`).
     #[serde(default)]
     pub controller_delay: Option<At<Scalar>>,
+    /// Write `decisions.csv`, the log of every enqueue, bind and eviction (default false).
+    #[serde(default)]
+    pub decisions: Option<bool>,
 }

@@ -614,6 +614,7 @@ mod tests {
                     request: Resources::new(1, 1),
                     accelerator_model: None,
                 }],
+                annotations: Default::default(),
                 origin: String::new(),
             };
             st.add_job(spec, QueueId(0), vec![1]);

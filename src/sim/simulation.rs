@@ -113,6 +113,12 @@ impl Simulation {
         self
     }
 
+    /// Keeps the decision log (see [`crate::metrics::DecisionLog`]).
+    pub fn with_decision_log(mut self, on: bool) -> Simulation {
+        self.recorder.decisions = crate::metrics::DecisionLog::new(on);
+        self
+    }
+
     /// Runs to the end; `progress` is called every few hundred events with the current time.
     /// Returns an error only if an invariant check (when enabled) fails.
     pub fn run(&mut self, mut progress: impl FnMut(SimTime, &ClusterState)) -> Result<(), String> {
@@ -262,10 +268,13 @@ impl Simulation {
             self.events.push(at, Event::Wake);
             self.wake_queued = Some(at);
         }
+        let cycle = self.recorder.cycles;
         for j in d.enqueued {
+            self.recorder.decisions.enqueue(&self.state, now, cycle, j);
             self.events.push(now.plus(self.settings.controller_delay), Event::PodsCreated(j));
         }
-        for (t, _node) in d.binds {
+        for (t, node) in d.binds {
+            self.recorder.decisions.bind(&self.state, now, cycle, t, node);
             self.state.transition(t, TaskStatus::Bound, None);
             self.recorder.binds += 1;
             self.events.push(now.plus(self.settings.pod_startup), Event::PodStarted(t));
@@ -277,6 +286,9 @@ impl Simulation {
                 self.state.jobs[self.state.tasks[by.idx()].job.idx()].queue,
             );
             self.recorder.eviction(victim_q, by_q);
+            if let Some(n) = self.state.tasks[t.idx()].node {
+                self.recorder.decisions.evict(&self.state, now, cycle, t, n, by);
+            }
             let j = self.state.tasks[t.idx()].job;
             let job = &mut self.state.jobs[j.idx()];
             if job.is_progressing() && job.count(TaskStatus::Running) < job.min_available {

@@ -6,6 +6,10 @@
 //! ```
 //! Rows with the same `job_id` are the roles of one job and must agree on submit time, duration,
 //! queue and priority. Jobs are returned sorted by submit time (stable: file order breaks ties).
+//!
+//! An optional 13th column, `annotations`, carries PodGroup annotations as `key=value` pairs
+//! separated by `;` (`volcano.sh/sla-waiting-time=30m;volcano.sh/preemptable=true`); the rows of
+//! one job may split them, but may not give one key two values.
 
 use super::error::TraceError;
 use crate::model::quantity::{parse_cpu_milli, parse_memory_bytes};
@@ -45,6 +49,25 @@ struct Row {
     memory: String,
     gpu: String,
     gpu_model: String,
+    #[serde(default)]
+    annotations: String,
+}
+
+/// The optional column after [`COLUMNS`].
+pub const ANNOTATIONS: &str = "annotations";
+
+/// Parses `k=v;k=v` into sorted pairs.
+fn parse_annotations(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, v) = part.split_once('=').ok_or_else(|| format!("`{part}` is not key=value"))?;
+        let (k, v) = (k.trim(), v.trim());
+        if k.is_empty() {
+            return Err(format!("`{part}` has an empty key"));
+        }
+        out.push((k.to_string(), v.to_string()));
+    }
+    Ok(out)
 }
 
 /// The scalar slot an accelerator model's pods request: Ascend 310 / 910 NPUs, otherwise NVIDIA GPUs.
@@ -91,8 +114,18 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<JobSpec>, TraceError> {
     let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = rdr.headers().map_err(|e| err(1, "header", e.to_string()))?.clone();
     let got: Vec<&str> = headers.iter().collect();
-    if got != COLUMNS {
-        return Err(err(1, "header", format!("expected columns `{}`, found `{}`", COLUMNS.join(","), got.join(","))));
+    if got != COLUMNS
+        && (got.len() != COLUMNS.len() + 1 || got[..COLUMNS.len()] != COLUMNS || got[COLUMNS.len()] != ANNOTATIONS)
+    {
+        return Err(err(
+            1,
+            "header",
+            format!(
+                "expected columns `{}` (optionally followed by `,{ANNOTATIONS}`), found `{}`",
+                COLUMNS.join(","),
+                got.join(",")
+            ),
+        ));
     }
     let mut jobs: Vec<JobSpec> = Vec::new();
     let mut by_id: BTreeMap<String, usize> = BTreeMap::new();
@@ -151,6 +184,24 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<JobSpec>, TraceError> {
         }
         let role = Role { name: row.role.clone(), replicas, min_available, request, accelerator_model: model };
         let queue = if row.queue.is_empty() { "default".to_string() } else { row.queue.clone() };
+        let annotations = parse_annotations(&row.annotations).map_err(|m| err(line, ANNOTATIONS, m))?;
+        let merge = |into: &mut BTreeMap<String, String>| -> Result<(), TraceError> {
+            for (k, v) in &annotations {
+                match into.get(k) {
+                    Some(old) if old != v => {
+                        return Err(err(
+                            line,
+                            ANNOTATIONS,
+                            format!("job `{}` gives `{k}` two values (`{old}` and `{v}`)", row.job_id),
+                        ));
+                    }
+                    _ => {
+                        into.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            Ok(())
+        };
         match by_id.get(&row.job_id) {
             Some(&i) => {
                 let job = &mut jobs[i];
@@ -167,10 +218,13 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<JobSpec>, TraceError> {
                 if job.roles.iter().any(|r| r.name == role.name) {
                     return Err(err(line, "role", format!("job `{}` lists role `{}` twice", row.job_id, role.name)));
                 }
+                merge(&mut job.annotations)?;
                 job.roles.push(role);
             }
             None => {
                 by_id.insert(row.job_id.clone(), jobs.len());
+                let mut map = BTreeMap::new();
+                merge(&mut map)?;
                 jobs.push(JobSpec {
                     name: row.job_id.clone(),
                     submit: SimTime(submit),
@@ -178,6 +232,7 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<JobSpec>, TraceError> {
                     queue,
                     priority,
                     roles: vec![role],
+                    annotations: map,
                     origin: format!("{file}:{line}"),
                 });
             }

@@ -20,7 +20,8 @@ pub fn write_scenario(dir: &Path, yaml: &str, trace_rows: &str) -> PathBuf {
 /// Loads and runs a scenario with invariant checks after every event.
 pub fn run_checked(path: &Path) -> RunOutput {
     let sc = tephra::scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
-    runner::run(&sc, &RunOptions { check_invariants: true }, |_| {}).unwrap_or_else(|e| panic!("{e}"))
+    runner::run(&sc, &RunOptions { check_invariants: true, record_decisions: true }, |_| {})
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Each job's (name, gang-ready time, finish time) in seconds, the usual hand-computed expectation.
