@@ -96,3 +96,31 @@ fn validate_rejects_a_missing_trace_with_the_line() {
     assert_eq!(code, 2);
     assert!(err.contains("scenario.yaml:5") && err.contains("nope.csv"), "{err}");
 }
+
+#[test]
+fn malformed_annotation_names_row_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("trace.csv"),
+        format!(
+            "{},annotations\na,0,10,q,0,w,1,1,1,1Gi,1,,volcano.sh/preemptable=true\nb,5,10,q,0,w,1,1,1,1Gi,1,,volcano.sh/sla-waiting-time=soon\n",
+            common::HEADER.trim_end()
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("scenario.yaml"), YAML).unwrap();
+    let path = dir.path().join("scenario.yaml");
+    let (code, _, err) = tephra(&["validate", path.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("trace.csv:3: annotations:") && err.contains("sla-waiting-time"), "{err}");
+}
+
+#[test]
+fn parent_queue_cycle_is_an_error_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = YAML.replace("workload:", "queues:\n  - { name: a, parent: b }\n  - { name: b, parent: a }\nworkload:");
+    let path = common::write_scenario(dir.path(), &yaml, "a1,0,10,a,0,w,1,1,1,1Gi,1,\n");
+    let (code, _, err) = tephra(&["validate", path.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("scenario.yaml:6: queues.a.parent") && err.contains("cycle"), "{err}");
+}

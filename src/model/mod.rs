@@ -1,5 +1,6 @@
 //! The data model: resources, nodes, queues, jobs and tasks. Depends on nothing else in tephra.
 
+pub mod annotations;
 pub mod cluster;
 pub mod ids;
 pub mod job;

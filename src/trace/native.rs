@@ -65,6 +65,7 @@ fn parse_annotations(text: &str) -> Result<Vec<(String, String)>, String> {
         if k.is_empty() {
             return Err(format!("`{part}` has an empty key"));
         }
+        crate::model::annotations::validate(k, v)?;
         out.push((k.to_string(), v.to_string()));
     }
     Ok(out)
