@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// Actions tephra runs.
-pub const SUPPORTED_ACTIONS: &[&str] = &["enqueue", "allocate", "backfill", "preempt", "reclaim"];
+pub const SUPPORTED_ACTIONS: &[&str] =
+    &["enqueue", "allocate", "backfill", "preempt", "reclaim", "gangpreempt", "gangreclaim"];
 /// Volcano actions tephra accepts but does not run yet (a warning names them).
-pub const PENDING_ACTIONS: &[&str] = &["shuffle", "gangpreempt", "gangreclaim"];
+pub const PENDING_ACTIONS: &[&str] = &["shuffle"];
 /// Plugins tephra implements.
 pub const SUPPORTED_PLUGINS: &[&str] = &[
     "priority",
@@ -147,10 +148,12 @@ pub enum Hook {
     Reclaimable,
     /// PreemptiveFn (may this queue reclaim for this task?).
     Preemptive,
+    /// UnifiedEvictableFn (victims for gangpreempt / gangreclaim; no enable flag).
+    UnifiedEvictable,
 }
 
 /// Number of [`Hook`]s.
-pub const HOOKS: usize = 15;
+pub const HOOKS: usize = 16;
 
 /// One plugin entry of a tier.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -265,6 +268,7 @@ impl PluginOption {
             Hook::Preemptable => self.enable_preemptable,
             Hook::Reclaimable => self.enable_reclaimable,
             Hook::Preemptive => self.enable_preemptive,
+            Hook::UnifiedEvictable => None,
         };
         flag.unwrap_or(true)
     }

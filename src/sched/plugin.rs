@@ -21,6 +21,15 @@ pub enum Vote {
     Abstain,
 }
 
+/// Which gang-aware eviction asks [`Plugin::unified_evictable`] (`api.EvictionKind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvictionKind {
+    /// `gangpreempt`: victims from the evictor's own queue.
+    GangPreempt,
+    /// `gangreclaim`: victims from other, reclaimable queues.
+    GangReclaim,
+}
+
 /// Why a node cannot host a task (the reasons of `FitError`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FitReason {
@@ -111,6 +120,17 @@ pub trait Plugin {
     }
     /// ReclaimableFn: the same question for a reclaimer from another queue.
     fn reclaimable(&self, _st: &ClusterState, _reclaimer: &Task, _candidates: &[TaskId]) -> Option<Vec<TaskId>> {
+        None
+    }
+    /// UnifiedEvictableFn: which of `candidates` (grouped in victim bundles, in bundle order) may
+    /// be evicted so that the whole job `evictor` can run; `None` abstains.
+    fn unified_evictable(
+        &self,
+        _st: &ClusterState,
+        _kind: EvictionKind,
+        _evictor: &Job,
+        _candidates: &[TaskId],
+    ) -> Option<Vec<TaskId>> {
         None
     }
     /// A necessary condition for `candidate` to appear in this plugin's Preemptable or

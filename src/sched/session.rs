@@ -8,7 +8,7 @@
 use super::conf::{HOOKS, Hook, PluginOption};
 use super::decisions::Decisions;
 use super::node_scan::ScanState;
-use super::plugin::{FitReason, Plugin, Vote};
+use super::plugin::{EvictionKind, FitReason, Plugin, Vote};
 use super::statement::{Op, Statement};
 use crate::model::{ClusterState, JobId, NodeId, PodGroupPhase, QueueId, Resources, SimTime, TaskId, TaskStatus};
 use rand_chacha::ChaCha8Rng;
@@ -272,8 +272,7 @@ impl<'a> Session<'a> {
     /// are skipped and the others' answers intersected; a plugin answering "none" empties the tier;
     /// the first tier with victims decides. As in Volcano, an intersection that becomes empty
     /// mid-tier lets the next plugin's answer start the set again.
-    fn victims(&self, hook: Hook, preemptor: TaskId, candidates: &[TaskId]) -> Vec<TaskId> {
-        let t = &self.state.tasks[preemptor.idx()];
+    fn victims(&self, hook: Hook, ask: impl Fn(&dyn Plugin) -> Option<Vec<TaskId>>) -> Vec<TaskId> {
         let slots = self.hooks.slots(hook);
         let mut k = 0;
         while k < slots.len() {
@@ -286,11 +285,7 @@ impl<'a> Session<'a> {
                 if vetoed {
                     continue;
                 }
-                let answer = match hook {
-                    Hook::Preemptable => p.preemptable(self.state, t, candidates),
-                    _ => p.reclaimable(self.state, t, candidates),
-                };
-                let Some(list) = answer else { continue };
+                let Some(list) = ask(p) else { continue };
                 if list.is_empty() {
                     vetoed = true;
                     set = None;
@@ -342,18 +337,36 @@ impl<'a> Session<'a> {
 
     /// PreemptableFn over the tiers.
     pub fn preemptable(&self, preemptor: TaskId, candidates: &[TaskId]) -> Vec<TaskId> {
-        self.victims(Hook::Preemptable, preemptor, candidates)
+        let t = &self.state.tasks[preemptor.idx()];
+        self.victims(Hook::Preemptable, |p| p.preemptable(self.state, t, candidates))
     }
 
     /// ReclaimableFn over the tiers.
     pub fn reclaimable(&self, reclaimer: TaskId, candidates: &[TaskId]) -> Vec<TaskId> {
-        self.victims(Hook::Reclaimable, reclaimer, candidates)
+        let t = &self.state.tasks[reclaimer.idx()];
+        self.victims(Hook::Reclaimable, |p| p.reclaimable(self.state, t, candidates))
+    }
+
+    /// UnifiedEvictableFn over the tiers (same combination as Preemptable/Reclaimable).
+    pub fn unified_evictable(&self, kind: EvictionKind, evictor: JobId, candidates: &[TaskId]) -> Vec<TaskId> {
+        let job = &self.state.jobs[evictor.idx()];
+        self.victims(Hook::UnifiedEvictable, |p| p.unified_evictable(self.state, kind, job, candidates))
     }
 
     /// PreemptiveFn: AND over plugins.
     pub fn preemptive(&self, queue: QueueId, task: TaskId) -> bool {
         let (q, t) = (&self.state.queues[queue.idx()], &self.state.tasks[task.idx()]);
         self.hooks.slots(Hook::Preemptive).iter().all(|&i| self.slots[i].plugin.preemptive(self.state, q, t))
+    }
+
+    /// PreemptiveFn for several tasks at once (gangreclaim asks for a job's pending pods
+    /// together): the plugins see one task carrying the summed request.
+    pub fn preemptive_all(&self, queue: QueueId, tasks: &[TaskId]) -> bool {
+        let Some(first) = tasks.first() else { return true };
+        let mut t = self.state.tasks[first.idx()].clone();
+        t.request = tasks.iter().fold(Resources::ZERO, |acc, x| acc + self.state.tasks[x.idx()].request);
+        let q = &self.state.queues[queue.idx()];
+        self.hooks.slots(Hook::Preemptive).iter().all(|&i| self.slots[i].plugin.preemptive(self.state, q, &t))
     }
 
     /// `BuildVictimsPriorityQueue` order: within a job, reverse task order; across queues,

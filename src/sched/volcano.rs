@@ -2,9 +2,11 @@
 
 use super::Scheduler;
 use super::actions;
+use super::actions::gang_eviction::GangEvictionArgs;
 use super::conf::SchedulerConf;
 use super::decisions::Decisions;
 use super::node_scan::{NodeScan, ScanState};
+use super::plugin::EvictionKind;
 use super::plugins;
 use super::session::{Carry, HookTable, PluginSlot, Session};
 use crate::model::{ClusterState, SimTime};
@@ -18,6 +20,8 @@ pub struct VolcanoScheduler {
     slots: Vec<PluginSlot>,
     hooks: HookTable,
     carry: Carry,
+    gang_preempt: GangEvictionArgs,
+    gang_reclaim: GangEvictionArgs,
 }
 
 impl VolcanoScheduler {
@@ -31,11 +35,15 @@ impl VolcanoScheduler {
             }
         }
         let hooks = HookTable::build(&slots);
+        let gang_preempt = GangEvictionArgs::parse("gangpreempt", &conf.action_args("gangpreempt"))?;
+        let gang_reclaim = GangEvictionArgs::parse("gangreclaim", &conf.action_args("gangreclaim"))?;
         Ok(VolcanoScheduler {
             name: name.to_string(),
             actions: conf.actions.clone(),
             slots,
             hooks,
+            gang_preempt,
+            gang_reclaim,
             carry: Carry {
                 rng: ChaCha8Rng::seed_from_u64(seed),
                 scan: ScanState::new(scan),
@@ -64,6 +72,12 @@ impl Scheduler for VolcanoScheduler {
                 "backfill" => actions::backfill::execute(&mut ssn),
                 "preempt" => actions::preempt::execute(&mut ssn),
                 "reclaim" => actions::reclaim::execute(&mut ssn),
+                "gangpreempt" => {
+                    actions::gang_eviction::execute(&mut ssn, EvictionKind::GangPreempt, self.gang_preempt)
+                }
+                "gangreclaim" => {
+                    actions::gang_eviction::execute(&mut ssn, EvictionKind::GangReclaim, self.gang_reclaim)
+                }
                 other => unreachable!("conf validation admits only supported actions, got {other}"),
             }
         }

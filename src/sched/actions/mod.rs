@@ -2,8 +2,10 @@
 
 pub mod allocate;
 pub mod backfill;
+pub mod bundle;
 pub mod enqueue;
 pub mod eviction;
+pub mod gang_eviction;
 pub mod placement;
 pub mod preempt;
 pub mod reclaim;

@@ -3,7 +3,7 @@
 
 use crate::model::{ClusterState, Job, JobId, JobState, Task, TaskId, TaskStatus};
 use crate::sched::conf::Hook;
-use crate::sched::plugin::{Plugin, Vote};
+use crate::sched::plugin::{EvictionKind, Plugin, Vote};
 use std::cmp::Ordering;
 
 /// The gang plugin.
@@ -83,6 +83,7 @@ impl Plugin for Gang {
             Hook::JobStarving,
             Hook::Preemptable,
             Hook::Reclaimable,
+            Hook::UnifiedEvictable,
         ]
     }
     fn job_valid(&self, st: &ClusterState, job: &Job) -> Result<(), String> {
@@ -119,6 +120,11 @@ impl Plugin for Gang {
     }
     fn reclaimable(&self, st: &ClusterState, _p: &Task, c: &[TaskId]) -> Option<Vec<TaskId>> {
         Some(beyond_min_available(st, c))
+    }
+    /// Gang-aware eviction keeps minAvailable through its safe/whole bundles, so gang permits
+    /// every candidate there.
+    fn unified_evictable(&self, _st: &ClusterState, _k: EvictionKind, _e: &Job, c: &[TaskId]) -> Option<Vec<TaskId>> {
+        Some(c.to_vec())
     }
     fn may_be_victim(&self, st: &ClusterState, _e: &Task, c: TaskId, _h: Hook) -> bool {
         let job = &st.jobs[st.tasks[c.idx()].job.idx()];

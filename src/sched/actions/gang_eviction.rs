@@ -1,0 +1,264 @@
+//! `gangpreempt` and `gangreclaim` (`actions/gangpreempt`, `actions/gangreclaim`,
+//! `actions/gangevict`; design `gang-aware-eviction-design.md`): eviction planned for a whole
+//! starving job at once instead of pod by pod.
+//!
+//! For each starving job (queues in queue order, jobs in job order; gangreclaim skips overused
+//! queues and needs `Preemptive` for the job's pending pods together):
+//! 1. candidates: running pods of other jobs — gangpreempt: same queue, strictly lower job
+//!    priority; gangreclaim: other queues that are reclaimable — not annotated
+//!    `volcano.sh/preemptable: false`;
+//! 2. grouped per victim job into safe and whole bundles ([`super::bundle`]), sorted, filtered by
+//!    the plugins' `UnifiedEvictable` (tiers, like Preemptable), whole bundles dropped unless
+//!    `allowWholeBundle` (default true);
+//! 3. bundles are added one by one until the job's need fits the domain's idle + releasing
+//!    resources plus the victims'; then a dry run evicts those victims and pipelines **every**
+//!    pending pod (Allocatable, predicates, idle nodes before future-idle ones, best score); if
+//!    the job is then pipelined the plan stands, otherwise it is undone and the next bundle added;
+//! 4. the job's statement commits if the job is pipelined, else it is discarded.
+//!
+//! Without HyperNodes (tephra's topology is not simulated yet) the only eviction domain is the
+//! whole cluster, so `maxDomains` has nothing to cap; it is still validated. Across queues, victims
+//! are ranked in reverse queue order (the most served queue first), the reading of
+//! `VictimQueueOrderFn` tephra uses when no plugin defines one.
+
+use super::bundle::{self, Bundle};
+use super::eviction::starving_by_queue;
+use super::placement::node_fits;
+use crate::model::annotations::{PREEMPTABLE, parse_bool};
+use crate::model::{JobId, NodeId, QueueId, Resources, TaskId, TaskStatus};
+use crate::sched::conf::Arguments;
+use crate::sched::plugin::EvictionKind;
+use crate::sched::session::Session;
+use crate::sched::statement::Statement;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+/// The action's arguments (`configurations: - name: gangpreempt, arguments: {...}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GangEvictionArgs {
+    /// `maxDomains` (default 8): HyperNode domains searched per job.
+    pub max_domains: u32,
+    /// `allowWholeBundle` (default true): whether breaking a victim's gang is allowed.
+    pub allow_whole_bundle: bool,
+}
+
+impl GangEvictionArgs {
+    /// Reads and checks the arguments of `action`; a non-positive `maxDomains` falls back to 8
+    /// as in Volcano.
+    pub fn parse(action: &str, args: &Arguments) -> Result<GangEvictionArgs, String> {
+        for key in args.0.keys() {
+            if key != "maxDomains" && key != "allowWholeBundle" {
+                return Err(format!(
+                    "action `{action}`: unknown argument `{key}` (known: maxDomains, allowWholeBundle)"
+                ));
+            }
+        }
+        let max = args.f64("maxDomains", 8.0).map_err(|e| format!("action `{action}`: {e}"))?;
+        let allow = args.bool("allowWholeBundle", true).map_err(|e| format!("action `{action}`: {e}"))?;
+        Ok(GangEvictionArgs { max_domains: if max >= 1.0 { max as u32 } else { 8 }, allow_whole_bundle: allow })
+    }
+}
+
+impl Default for GangEvictionArgs {
+    fn default() -> GangEvictionArgs {
+        GangEvictionArgs { max_domains: 8, allow_whole_bundle: true }
+    }
+}
+
+/// Runs `gangpreempt` or `gangreclaim`.
+pub fn execute(ssn: &mut Session, kind: EvictionKind, args: GangEvictionArgs) {
+    let (mut per_queue, mut queues) = starving_by_queue(ssn);
+    while !queues.is_empty() {
+        let q = ssn.pop_best_queue(&mut queues);
+        if kind == EvictionKind::GangReclaim && ssn.overused(q) {
+            continue;
+        }
+        while let Some(j) = per_queue[q.idx()].pop(&mut |a, b| ssn.job_order(a, b) == Ordering::Less) {
+            let mut stmt = Statement::new();
+            evict_for_job(ssn, &mut stmt, kind, args, q, j);
+            if ssn.job_pipelined(j) {
+                ssn.commit(stmt);
+            } else {
+                ssn.discard(stmt);
+            }
+        }
+    }
+}
+
+/// The job's pending pods that need resources, in task order (`CollectPendingTasksForGangEviction`;
+/// without sub-groups a ready and a starting job both take every pending pod).
+fn pending(ssn: &Session, j: JobId) -> Vec<TaskId> {
+    let mut tasks: Vec<TaskId> = ssn.state.jobs[j.idx()]
+        .task_ids()
+        .filter(|t| {
+            let task = &ssn.state.tasks[t.idx()];
+            task.status == TaskStatus::Pending && !task.request.is_empty()
+        })
+        .collect();
+    tasks.sort_by(|a, b| ssn.task_order(*a, *b));
+    tasks
+}
+
+fn evict_for_job(
+    ssn: &mut Session,
+    stmt: &mut Statement,
+    kind: EvictionKind,
+    args: GangEvictionArgs,
+    q: QueueId,
+    j: JobId,
+) {
+    let tasks = pending(ssn, j);
+    if tasks.is_empty() || !ssn.job_starving(j) {
+        return;
+    }
+    if kind == EvictionKind::GangReclaim && !ssn.preemptive_all(q, &tasks) {
+        return;
+    }
+    let need = tasks.iter().fold(Resources::ZERO, |acc, t| acc + ssn.state.tasks[t.idx()].request);
+    let bundles = select_bundles(ssn, kind, args, j, &need);
+    if bundles.is_empty() {
+        return;
+    }
+    let domain_idle =
+        ssn.state.nodes.iter().filter(|n| n.healthy).fold(Resources::ZERO, |acc, n| acc + n.idle + n.releasing);
+    let mut victims: Vec<TaskId> = Vec::new();
+    let mut freed = Resources::ZERO;
+    for b in bundles {
+        for t in &b.tasks {
+            freed += ssn.state.tasks[t.idx()].request;
+        }
+        victims.extend(b.tasks);
+        if !need.le(&(domain_idle + freed)) {
+            continue;
+        }
+        let mut trial = Statement::new();
+        if dry_run(ssn, &mut trial, q, j, &tasks, &victims) {
+            stmt.ops.append(&mut trial.ops);
+            return;
+        }
+        ssn.discard(trial);
+    }
+}
+
+/// Candidates grouped in bundles, sorted, filtered by the plugins.
+fn select_bundles(
+    ssn: &Session,
+    kind: EvictionKind,
+    args: GangEvictionArgs,
+    j: JobId,
+    need: &Resources,
+) -> Vec<Bundle> {
+    let st = &*ssn.state;
+    let evictor = &st.jobs[j.idx()];
+    let mut by_job: BTreeMap<JobId, Vec<TaskId>> = BTreeMap::new();
+    for node in st.nodes.iter().filter(|n| n.healthy) {
+        for &t in &st.node_tasks[node.id.idx()] {
+            let task = &st.tasks[t.idx()];
+            let victim = &st.jobs[task.job.idx()];
+            let status_ok = match kind {
+                EvictionKind::GangPreempt => matches!(task.status, TaskStatus::Running | TaskStatus::Bound),
+                EvictionKind::GangReclaim => task.status == TaskStatus::Running,
+            };
+            if !status_ok || victim.annotation(PREEMPTABLE).and_then(parse_bool) == Some(false) {
+                continue;
+            }
+            let scope_ok = match kind {
+                EvictionKind::GangPreempt => {
+                    victim.queue == evictor.queue && victim.id != evictor.id && evictor.priority > victim.priority
+                }
+                EvictionKind::GangReclaim => victim.queue != evictor.queue && st.queues[victim.queue.idx()].reclaimable,
+            };
+            if scope_ok {
+                by_job.entry(task.job).or_default().push(t);
+            }
+        }
+    }
+    let mut bundles: Vec<Bundle> = by_job.into_iter().flat_map(|(vj, ts)| bundle::job_bundles(st, vj, ts)).collect();
+    if bundles.is_empty() {
+        return bundles;
+    }
+    let victim_first = |a: JobId, b: JobId| match kind {
+        // `!JobOrderFn(l, r)`: the job that would be scheduled last goes first.
+        EvictionKind::GangPreempt => ssn.job_order(b, a),
+        EvictionKind::GangReclaim => {
+            let (qa, qb) = (st.jobs[a.idx()].queue, st.jobs[b.idx()].queue);
+            if qa == qb { Ordering::Equal } else { ssn.queue_order(qb, qa) }
+        }
+    };
+    bundle::sort(&mut bundles, need, victim_first);
+    let flat: Vec<TaskId> = bundles.iter().flat_map(|b| b.tasks.iter().copied()).collect();
+    let allowed = ssn.unified_evictable(kind, j, &flat);
+    if allowed.is_empty() {
+        return Vec::new();
+    }
+    let mut valid = bundle::keep_allowed(st, bundles, &allowed);
+    bundle::sort(&mut valid, need, victim_first);
+    valid.retain(|b| args.allow_whole_bundle || b.kind == bundle::BundleKind::Safe);
+    valid
+}
+
+/// `BuildNominationPlanInDomain`: evicts `victims`, then pipelines every pending pod; true if the
+/// job is then pipelined (the caller keeps `trial`), false otherwise (the caller discards it).
+fn dry_run(
+    ssn: &mut Session,
+    trial: &mut Statement,
+    q: QueueId,
+    j: JobId,
+    tasks: &[TaskId],
+    victims: &[TaskId],
+) -> bool {
+    let by = tasks[0];
+    for &v in victims {
+        ssn.evict(trial, v, by);
+    }
+    for &t in tasks {
+        if !ssn.allocatable(q, t) {
+            return false;
+        }
+        let Some(node) = best_node(ssn, t) else { return false };
+        ssn.pipeline(trial, t, node);
+    }
+    ssn.job_ready(j) || ssn.job_pipelined(j)
+}
+
+/// `prioritizeNodesForSimulate`: every healthy node passing the predicate, nodes whose idle
+/// resources fit before those that fit only future-idle ones, best score (ties per node scan mode).
+fn best_node(ssn: &mut Session, t: TaskId) -> Option<NodeId> {
+    let req = ssn.state.tasks[t.idx()].request;
+    let feasible: Vec<NodeId> =
+        ssn.state.nodes.iter().filter(|n| n.healthy).map(|n| n.id).filter(|n| node_fits(ssn, t, *n).is_ok()).collect();
+    if feasible.is_empty() {
+        return None;
+    }
+    let idle: Vec<NodeId> =
+        feasible.iter().copied().filter(|n| req.le_on_own_dims(&ssn.state.nodes[n.idx()].idle)).collect();
+    let class = if idle.is_empty() { feasible } else { idle };
+    if class.len() == 1 {
+        return Some(class[0]);
+    }
+    let scores: Vec<f64> = class.iter().map(|n| ssn.node_score(t, *n)).collect();
+    let scan = ssn.carry.scan.clone();
+    Some(class[scan.pick_best(&class, &scores, &mut ssn.carry.rng)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sched::conf::ArgValue;
+
+    fn args(pairs: &[(&str, ArgValue)]) -> Arguments {
+        Arguments(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    }
+
+    #[test]
+    fn arguments_default_fall_back_and_reject_unknown_keys() {
+        assert_eq!(GangEvictionArgs::parse("gangpreempt", &args(&[])).unwrap(), GangEvictionArgs::default());
+        let a = args(&[("maxDomains", ArgValue::Int(0)), ("allowWholeBundle", ArgValue::Bool(false))]);
+        assert_eq!(
+            GangEvictionArgs::parse("gangreclaim", &a).unwrap(),
+            GangEvictionArgs { max_domains: 8, allow_whole_bundle: false }
+        );
+        let err = GangEvictionArgs::parse("gangreclaim", &args(&[("maxDomain", ArgValue::Int(2))])).unwrap_err();
+        assert!(err.contains("gangreclaim") && err.contains("maxDomain"), "{err}");
+    }
+}
