@@ -138,6 +138,7 @@ impl ClusterState {
                     role: ri as u16,
                     index: i,
                     request: role.request,
+                    priority: role.priority,
                     status: TaskStatus::Pending,
                     node: None,
                 });

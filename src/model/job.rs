@@ -123,6 +123,9 @@ pub struct Role {
     pub request: Resources,
     /// Accelerator model the pods need, if any (a node selector on the model label).
     pub accelerator_model: Option<String>,
+    /// The pods' priority (their PriorityClass value), which orders tasks within a job and lets a
+    /// job's pods preempt its own lower-priority pods.
+    pub priority: i32,
 }
 
 /// A job as a trace describes it, before it is part of a cluster.
@@ -136,7 +139,7 @@ pub struct JobSpec {
     pub work_ms: u64,
     /// Queue name.
     pub queue: String,
-    /// Job priority (PriorityClass value).
+    /// Job (PodGroup) priority: the highest of its roles' priorities.
     pub priority: i32,
     /// Task roles.
     pub roles: Vec<Role>,
@@ -179,6 +182,8 @@ pub struct Task {
     pub index: u32,
     /// Request.
     pub request: Resources,
+    /// Pod priority (its role's).
+    pub priority: i32,
     /// Current status.
     pub status: TaskStatus,
     /// Node, when the status is one that occupies a node.

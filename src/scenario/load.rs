@@ -68,6 +68,8 @@ pub struct Scenario {
     pub queues: Vec<Queue>,
     /// Trace file.
     pub trace: PathBuf,
+    /// PriorityClass values by name.
+    pub priority_classes: BTreeMap<String, i32>,
     /// Policy.
     pub policy: Policy,
     /// Node scan mode.
@@ -372,6 +374,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         pools,
         queues,
         trace,
+        priority_classes: raw.priority_classes.clone(),
         policy,
         node_scan,
         run,
@@ -395,6 +398,7 @@ pub fn load_conf(path: &Path) -> Result<Policy, ScenarioError> {
 impl Scenario {
     /// Reads the workload trace.
     pub fn load_jobs(&self) -> Result<Vec<JobSpec>, ScenarioError> {
-        crate::trace::native::read(&self.trace).map_err(|e| ScenarioError::Input(e.to_string()))
+        crate::trace::native::read_with(&self.trace, &self.priority_classes)
+            .map_err(|e| ScenarioError::Input(e.to_string()))
     }
 }

@@ -46,6 +46,10 @@ pub struct RawScenario {
     pub queues: Option<Vec<RawQueue>>,
     /// Where the jobs come from.
     pub workload: RawWorkload,
+    /// PriorityClass name → value (`scheduling.k8s.io/v1 PriorityClass`), usable by name in the
+    /// trace's `priority` column.
+    #[serde(default)]
+    pub priority_classes: BTreeMap<String, i32>,
     /// The policy.
     #[serde(default)]
     pub scheduler: Option<RawScheduler>,

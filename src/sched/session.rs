@@ -626,6 +626,7 @@ mod tests {
                     min_available: 1,
                     request: Resources::new(1, 1),
                     accelerator_model: None,
+                    priority: 0,
                 }],
                 annotations: Default::default(),
                 origin: String::new(),

@@ -4,8 +4,10 @@
 //! job_id,submit_s,duration_s,queue,priority,role,replicas,min_available,cpu,memory,gpu,gpu_model
 //! j000001,2556.266,586.258,research,0,worker,1,1,9,80Gi,1,Ascend910B
 //! ```
-//! Rows with the same `job_id` are the roles of one job and must agree on submit time, duration,
-//! queue and priority. Jobs are returned sorted by submit time (stable: file order breaks ties).
+//! Rows with the same `job_id` are the roles of one job and must agree on submit time, duration and
+//! queue. `priority` is the role's pod priority: an integer, or the name of a PriorityClass the
+//! scenario declares (`priority_classes:`); the job's (PodGroup's) priority is the highest of its
+//! roles'. Jobs are returned sorted by submit time (stable: file order breaks ties).
 //!
 //! An optional 13th column, `annotations`, carries PodGroup annotations as `key=value` pairs
 //! separated by `;` (`volcano.sh/sla-waiting-time=30m;volcano.sh/preemptable=true`); the rows of
@@ -92,8 +94,16 @@ fn seconds_ms(text: &str) -> Result<u64, String> {
     Ok((v * 1000.0).round() as u64)
 }
 
-/// Reads a native trace file.
+/// PriorityClass names and their values.
+pub type PriorityClasses = BTreeMap<String, i32>;
+
+/// Reads a native trace file whose priorities are integers.
 pub fn read(path: &Path) -> Result<Vec<JobSpec>, TraceError> {
+    read_with(path, &PriorityClasses::new())
+}
+
+/// Reads a native trace file, resolving PriorityClass names in `priority`.
+pub fn read_with(path: &Path, classes: &PriorityClasses) -> Result<Vec<JobSpec>, TraceError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| TraceError {
         file: file.clone(),
@@ -101,11 +111,16 @@ pub fn read(path: &Path) -> Result<Vec<JobSpec>, TraceError> {
         field: "file".into(),
         msg: e.to_string(),
     })?;
-    parse(&text, &file)
+    parse_with(&text, &file, classes)
 }
 
-/// Parses native trace text; `file` names it in errors.
+/// Parses native trace text with integer priorities; `file` names it in errors.
 pub fn parse(text: &str, file: &str) -> Result<Vec<JobSpec>, TraceError> {
+    parse_with(text, file, &PriorityClasses::new())
+}
+
+/// Parses native trace text, resolving PriorityClass names; `file` names it in errors.
+pub fn parse_with(text: &str, file: &str, classes: &PriorityClasses) -> Result<Vec<JobSpec>, TraceError> {
     let err = |line: u64, field: &str, msg: String| TraceError {
         file: file.to_string(),
         line,
@@ -147,8 +162,21 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<JobSpec>, TraceError> {
         }
         let priority: i32 = if row.priority.is_empty() {
             0
+        } else if let Ok(v) = row.priority.parse() {
+            v
+        } else if let Some(v) = classes.get(&row.priority) {
+            *v
         } else {
-            row.priority.parse().map_err(|_| err(line, "priority", format!("`{}` is not an integer", row.priority)))?
+            let known: Vec<&str> = classes.keys().map(String::as_str).collect();
+            return Err(err(
+                line,
+                "priority",
+                format!(
+                    "`{}` is neither an integer nor a declared PriorityClass (declared: {})",
+                    row.priority,
+                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                ),
+            ));
         };
         let replicas: u32 =
             row.replicas.parse().ok().filter(|r| *r >= 1 && *r <= 100_000).ok_or_else(|| {
@@ -183,7 +211,8 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<JobSpec>, TraceError> {
         if gpu > 0.0 {
             request.scalars[accelerator_slot(model.as_deref())] = (gpu * 1000.0) as i64;
         }
-        let role = Role { name: row.role.clone(), replicas, min_available, request, accelerator_model: model };
+        let role =
+            Role { name: row.role.clone(), replicas, min_available, request, accelerator_model: model, priority };
         let queue = if row.queue.is_empty() { "default".to_string() } else { row.queue.clone() };
         let annotations = parse_annotations(&row.annotations).map_err(|m| err(line, ANNOTATIONS, m))?;
         let merge = |into: &mut BTreeMap<String, String>| -> Result<(), TraceError> {
@@ -206,20 +235,18 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<JobSpec>, TraceError> {
         match by_id.get(&row.job_id) {
             Some(&i) => {
                 let job = &mut jobs[i];
-                if job.submit.0 != submit || job.work_ms != work || job.queue != queue || job.priority != priority {
+                if job.submit.0 != submit || job.work_ms != work || job.queue != queue {
                     return Err(err(
                         line,
                         "row",
-                        format!(
-                            "job `{}` has rows that disagree on submit_s, duration_s, queue or priority",
-                            row.job_id
-                        ),
+                        format!("job `{}` has rows that disagree on submit_s, duration_s or queue", row.job_id),
                     ));
                 }
                 if job.roles.iter().any(|r| r.name == role.name) {
                     return Err(err(line, "role", format!("job `{}` lists role `{}` twice", row.job_id, role.name)));
                 }
                 merge(&mut job.annotations)?;
+                job.priority = job.priority.max(priority);
                 job.roles.push(role);
             }
             None => {
@@ -287,5 +314,17 @@ mod tests {
         assert_eq!(parse(text, "t.csv").unwrap_err().field, "header");
         let text = format!("{HEADER}a,1,10,q,0,w,1,1,8,64Qi,1,\n");
         assert_eq!(parse(&text, "t.csv").unwrap_err().field, "memory");
+    }
+
+    #[test]
+    fn priority_classes_and_role_priorities() {
+        let classes: PriorityClasses = [("high".to_string(), 1000), ("low".to_string(), 10)].into_iter().collect();
+        let text = format!("{HEADER}a,0,10,q,low,worker,2,2,8,64Gi,8,\na,0,10,q,high,ps,1,1,4,16Gi,0,\n");
+        let jobs = parse_with(&text, "t.csv", &classes).unwrap();
+        assert_eq!(jobs[0].priority, 1000, "the job takes its highest role priority");
+        assert_eq!((jobs[0].roles[0].priority, jobs[0].roles[1].priority), (10, 1000));
+        let e = parse_with(&format!("{HEADER}a,0,10,q,urgent,w,1,1,8,64Gi,8,\n"), "t.csv", &classes).unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (2, "priority"));
+        assert!(e.msg.contains("declared: high, low"), "{}", e.msg);
     }
 }

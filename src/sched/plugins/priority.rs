@@ -6,8 +6,8 @@ use crate::sched::conf::Hook;
 use crate::sched::plugin::Plugin;
 use std::cmp::Ordering;
 
-/// The priority plugin. Tasks inherit their job's priority in tephra's traces, so task order is
-/// decided by the fallbacks (pod index).
+/// The priority plugin. A task's priority is its role's (the trace row's PriorityClass value); the
+/// job's is the highest of its roles'.
 #[derive(Debug, Default)]
 pub struct Priority;
 
@@ -21,33 +21,26 @@ impl Plugin for Priority {
     fn job_order(&self, _st: &ClusterState, a: &Job, b: &Job) -> Ordering {
         b.priority.cmp(&a.priority)
     }
-    fn task_order(&self, st: &ClusterState, a: &Task, b: &Task) -> Ordering {
-        let pa = st.jobs[a.job.idx()].priority;
-        let pb = st.jobs[b.job.idx()].priority;
-        pb.cmp(&pa)
+    fn task_order(&self, _st: &ClusterState, a: &Task, b: &Task) -> Ordering {
+        b.priority.cmp(&a.priority)
     }
     fn preemptable(&self, st: &ClusterState, preemptor: &Task, candidates: &[TaskId]) -> Option<Vec<TaskId>> {
-        // Across jobs the victim's job priority must be strictly lower; within a job the task
-        // priority (tephra's tasks carry their job's) must be, so no task of the same job qualifies.
-        let mine = st.jobs[preemptor.job.idx()].priority;
-        Some(
-            candidates
-                .iter()
-                .copied()
-                .filter(|c| {
-                    let victim = &st.tasks[c.idx()];
-                    victim.job != preemptor.job && st.jobs[victim.job.idx()].priority < mine
-                })
-                .collect(),
-        )
+        // Across jobs the victim's job priority must be strictly lower; within a job the victim
+        // task's priority must be.
+        Some(candidates.iter().copied().filter(|c| self.may_be_victim(st, preemptor, *c, Hook::Preemptable)).collect())
     }
     fn may_be_victim(&self, st: &ClusterState, preemptor: &Task, c: TaskId, _h: Hook) -> bool {
-        // Weaker than the answer (which also excludes the preemptor's own job) so that it depends on
-        // the preemptor only through its priority.
-        st.jobs[st.tasks[c.idx()].job.idx()].priority < st.jobs[preemptor.job.idx()].priority
+        let victim = &st.tasks[c.idx()];
+        if victim.job == preemptor.job {
+            victim.priority < preemptor.priority
+        } else {
+            st.jobs[victim.job.idx()].priority < st.jobs[preemptor.job.idx()].priority
+        }
     }
     fn evictor_key(&self, st: &ClusterState, preemptor: &Task) -> Vec<i64> {
-        vec![st.jobs[preemptor.job.idx()].priority as i64]
+        // For candidates of other jobs (the only ones preempt's cached phase-A answers cover) the
+        // answer depends on the job priority alone; the task priority covers the same-job rule.
+        vec![st.jobs[preemptor.job.idx()].priority as i64, preemptor.priority as i64]
     }
     fn job_starving(&self, _st: &ClusterState, job: &Job) -> bool {
         job.ready_tasks() + job.waiting_tasks() < job.task_count
