@@ -13,7 +13,10 @@ fn quickstart() -> scenario::Scenario {
 }
 
 fn write_run(sc: &scenario::Scenario, dir: &std::path::Path) {
-    let out = runner::run(sc, &RunOptions::default(), |_| {}).unwrap();
+    let out = runner::run(sc, &RunOptions { check_invariants: false, record_decisions: true }, |_| {}).unwrap();
+    // Every bind the run counted is in the log, and every log row names a real pod and node.
+    assert_eq!(out.decisions.iter().filter(|d| d.kind == "bind").count() as u64, out.summary.binds);
+    assert!(out.decisions.iter().filter(|d| d.kind != "enqueue").all(|d| !d.pod.is_empty() && !d.node.is_empty()));
     report::write_all(dir, &out.summary, &out.perf, &out.jobs, &out.timeline, &out.queues, Some(&out.decisions))
         .unwrap();
 }
@@ -24,7 +27,7 @@ fn same_seed_same_bytes() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     write_run(&sc, a.path());
     write_run(&sc, b.path());
-    for f in ["summary.json", "jobs.csv", "timeline.csv", "queues.csv"] {
+    for f in ["summary.json", "jobs.csv", "timeline.csv", "queues.csv", "decisions.csv"] {
         let x = std::fs::read(a.path().join(f)).unwrap();
         let y = std::fs::read(b.path().join(f)).unwrap();
         assert!(!x.is_empty());
