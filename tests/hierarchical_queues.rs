@@ -112,3 +112,19 @@ fn bad_hierarchy_configuration_is_an_error() {
     let bad = "  - { name: q, annotations: { volcano.sh/hierarchy: a/q, volcano.sh/hierarchy-weights: 1/x } }\n";
     assert!(load_error(&hdrf(bad, "")).contains("is not a path from root"));
 }
+
+/// The example scenario runs to the end with every invariant checked, and at every sample `ai`
+/// reports what research and prod hold together.
+#[test]
+fn example_scenario_runs_and_reports_the_branch() {
+    let out = run_checked(&common::repo().join("scenarios/hierarchical-queues.yaml"));
+    assert_eq!((out.summary.jobs.completed, out.summary.jobs.submitted), (400, 400));
+    let rows =
+        |q: &str| out.queues.iter().filter(|r| r.queue == q).map(|r| (r.time_s, r.accel_alloc)).collect::<Vec<_>>();
+    let (ai, research, prod) = (rows("ai"), rows("research"), rows("prod"));
+    assert!(ai.len() > 100);
+    for ((a, r), p) in ai.iter().zip(&research).zip(&prod) {
+        assert_eq!((a.0, a.1), (r.0, r.1 + p.1));
+    }
+    assert!(ai.iter().any(|a| a.1 > 0.0));
+}
