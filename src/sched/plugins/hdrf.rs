@@ -388,6 +388,57 @@ mod tests {
         assert_eq!(names(2), vec![("root".into(), 1.0), ("b".into(), 3.0), ("c".into(), 1.0)]);
     }
 
+    /// The incremental update (changed leaf and its ancestors, everything when a resource becomes
+    /// or stops being exhausted) gives exactly what recomputing the whole tree gives.
+    #[test]
+    fn leaf_updates_match_a_full_recompute() {
+        let mut t = Tree::default();
+        t.total[0] = 16000.0;
+        t.total[2] = 8000.0;
+        t.nodes.push(Node::inner("root", None, 1.0));
+        for (name, parent, weight) in [("a", 0, 2.0), ("b", 0, 1.0), ("a1", 1, 1.0), ("a2", 1, 3.0)] {
+            t.nodes.push(Node::inner(name, Some(parent), weight));
+            let id = t.nodes.len() - 1;
+            t.nodes[parent].children.push(id);
+        }
+        let mut leaves = Vec::new();
+        for (j, parent) in [3usize, 3, 4, 2, 2].into_iter().enumerate() {
+            let mut n = Node::inner("j", Some(parent), 1.0);
+            n.job = Some(JobId(j as u32));
+            n.request[0] = 2000.0 * (j + 1) as f64;
+            n.request[2] = 1000.0 * (j % 3 + 1) as f64;
+            t.nodes.push(n);
+            let id = t.nodes.len() - 1;
+            t.nodes[parent].children.push(id);
+            leaves.push(id);
+        }
+        t.refresh_all();
+        let mut seed: u64 = 7;
+        for step in 0..200 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let leaf = leaves[(seed >> 33) as usize % leaves.len()];
+            let req = t.nodes[leaf].request;
+            let frac = ((seed >> 20) % 5) as f64 / 4.0;
+            let alloc: FRes = std::array::from_fn(|k| (req[k] * frac).floor());
+            t.set_leaf(leaf, alloc);
+            let mut full = t.clone();
+            full.total_allocated = [0.0; DIMS];
+            for &l in &leaves {
+                for k in 0..DIMS {
+                    full.total_allocated[k] += full.nodes[l].allocated[k];
+                }
+            }
+            full.refresh_all();
+            for (i, (x, y)) in t.nodes.iter().zip(&full.nodes).enumerate() {
+                assert_eq!(
+                    (x.allocated, x.share, x.saturated),
+                    (y.allocated, y.share, y.saturated),
+                    "step {step}, node {i}"
+                );
+            }
+        }
+    }
+
     /// hdrf.md's example shape: under one inner node, an unsaturated job holding 1/4 of the GPUs
     /// and a saturated one holding 1/8 of the CPUs: mdr = 0.25, node allocation = both as they
     /// are (the unsaturated child scaled by 0.25/0.25), share 0.25.
