@@ -9,6 +9,7 @@
 //!   pods that do no work: partially placed gangs, pods still starting.
 //! - **CPU allocation**: as accelerator allocation, for CPU cores.
 
+use crate::model::queue_tree::QueueTree;
 use crate::model::{ClusterState, QueueId, Resources, SimTime};
 use serde::Serialize;
 
@@ -44,7 +45,7 @@ pub struct QueueRow {
     pub queue: String,
     /// Queue weight.
     pub weight: u32,
-    /// Allocated accelerators.
+    /// Allocated accelerators (for a queue with child queues: its whole subtree's).
     pub accel_alloc: f64,
     /// Deserved accelerators from the last cycle (empty when the policy has no deserved share or
     /// the queue had no jobs).
@@ -118,9 +119,22 @@ pub struct Recorder {
     pub queue_rows: Vec<QueueRow>,
     /// Every decision, when the run asks for the log.
     pub decisions: super::DecisionLog,
+    /// The queue hierarchy (`spec.parent`) and whether it nests, built on first use.
+    tree: Option<(QueueTree, bool)>,
 }
 
 impl Recorder {
+    /// Per queue, its allocation as reported: an inner queue of a hierarchy (`spec.parent`) holds
+    /// what its subtree holds. `None` when no queue has children (every queue's own allocation).
+    fn subtree_allocated(&mut self, st: &ClusterState) -> Option<Vec<Resources>> {
+        let (tree, nested) = self.tree.get_or_insert_with(|| {
+            let t = QueueTree::build(&st.queues);
+            let nested = t.is_nested();
+            (t, nested)
+        });
+        nested.then(|| (0..st.queues.len()).map(|i| tree.sum(i, |q| st.queues[q].allocated)).collect())
+    }
+
     /// Integrates the current state from the last event to `now`.
     pub fn advance(&mut self, now: SimTime, st: &ClusterState) {
         let dt = now.since(self.last).0 as i128;
@@ -132,12 +146,14 @@ impl Recorder {
             self.cpu_alloc_area += dt * used.cpu as i128;
             self.cpu_healthy_area += dt * st.total.cpu as i128;
             self.queues.resize(st.queues.len(), QueueTally::default());
+            let nested = self.subtree_allocated(st);
             for (q, tally) in st.queues.iter().zip(self.queues.iter_mut()) {
-                tally.accel_area += dt * q.allocated.accelerators() as i128;
+                let allocated = nested.as_ref().map_or(q.allocated, |a| a[q.id.idx()]);
+                tally.accel_area += dt * allocated.accelerators() as i128;
                 if let Some(d) = self.deserved.get(q.id.idx()).copied().flatten() {
                     tally.deserved_area += dt * d.accelerators() as i128;
                     tally.deserved_ms += dt as u64;
-                    if overused(&q.allocated, &d) {
+                    if overused(&allocated, &d) {
                         tally.overused_ms += dt as u64;
                     }
                 }
@@ -201,18 +217,21 @@ impl Recorder {
                 jobs_running: None,
             });
         }
+        let nested = self.subtree_allocated(st);
+        let allocated = |q: &crate::model::Queue| nested.as_ref().map_or(q.allocated, |a| a[q.id.idx()]);
         for q in &st.queues {
             let d = self.deserved.get(q.id.idx()).copied().flatten();
+            let a = allocated(q);
             self.queue_rows.push(QueueRow {
                 time_s: t,
                 queue: q.name.clone(),
                 weight: q.weight,
-                accel_alloc: q.allocated.accelerators() as f64 / 1000.0,
+                accel_alloc: a.accelerators() as f64 / 1000.0,
                 accel_deserved: d.map(|d| d.accelerators() as f64 / 1000.0),
-                cpu_alloc: q.allocated.cpu as f64 / 1000.0,
+                cpu_alloc: a.cpu as f64 / 1000.0,
                 cpu_deserved: d.map(|d| d.cpu as f64 / 1000.0),
-                share: d.map(|d| super::summary::round6(share(&q.allocated, &d))),
-                overused: d.map(|d| overused(&q.allocated, &d)),
+                share: d.map(|d| super::summary::round6(share(&a, &d))),
+                overused: d.map(|d| overused(&a, &d)),
             });
         }
         for (i, q) in st.queues.iter().enumerate() {
@@ -220,9 +239,9 @@ impl Recorder {
                 time_s: t,
                 scope: "queue",
                 name: q.name.clone(),
-                accel_alloc: q.allocated.accelerators() as f64 / 1000.0,
+                accel_alloc: allocated(q).accelerators() as f64 / 1000.0,
                 accel_total: None,
-                cpu_alloc: q.allocated.cpu as f64 / 1000.0,
+                cpu_alloc: allocated(q).cpu as f64 / 1000.0,
                 cpu_total: None,
                 jobs_pending: Some(pending[i]),
                 jobs_running: Some(running[i]),

@@ -7,6 +7,7 @@ pub mod job;
 pub mod node;
 pub mod quantity;
 pub mod queue;
+pub mod queue_tree;
 pub mod resources;
 pub mod time;
 

@@ -106,6 +106,38 @@ fn check_queue_tree(raw: &RawScenario, queues: &[Queue], cx: &Ctx<'_>) -> Result
     Ok(())
 }
 
+/// Hierarchical DRF's queue annotations come in pairs of equal length: a path from `root` and one
+/// numeric weight per segment (Volcano indexes the weights by segment and fails on a short list).
+fn check_hierarchy_annotations(raw: &RawScenario, cx: &Ctx<'_>) -> Result<(), ScenarioError> {
+    const PATH: &str = "volcano.sh/hierarchy";
+    const WEIGHTS: &str = "volcano.sh/hierarchy-weights";
+    for q in raw.queues.iter().flatten() {
+        let (path, weights) = (q.annotations.get(PATH), q.annotations.get(WEIGHTS));
+        let bad = |m: String| Err(cx.at(&q.name, format!("queues.{}.annotations: {m}", q.name.value)));
+        match (path, weights) {
+            (None, None) => {}
+            (Some(_), None) | (None, Some(_)) => return bad(format!("`{PATH}` and `{WEIGHTS}` go together")),
+            (Some(p), Some(w)) => {
+                let (segs, ws): (Vec<&str>, Vec<&str>) = (p.split('/').collect(), w.split('/').collect());
+                if segs[0] != "root" || segs.iter().any(|s| s.is_empty()) {
+                    return bad(format!("`{PATH}: {p}` is not a path from root (`root/a/b`)"));
+                }
+                if segs.len() != ws.len() {
+                    return bad(format!(
+                        "`{PATH}: {p}` has {} segments but `{WEIGHTS}: {w}` has {}",
+                        segs.len(),
+                        ws.len()
+                    ));
+                }
+                if let Some(x) = ws.iter().find(|x| x.trim().parse::<f64>().is_err()) {
+                    return bad(format!("`{WEIGHTS}: {w}`: `{x}` is not a number"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 struct Ctx<'a> {
     file: &'a str,
 }
@@ -257,6 +289,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         queues.push(queue);
     }
     check_queue_tree(&raw, &queues, &cx)?;
+    check_hierarchy_annotations(&raw, &cx)?;
 
     if let Some(f) = &raw.workload.format
         && f.value != "native"

@@ -150,10 +150,12 @@ pub enum Hook {
     Preemptive,
     /// UnifiedEvictableFn (victims for gangpreempt / gangreclaim; no enable flag).
     UnifiedEvictable,
+    /// VictimQueueOrderFn (no flag): which victim queue to evict from first for a preemptor.
+    VictimQueueOrder,
 }
 
 /// Number of [`Hook`]s.
-pub const HOOKS: usize = 16;
+pub const HOOKS: usize = 17;
 
 /// One plugin entry of a tier.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -269,6 +271,7 @@ impl PluginOption {
             Hook::Reclaimable => self.enable_reclaimable,
             Hook::Preemptive => self.enable_preemptive,
             Hook::UnifiedEvictable => None,
+            Hook::VictimQueueOrder => None,
         };
         flag.unwrap_or(true)
     }
@@ -364,19 +367,22 @@ impl SchedulerConf {
             let mut plugins = Vec::new();
             for p in tier.plugins {
                 if SUPPORTED_PLUGINS.contains(&p.name.as_str()) {
-                    if p.hierarchy() && (p.name == "drf" || p.name == "capacity") {
-                        return Err(format!(
-                            "{origin}: tier {}: `{}` with enableHierarchy is not simulated yet",
-                            ti + 1,
-                            p.name
-                        ));
-                    }
                     plugins.push(p);
                 } else if PENDING_PLUGINS.contains(&p.name.as_str()) {
                     warnings.push(format!("{origin}: plugin `{}` is not simulated yet; runs without it", p.name));
                 } else {
                     return Err(format!("{origin}: tier {}: unknown plugin `{}`", ti + 1, p.name));
                 }
+            }
+            // Volcano's `unmarshalSchedulerConf`: hierarchical drf orders queues itself.
+            if plugins.iter().any(|p| p.name == "drf" && p.hierarchy())
+                && plugins.iter().any(|p| p.name == "proportion")
+            {
+                return Err(format!(
+                    "{origin}: tier {}: proportion and drf with hierarchy enabled conflicts (Volcano refuses this \
+                     configuration; use one of them)",
+                    ti + 1
+                ));
             }
             tiers.push(Tier { plugins });
         }
@@ -427,5 +433,17 @@ mod tests {
         );
         let msg = err.unwrap_err();
         assert!(msg.contains("line 5") && msg.contains("enableJobOrdr"), "{msg}");
+    }
+
+    #[test]
+    fn hierarchical_drf_conflicts_with_proportion_in_the_same_tier() {
+        let conf = |tiers: &str| SchedulerConf::parse(&format!("actions: \"allocate\"\ntiers:\n{tiers}"), "h.conf");
+        let err = conf("- plugins:\n  - name: drf\n    enableHierarchy: true\n  - name: proportion\n").unwrap_err();
+        assert!(err.contains("h.conf: tier 1: proportion and drf with hierarchy enabled conflicts"), "{err}");
+        // Other tiers, plain drf, and hierarchical capacity are fine.
+        conf("- plugins:\n  - name: drf\n    enableHierarchy: true\n- plugins:\n  - name: proportion\n").unwrap();
+        conf("- plugins:\n  - name: drf\n  - name: proportion\n").unwrap();
+        let c = conf("- plugins:\n  - name: capacity\n    enableHierarchy: true\n").unwrap();
+        assert!(c.tiers[0].plugins[0].hierarchy());
     }
 }

@@ -71,6 +71,11 @@ pub trait Plugin {
     fn queue_order(&self, _st: &ClusterState, _a: &Queue, _b: &Queue) -> Ordering {
         Ordering::Equal
     }
+    /// VictimQueueOrderFn: between victims of queues `a` and `b`, `Less` evicts from `a` first,
+    /// for a preemptor of queue `preemptor` (hierarchical capacity prefers close relatives).
+    fn victim_queue_order(&self, _st: &ClusterState, _a: &Queue, _b: &Queue, _preemptor: &Queue) -> Ordering {
+        Ordering::Equal
+    }
     /// TaskOrderFn.
     fn task_order(&self, _st: &ClusterState, _a: &Task, _b: &Task) -> Ordering {
         Ordering::Equal

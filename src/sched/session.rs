@@ -151,6 +151,19 @@ impl<'a> Session<'a> {
         queues.swap_remove(best)
     }
 
+    /// VictimQueueOrderFn chain (no enable flag), then the reverse of QueueOrder: `Less` evicts
+    /// from `a` first, for a preemptor of queue `by`.
+    pub fn victim_queue_order(&self, a: QueueId, b: QueueId, by: QueueId) -> Ordering {
+        let (qa, qb, qp) = (&self.state.queues[a.idx()], &self.state.queues[b.idx()], &self.state.queues[by.idx()]);
+        for &i in self.hooks.slots(Hook::VictimQueueOrder) {
+            let c = self.slots[i].plugin.victim_queue_order(self.state, qa, qb, qp);
+            if c != Ordering::Equal {
+                return c;
+            }
+        }
+        self.queue_order(b, a)
+    }
+
     /// TaskOrderFn chain, then pod index, then UID.
     pub fn task_order(&self, a: TaskId, b: TaskId) -> Ordering {
         let (ta, tb) = (&self.state.tasks[a.idx()], &self.state.tasks[b.idx()]);
@@ -369,16 +382,18 @@ impl<'a> Session<'a> {
         self.hooks.slots(Hook::Preemptive).iter().all(|&i| self.slots[i].plugin.preemptive(self.state, q, &t))
     }
 
-    /// `BuildVictimsPriorityQueue` order: within a job, reverse task order; across queues,
-    /// reverse queue order; otherwise reverse job order, then reverse task order.
-    pub fn victim_order(&self, a: TaskId, b: TaskId) -> Ordering {
+    /// `BuildVictimsPriorityQueue(victims, evictor)` order: within a job, reverse task order;
+    /// across queues, VictimQueueOrder for the evictor's queue; otherwise reverse job order, then
+    /// reverse task order.
+    pub fn victim_order(&self, evictor: TaskId, a: TaskId, b: TaskId) -> Ordering {
         let (ta, tb) = (&self.state.tasks[a.idx()], &self.state.tasks[b.idx()]);
         if ta.job == tb.job {
             return self.task_order(b, a);
         }
         let (qa, qb) = (self.state.jobs[ta.job.idx()].queue, self.state.jobs[tb.job.idx()].queue);
         if qa != qb {
-            return self.queue_order(qb, qa);
+            let by = self.state.jobs[self.state.tasks[evictor.idx()].job.idx()].queue;
+            return self.victim_queue_order(qa, qb, by);
         }
         self.job_order(tb.job, ta.job).then_with(|| self.task_order(b, a))
     }

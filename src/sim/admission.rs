@@ -1,7 +1,8 @@
 //! Admission: resolving a trace job against the fleet before it enters the cluster. A job that no
 //! amount of waiting could run — a pod larger than any matching node, a gang larger than the whole
 //! matching fleet, minimum resources above its queue's capability — is reported unschedulable with
-//! the reason instead of waiting forever (and, under Volcano, holding an enqueue reservation).
+//! the reason instead of waiting forever (and, under Volcano, holding an enqueue reservation). So is
+//! a job sent to `root` or to a queue with child queues, which Volcano's webhook refuses.
 
 use crate::model::resources::ALL_DIMS;
 use crate::model::{ClusterState, JobSpec, Queue, Resources};
@@ -80,6 +81,7 @@ pub fn check(
         }
     }
     if let Some(q) = queue {
+        leaf_queue(q, &st.queues)?;
         let min = spec.min_resources();
         if let Some(d) = min.dims().find(|d| min.get(*d) > q.capability.get(*d)) {
             return Err(format!(
@@ -89,6 +91,24 @@ pub fn check(
                 crate::model::resources::format_dim(d, q.capability.get(d))
             ));
         }
+    }
+    Ok(())
+}
+
+/// Volcano's job admission webhook (`validateJobCreate`): jobs go to leaf queues only — never to
+/// `root`, never to a queue that is some queue's `parent` — since hierarchical capacity allocates to
+/// leaves only. Such a job would otherwise wait forever.
+pub fn leaf_queue(q: &Queue, queues: &[Queue]) -> Result<(), String> {
+    if q.name == crate::model::queue_tree::ROOT {
+        return Err("can not submit job to root queue (jobs go to leaf queues)".into());
+    }
+    let children = queues.iter().filter(|c| c.parent.as_deref() == Some(q.name.as_str())).count();
+    if children > 0 {
+        return Err(format!(
+            "can only submit job to leaf queue, queue `{}` has {children} child queue{}",
+            q.name,
+            if children == 1 { "" } else { "s" }
+        ));
     }
     Ok(())
 }

@@ -57,8 +57,8 @@ pub fn could_fit(ssn: &Session, task: TaskId, node: NodeId, candidates: &[TaskId
 /// Candidates sorted in victim order before the plugins see them, so that filters which take
 /// "some of" a job's tasks (gang: those above the minimum) take the least important ones. Volcano
 /// hands them over in map order, which is random; this is the deterministic reading.
-pub fn in_victim_order(ssn: &Session, mut candidates: Vec<TaskId>) -> Vec<TaskId> {
-    candidates.sort_by(|a, b| ssn.victim_order(*a, *b));
+pub fn in_victim_order(ssn: &Session, evictor: TaskId, mut candidates: Vec<TaskId>) -> Vec<TaskId> {
+    candidates.sort_by(|a, b| ssn.victim_order(evictor, *a, *b));
     candidates
 }
 
@@ -80,7 +80,7 @@ pub fn evict_and_pipeline(
     if !req.le_on_own_dims(&freed) {
         return false;
     }
-    victims.sort_by(|a, b| ssn.victim_order(*a, *b));
+    victims.sort_by(|a, b| ssn.victim_order(task, *a, *b));
     let queue = ssn.state.jobs[ssn.state.tasks[task.idx()].job.idx()].queue;
     let fits = |s: &Session| {
         req.le_on_own_dims(&s.state.nodes[node.idx()].future_idle()) && (!queue_check || s.allocatable(queue, task))

@@ -18,8 +18,8 @@
 //!
 //! Without HyperNodes (tephra's topology is not simulated yet) the only eviction domain is the
 //! whole cluster, so `maxDomains` has nothing to cap; it is still validated. Across queues, victims
-//! are ranked in reverse queue order (the most served queue first), the reading of
-//! `VictimQueueOrderFn` tephra uses when no plugin defines one.
+//! are ranked by `VictimQueueOrderFn` for the evictor's queue (reverse queue order when no plugin
+//! decides).
 
 use super::bundle::{self, Bundle};
 use super::eviction::starving_by_queue;
@@ -182,7 +182,7 @@ fn select_bundles(
         EvictionKind::GangPreempt => ssn.job_order(b, a),
         EvictionKind::GangReclaim => {
             let (qa, qb) = (st.jobs[a.idx()].queue, st.jobs[b.idx()].queue);
-            if qa == qb { Ordering::Equal } else { ssn.queue_order(qb, qa) }
+            if qa == qb { Ordering::Equal } else { ssn.victim_queue_order(qa, qb, evictor.queue) }
         }
     };
     bundle::sort(&mut bundles, need, victim_first);

@@ -133,7 +133,7 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
     }
     nodes.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(Ordering::Equal).then(a.1.cmp(&b.1)));
     for (_, n, candidates) in nodes {
-        let candidates = in_victim_order(ssn, candidates);
+        let candidates = in_victim_order(ssn, task, candidates);
         let victims = ssn.preemptable(task, &candidates);
         if victims.is_empty() {
             continue;

@@ -15,9 +15,10 @@ use std::collections::BTreeMap;
 /// Runs the action.
 pub fn execute(ssn: &mut Session) {
     let (mut per_queue, mut queues) = starving_by_queue(ssn);
-    // Victim searches that found nothing, by what they depend on: the reclaimer's queue, request
-    // and node selector (no reclaim plugin looks at the reclaimer's job), valid while nothing moved.
-    let mut failed: Vec<(QueueId, Resources, u64, u64)> = Vec::new();
+    // Victim searches that found nothing, by what they depend on: the reclaimer's queue, request,
+    // node selector and the plugins' evictor keys (hierarchical drf looks at the reclaimer's job),
+    // valid while nothing moved.
+    let mut failed: Vec<(FailKey, u64)> = Vec::new();
     let mut victims_cache = VictimCache::default();
     while !queues.is_empty() {
         let q = ssn.pop_best_queue(&mut queues);
@@ -33,12 +34,13 @@ pub fn execute(ssn: &mut Session) {
                 continue;
             }
             let task = &ssn.state.tasks[t.idx()];
-            let key = (q, task.request, ssn.state.jobs[task.job.idx()].role_pools[task.role as usize]);
-            if failed.iter().any(|f| (f.0, f.1, f.2) == key && f.3 == ssn.mutations) {
+            let pools = ssn.state.jobs[task.job.idx()].role_pools[task.role as usize];
+            let key = (q, task.request, pools, ssn.evictor_key(Hook::Reclaimable, t));
+            if failed.iter().any(|f| f.0 == key && f.1 == ssn.mutations) {
                 break;
             }
             if !reclaim_for_task(ssn, &mut stmt, t, q, &mut victims_cache) {
-                failed.push((key.0, key.1, key.2, ssn.mutations));
+                failed.push((key, ssn.mutations));
                 break;
             }
         }
@@ -63,12 +65,13 @@ fn reclaim_for_task(
     cache: &mut VictimCache,
 ) -> bool {
     let dims = ssn.state.tasks[task.idx()].request.dims().fold(0u16, |m, d| m | dim_bit(d));
+    let dims = (dims, ssn.evictor_key(Hook::Reclaimable, task));
     // Anywhere at all? Cached per (queue, requested dimensions) like the per-node answers.
-    let anywhere = match cache.anywhere.get(&(queue, dims)) {
+    let anywhere = match cache.anywhere.get(&(queue, dims.clone())) {
         Some((at, any)) if *at == ssn.mutations => *any,
         _ => {
             let any = ssn.state.nodes.iter().any(|n| n.healthy && !candidates_on(ssn, task, queue, n.id).is_empty());
-            cache.anywhere.insert((queue, dims), (ssn.mutations, any));
+            cache.anywhere.insert((queue, dims.clone()), (ssn.mutations, any));
             any
         }
     };
@@ -91,7 +94,7 @@ fn reclaim_for_task(
         .map(|n| n.id)
         .collect();
     for n in nodes {
-        let key = (n, queue, dims);
+        let key = (n, queue, dims.clone());
         let victims = match cache.per_node.get(&key) {
             Some((at, v)) if *at == ssn.mutations => v.clone(),
             _ => {
@@ -110,16 +113,22 @@ fn reclaim_for_task(
     false
 }
 
+/// What a failed victim search depended on: queue, request, node selector, evictor keys.
+type FailKey = (QueueId, Resources, u64, Vec<i64>);
+
+/// The reclaimer-side inputs of the plugins' answers: requested dimensions and evictor keys.
+type EvictorKind = (u16, Vec<i64>);
+
 /// Plugin answers remembered while the session is unchanged (stamped with `Session::mutations`):
 /// the reclaim plugins' answers depend on the victims and their queues, and on the reclaimer only
-/// through its queue and the dimensions it requests, so every task of the same kind gets the same
-/// answer.
+/// through its queue, the dimensions it requests and the plugins' evictor keys, so every task of
+/// the same kind gets the same answer.
 #[derive(Default)]
 struct VictimCache {
-    /// Per (node, reclaimer queue, requested dimensions): the plugin-approved victims.
-    per_node: BTreeMap<(NodeId, QueueId, u16), (u64, Vec<TaskId>)>,
-    /// Per (reclaimer queue, requested dimensions): whether any node may have victims at all.
-    anywhere: BTreeMap<(QueueId, u16), (u64, bool)>,
+    /// Per (node, reclaimer queue, kind): the plugin-approved victims.
+    per_node: BTreeMap<(NodeId, QueueId, EvictorKind), (u64, Vec<TaskId>)>,
+    /// Per (reclaimer queue, kind): whether any node may have victims at all.
+    anywhere: BTreeMap<(QueueId, EvictorKind), (u64, bool)>,
 }
 
 fn dim_bit(d: crate::model::Dim) -> u16 {
@@ -150,6 +159,6 @@ fn victims_on(ssn: &Session, task: TaskId, queue: QueueId, node: NodeId) -> Vec<
     if candidates.is_empty() {
         return candidates;
     }
-    let candidates = in_victim_order(ssn, candidates);
+    let candidates = in_victim_order(ssn, task, candidates);
     ssn.reclaimable(task, &candidates)
 }

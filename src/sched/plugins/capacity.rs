@@ -17,7 +17,12 @@
 //! - QueueOrder: higher queue priority, then lower share (`max allocated/deserved` over the named
 //!   dimensions; 1 when nothing is named), then queues that name a deserved share first.
 //!
-//! Hierarchical queues (`enableHierarchy`) are not simulated yet (the configuration is rejected).
+//! Hierarchical queues (`enableHierarchy: true`) are a plugin of their own,
+//! [`super::capacity_hierarchy`]. Two readings here differ from Volcano's current code and are kept
+//! as they are: a dimension the queue's deserved share does not name counts as unbounded (Volcano:
+//! 0 — its Preemptive needs a named dimension, and its Reclaimable takes a victim whose requested
+//! dimensions the deserved share does not name at once); and Preemptive does not check the
+//! queue's state.
 
 use crate::model::resources::{ALL_DIMS, UNBOUNDED};
 use crate::model::{ClusterState, Job, Queue, QueueId, QueueState, Resources, SimTime, Task, TaskId};

@@ -1,5 +1,5 @@
 //! `drf` (`plugins/drf/drf.go`): dominant resource fairness between jobs — the job with the lower
-//! dominant share goes first.
+//! dominant share goes first. With `enableHierarchy: true` the plugin is [`super::hdrf`].
 //!
 //! The share is read from the live per-job allocation, which the cluster state keeps current
 //! through every allocate/deallocate, so the plugin needs no event handlers of its own.

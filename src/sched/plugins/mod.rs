@@ -2,9 +2,11 @@
 
 pub mod binpack;
 pub mod capacity;
+pub mod capacity_hierarchy;
 pub mod conformance;
 pub mod drf;
 pub mod gang;
+pub mod hdrf;
 pub mod nodeorder;
 pub mod overcommit;
 pub mod predicates;
@@ -44,7 +46,7 @@ pub fn build(opt: &PluginOption) -> Result<Box<dyn Plugin>, String> {
         }
         "drf" => {
             no_args("drf")?;
-            Box::new(drf::Drf::default())
+            if opt.hierarchy() { Box::new(hdrf::HierarchicalDrf::default()) } else { Box::new(drf::Drf::default()) }
         }
         "overcommit" => Box::new(overcommit::Overcommit::new(args)?),
         "predicates" => Box::new(predicates::Predicates::new(args)?),
@@ -56,8 +58,22 @@ pub fn build(opt: &PluginOption) -> Result<Box<dyn Plugin>, String> {
         "binpack" => Box::new(binpack::Binpack::new(args)?),
         "sla" => Box::new(sla::Sla::new(args)?),
         "capacity" => {
-            no_args("capacity")?;
-            Box::new(capacity::Capacity::default())
+            // Volcano reads `ancestorReclaimLevel` in both modes; only the hierarchy uses it.
+            args.check_known("capacity", &["ancestorReclaimLevel"], &[])?;
+            let level = match args.0.get("ancestorReclaimLevel") {
+                None => 0,
+                Some(super::conf::ArgValue::Int(i)) if *i >= 0 => *i as usize,
+                Some(v) => {
+                    return Err(format!(
+                        "plugin `capacity`: argument `ancestorReclaimLevel`: `{v}` is not a non-negative integer"
+                    ));
+                }
+            };
+            if opt.hierarchy() {
+                Box::new(capacity_hierarchy::HierarchicalCapacity::new(level))
+            } else {
+                Box::new(capacity::Capacity::default())
+            }
         }
         other => return Err(format!("plugin `{other}` is not implemented")),
     })
