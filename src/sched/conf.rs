@@ -27,19 +27,19 @@ pub const SUPPORTED_PLUGINS: &[&str] = &[
     "binpack",
     "sla",
     "capacity",
+    "task-topology",
+    "usage",
+    "resource-strategy-fit",
+    "nodegroup",
 ];
 /// Volcano plugins tephra accepts but does not implement yet (a warning names them).
 pub const PENDING_PLUGINS: &[&str] = &[
     "tdm",
     "numaaware",
-    "task-topology",
     "network-topology-aware",
     "deviceshare",
     "cdp",
-    "usage",
     "rescheduling",
-    "resource-strategy-fit",
-    "nodegroup",
     "pdb",
     "resourcequota",
     "extender",
@@ -58,6 +58,8 @@ pub enum ArgValue {
     Float(f64),
     /// Anything else, as text.
     Str(String),
+    /// A nested map (`thresholds: {cpu: 80}` of usage, `resources:` of resource-strategy-fit).
+    Map(BTreeMap<String, ArgValue>),
 }
 
 impl fmt::Display for ArgValue {
@@ -67,6 +69,13 @@ impl fmt::Display for ArgValue {
             ArgValue::Int(i) => write!(f, "{i}"),
             ArgValue::Float(x) => write!(f, "{x}"),
             ArgValue::Str(s) => write!(f, "{s}"),
+            ArgValue::Map(m) => {
+                write!(f, "{{")?;
+                for (i, (k, v)) in m.iter().enumerate() {
+                    write!(f, "{}{k}: {v}", if i == 0 { "" } else { ", " })?;
+                }
+                write!(f, "}}")
+            }
         }
     }
 }
@@ -84,7 +93,29 @@ impl Arguments {
             Some(ArgValue::Float(x)) => Ok(*x),
             Some(ArgValue::Int(i)) => Ok(*i as f64),
             Some(ArgValue::Str(s)) => s.trim().parse().map_err(|_| format!("argument `{key}`: `{s}` is not a number")),
-            Some(ArgValue::Bool(b)) => Err(format!("argument `{key}`: `{b}` is not a number")),
+            Some(v) => Err(format!("argument `{key}`: `{v}` is not a number")),
+        }
+    }
+
+    /// An integer argument (Volcano's `GetInt`: a float or text is an error here, not a silent
+    /// default).
+    pub fn int(&self, key: &str, default: i64) -> Result<i64, String> {
+        match self.0.get(key) {
+            None => Ok(default),
+            Some(ArgValue::Int(i)) => Ok(*i),
+            Some(ArgValue::Str(s)) => {
+                s.trim().parse().map_err(|_| format!("argument `{key}`: `{s}` is not an integer"))
+            }
+            Some(v) => Err(format!("argument `{key}`: `{v}` is not an integer")),
+        }
+    }
+
+    /// A nested map argument, as arguments of its own.
+    pub fn map(&self, key: &str) -> Result<Option<Arguments>, String> {
+        match self.0.get(key) {
+            None => Ok(None),
+            Some(ArgValue::Map(m)) => Ok(Some(Arguments(m.clone()))),
+            Some(v) => Err(format!("argument `{key}`: `{v}` is not a map")),
         }
     }
 
