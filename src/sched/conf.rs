@@ -398,6 +398,8 @@ impl SchedulerConf {
                             p.name
                         ));
                     }
+                    // Build once to check the arguments now, naming the file and tier.
+                    super::plugins::build(&p).map_err(|e| format!("{origin}: tier {}: {e}", ti + 1))?;
                     plugins.push(p);
                 } else if PENDING_PLUGINS.contains(&p.name.as_str()) {
                     warnings.push(format!("{origin}: plugin `{}` is not simulated yet; runs without it", p.name));

@@ -409,3 +409,80 @@ impl Plugin for TaskTopology {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{JobSpec, Pool, Queue, QueueId, Role, TaskStatus};
+
+    /// Two 8-cpu nodes; job `j` with `worker` × 3 (2 cpu each) and the given annotations.
+    fn cluster(annotations: &[(&str, &str)]) -> ClusterState {
+        let pool = Pool {
+            name: "n".into(),
+            allocatable: Resources::new(8000, 1 << 35),
+            accelerator_model: None,
+            labels: Default::default(),
+            max_pods: 110,
+        };
+        let mut st = ClusterState::new(vec![(pool, 2)], vec![Queue::new(QueueId(0), "q")]);
+        let spec = JobSpec {
+            name: "j".into(),
+            submit: SimTime(0),
+            work_ms: 1,
+            queue: "q".into(),
+            priority: 0,
+            roles: vec![Role {
+                name: "worker".into(),
+                replicas: 3,
+                min_available: 1,
+                request: Resources::new(2000, 1 << 30),
+                accelerator_model: None,
+            }],
+            annotations: annotations.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            origin: String::new(),
+        };
+        let j = st.add_job(spec, QueueId(0), vec![1]);
+        st.create_pods(j);
+        st
+    }
+
+    #[test]
+    fn a_bound_pod_anchors_its_bucket_to_its_node() {
+        let mut st = cluster(&[(AFFINITY, "worker")]);
+        st.transition(TaskId(0), TaskStatus::Running, Some(NodeId(1)));
+        let mut p = TaskTopology::new(&Arguments::default()).unwrap();
+        p.on_session_open(&st, SimTime(0));
+        let m = &p.managers[&JobId(0)];
+        // Self affinity: both pending workers join the running one's bucket (1 bound + 2 pending).
+        assert_eq!(m.buckets.len(), 1);
+        assert_eq!(m.bucket_max, 3);
+        let t1 = st.tasks[1].clone();
+        // node 1: 1 bound + 2 pending = 3 → 100; node 0: 2 → 66.7.
+        assert_eq!(p.node_order(&st, &t1, &st.nodes[1]), 100.0);
+        assert!((p.node_order(&st, &t1, &st.nodes[0]) - 200.0 / 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn invalid_annotations_disable_the_job_and_hyphenated_names_use_the_last_part() {
+        let st = cluster(&[(AFFINITY, "worker,ps")]);
+        assert!(JobManager::from_annotations(&st.jobs[0]).is_none(), "ps is not a role");
+        let st = cluster(&[(ANTI_AFFINITY, "worker,worker")]);
+        assert!(JobManager::from_annotations(&st.jobs[0]).is_none(), "duplicate in a group");
+        let st = cluster(&[(TASK_ORDER, "worker")]);
+        let m = JobManager::from_annotations(&st.jobs[0]).unwrap();
+        assert_eq!((m.priority[0], m.order[0]), (0, 1), "task order alone gives no bucket");
+    }
+
+    #[test]
+    fn a_pod_that_cannot_bring_its_bucket_along_loses_a_point_per_pod_left_behind() {
+        let st = cluster(&[(AFFINITY, "worker")]);
+        let mut p = TaskTopology::new(&Arguments::default()).unwrap();
+        p.on_session_open(&st, SimTime(0));
+        // A node with 3 cpu idle: the pod fits, the 6-cpu bucket does not; dropping one other
+        // pod (2 cpu) leaves 4 cpu, dropping both leaves 2: score 3 − 2 = 1 → 100 / 3.
+        let mut small = st.nodes[0].clone();
+        small.idle = Resources::new(3000, 1 << 35);
+        let t0 = st.tasks[0].clone();
+        assert!((p.node_order(&st, &t0, &small) - 100.0 / 3.0).abs() < 1e-9);
+    }
+}
