@@ -337,9 +337,11 @@ pub struct RawConf {
     /// Per-action arguments.
     #[serde(default)]
     pub configurations: Vec<ActionConfiguration>,
-    /// Metrics source (used by the usage plugin only).
+    /// Metrics source (`type`, `address`, `interval`, `tls: {...}`, `elasticsearch: {...}`). The
+    /// usage plugin reads simulated metrics instead (see `plugins/usage.rs`), so it is accepted
+    /// and ignored.
     #[serde(default)]
-    pub metrics: Option<BTreeMap<String, String>>,
+    pub metrics: Option<BTreeMap<String, ArgValue>>,
 }
 
 /// A parsed and validated scheduler configuration.
@@ -364,7 +366,7 @@ impl SchedulerConf {
 
     /// Validates a parsed configuration; `origin` names where it came from in errors.
     pub fn from_raw(raw: RawConf, origin: &str) -> Result<SchedulerConf, String> {
-        let _ = raw.metrics; // metrics sources only matter to the usage plugin
+        let _ = raw.metrics; // the usage plugin reads simulated metrics
         let mut warnings = Vec::new();
         let mut actions = Vec::new();
         for a in raw.actions.split(',').map(str::trim).filter(|a| !a.is_empty()) {
@@ -456,5 +458,26 @@ mod tests {
         );
         let msg = err.unwrap_err();
         assert!(msg.contains("line 5") && msg.contains("enableJobOrdr"), "{msg}");
+    }
+
+    #[test]
+    fn nested_arguments_and_the_documented_usage_conf_parse() {
+        // docs/design/usage-based-scheduling.md, Elasticsearch variant.
+        let conf = SchedulerConf::parse(
+            "actions: \"enqueue, allocate, backfill\"\ntiers:\n- plugins:\n  - name: usage\n    enablePredicate: false\n    arguments:\n      usage.weight: 5\n      cpu.weight: 1\n      memory.weight: 1\n      thresholds:\n        cpu: 80\n        mem: 70\nmetrics:\n  type: elasticsearch\n  address: http://192.168.0.10:9090\n  interval: 30s\n  tls:\n    insecureSkipVerify: \"false\"\n  elasticsearch:\n    index: \"custom-index-name\"\n",
+            "u.conf",
+        )
+        .unwrap();
+        let usage = &conf.tiers[0].plugins[0];
+        assert!(!usage.enabled(Hook::Predicate));
+        let th = usage.arguments.map("thresholds").unwrap().unwrap();
+        assert_eq!(th.f64("mem", 0.0).unwrap(), 70.0);
+        // Argument errors surface at parse time with the file and tier.
+        let err = SchedulerConf::parse(
+            "actions: allocate\ntiers:\n- plugins:\n  - name: nodegroup\n    arguments: { strickt: false }\n",
+            "n.conf",
+        )
+        .unwrap_err();
+        assert!(err.contains("n.conf") && err.contains("tier 1") && err.contains("strickt"), "{err}");
     }
 }

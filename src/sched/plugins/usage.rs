@@ -288,4 +288,54 @@ mod tests {
         assert!(Usage::new(&args("thresholds: {CPUUsageAvg.5m: 80}\n")).unwrap_err().contains("unknown argument"));
         assert!(Usage::new(&args("estimator: {risk_factor: 0.5}\n")).is_err());
     }
+
+    #[test]
+    fn risk_factor_applies_once_the_composite_load_reaches_the_threshold() {
+        use crate::model::{JobSpec, NodeId, Pool, Queue, QueueId, Resources, Role};
+        let pool = Pool {
+            name: "n".into(),
+            allocatable: Resources::new(8000, 1 << 35),
+            accelerator_model: None,
+            labels: Default::default(),
+            max_pods: 110,
+        };
+        let mut st = ClusterState::new(vec![(pool, 1)], vec![Queue::new(QueueId(0), "q")]);
+        for (name, cpu) in [("a", 5000), ("b", 1000)] {
+            let spec = JobSpec {
+                name: name.into(),
+                submit: SimTime(0),
+                work_ms: 1,
+                queue: "q".into(),
+                priority: 0,
+                roles: vec![Role {
+                    name: "w".into(),
+                    replicas: 1,
+                    min_available: 1,
+                    request: Resources::new(cpu, 1 << 30),
+                    accelerator_model: None,
+                }],
+                annotations: Default::default(),
+                origin: String::new(),
+            };
+            let j = st.add_job(spec, QueueId(0), vec![1]);
+            st.create_pods(j);
+        }
+        st.transition(TaskId(0), TaskStatus::Running, Some(NodeId(0)));
+        let mut u = Usage::new(&args("memory.weight: 0\n")).unwrap();
+        u.on_session_open(&st, SimTime(0));
+        let t = st.tasks[1].clone();
+        // Measured 5000m of 8000m: 62.5 % → (1 − 0.625) × 100 × 5 = 187.5.
+        assert!((u.node_order(&st, &t, &st.nodes[0]) - 187.5).abs() < 1e-9);
+        // Load 0.625 ≥ 0.6: the new pod counts 1000m × 0.7 × 1.2 = 840m → (5840 / 8000) → 135.
+        st.transition(TaskId(1), TaskStatus::Allocated, Some(NodeId(0)));
+        u.on_allocate(&st, TaskId(1));
+        assert!((u.node_order(&st, &t, &st.nodes[0]) - 135.0).abs() < 1e-9);
+        // Undone: back to the measured load only.
+        u.on_deallocate(&st, TaskId(1));
+        assert!((u.node_order(&st, &t, &st.nodes[0]) - 187.5).abs() < 1e-9);
+        assert_eq!(u.predicate(&st, &t, &st.nodes[0]), Ok(()));
+        let mut strict = Usage::new(&args("thresholds: {cpu: 60}\n")).unwrap();
+        strict.on_session_open(&st, SimTime(0));
+        assert_eq!(strict.predicate(&st, &t, &st.nodes[0]), Err(FitReason::UsageThreshold(crate::model::Dim::Cpu)));
+    }
 }
