@@ -94,7 +94,9 @@ impl Usage {
     /// Reads `usage.weight` (5), `cpu.weight` (1), `memory.weight` (1), `thresholds.{cpu,mem}`
     /// (80, in [0, 100]) and `estimator.{request_ratio (0.7), burst_ratio (0), risk_threshold
     /// (0.6), risk_factor (1.2), be_cpu (250m), be_mem (200Mi)}`; `be_memory` is accepted as
-    /// the older spelling of `be_mem`.
+    /// the older spelling of `be_mem`. `be_cpu` and `be_mem` are Kubernetes quantities: a bare
+    /// number is cores (bytes), write `250m` for millicores. Values outside Volcano's ranges are
+    /// errors here (Volcano logs a warning and keeps the default).
     pub fn new(args: &Arguments) -> Result<Usage, String> {
         args.check_known("usage", &["usage.weight", "cpu.weight", "memory.weight", "thresholds", "estimator"], &[])?;
         let th = args.map("thresholds")?.unwrap_or_default();
