@@ -213,8 +213,15 @@ impl JobManager {
     /// `ConstructBucket`: packs the job's pods with a topology into buckets.
     fn construct(&mut self, st: &ClusterState, job: &Job) {
         let roles = job.roles.len();
-        let mut members: Vec<TaskId> =
-            job.task_ids().filter(|t| self.priority[st.tasks[t.idx()].role as usize] > 0).collect();
+        // Pending pods and pods on a node (a job with pending pods has no finished ones).
+        let mut members: Vec<TaskId> = job
+            .task_ids()
+            .filter(|t| {
+                let task = &st.tasks[t.idx()];
+                self.priority[task.role as usize] > 0
+                    && (task.node.is_some() || task.status == crate::model::TaskStatus::Pending)
+            })
+            .collect();
         let pod_name = |t: TaskId| {
             let task = &st.tasks[t.idx()];
             format!("{}-{}-{}", job.name, job.roles[task.role as usize].name, task.index)
