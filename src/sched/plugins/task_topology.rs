@@ -29,9 +29,10 @@
 //! not fit the node's idle + releasing resources.
 //!
 //! As in Volcano: the plugin keeps no undo (a placement discarded later still counts for the rest
-//! of the session); a role named in an annotation is checked against the last `-`-separated part
-//! of the role names (Volcano reads it from the pod name `<job>-<role>-<i>`), so a job whose role
-//! names contain `-` gets no topology; and an invalid annotation disables the plugin for that job.
+//! of the session), and an annotation naming a role the job does not have, or naming one twice in
+//! a group, disables the plugin for that job. (Older Volcano releases compared names with the
+//! second-to-last `-` part of the pod name, which broke role names containing `-`; tephra follows
+//! the current source, which uses the role.)
 //! Volcano removes pods that would not fit in random (map) order; tephra removes them in pod id
 //! order.
 
@@ -97,14 +98,14 @@ struct JobManager {
 }
 
 /// Splits `a,b;c` into groups, checking names as Volcano's `affinityCheck` does: every non-empty
-/// name is the last `-`-part of some role name, and no name repeats within a group.
+/// name is a role of the job (`TaskRole`), and no name repeats within a group.
 fn split_groups(job: &Job, text: &str, outer: char) -> Result<Vec<Vec<String>>, String> {
     let groups: Vec<Vec<String>> = if outer == ';' {
         text.split(';').map(|g| g.split(',').map(str::to_string).collect()).collect()
     } else {
         vec![text.split(',').map(str::to_string).collect()]
     };
-    let known: BTreeSet<&str> = job.roles.iter().map(|r| r.name.rsplit('-').next().unwrap_or("")).collect();
+    let known: BTreeSet<&str> = job.roles.iter().map(|r| r.name.as_str()).collect();
     for g in &groups {
         let mut seen = BTreeSet::new();
         for name in g.iter().filter(|n| !n.is_empty()) {
@@ -424,6 +425,10 @@ mod tests {
 
     /// Two 8-cpu nodes; job `j` with `worker` × 3 (2 cpu each) and the given annotations.
     fn cluster(annotations: &[(&str, &str)]) -> ClusterState {
+        cluster_with_role("worker", annotations)
+    }
+
+    fn cluster_with_role(role: &str, annotations: &[(&str, &str)]) -> ClusterState {
         let pool = Pool {
             name: "n".into(),
             allocatable: Resources::new(8000, 1 << 35),
@@ -439,7 +444,7 @@ mod tests {
             queue: "q".into(),
             priority: 0,
             roles: vec![Role {
-                name: "worker".into(),
+                name: role.into(),
                 replicas: 3,
                 min_available: 1,
                 request: Resources::new(2000, 1 << 30),
@@ -470,7 +475,7 @@ mod tests {
     }
 
     #[test]
-    fn invalid_annotations_disable_the_job_and_hyphenated_names_use_the_last_part() {
+    fn invalid_annotations_disable_the_job() {
         let st = cluster(&[(AFFINITY, "worker,ps")]);
         assert!(JobManager::from_annotations(&st.jobs[0]).is_none(), "ps is not a role");
         let st = cluster(&[(ANTI_AFFINITY, "worker,worker")]);
@@ -478,6 +483,8 @@ mod tests {
         let st = cluster(&[(TASK_ORDER, "worker")]);
         let m = JobManager::from_annotations(&st.jobs[0]).unwrap();
         assert_eq!((m.priority[0], m.order[0]), (0, 1), "task order alone gives no bucket");
+        let st = cluster_with_role("param-server", &[(AFFINITY, "param-server")]);
+        assert_eq!(JobManager::from_annotations(&st.jobs[0]).unwrap().priority[0], SELF_AFF);
     }
 
     #[test]
