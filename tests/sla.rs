@@ -42,6 +42,6 @@ fn bad_waiting_time_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_scenario(dir.path(), &scenario(sla), TRACE);
     // Plugin arguments are checked when the conf is loaded (the error names the file and tier).
-    let err = tephra::scenario::load(&path).err().expect("rejected").to_string();
+    let err = tephra::scenario::load(&path).expect_err("rejected").to_string();
     assert!(err.contains("sla-waiting-time") && err.contains("tier 1"), "{err}");
 }
