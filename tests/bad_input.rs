@@ -124,3 +124,34 @@ fn parent_queue_cycle_is_an_error_with_its_line() {
     assert_eq!(code, 2);
     assert!(err.contains("scenario.yaml:6: queues.a.parent") && err.contains("cycle"), "{err}");
 }
+
+#[test]
+fn placement_plugin_inputs_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = "scheduler:\n  inline:\n    actions: allocate\n    tiers:\n    - plugins:\n      - name: usage\n        arguments:\n          thresholds: { cpu: 80, memroy: 70 }\n";
+    let path = common::write_scenario(dir.path(), &format!("{YAML}{conf}"), "a,0,10,q,0,w,1,1,1,1Gi,1,\n");
+    let (code, _, err) = tephra(&["run", path.to_str().unwrap(), "--quiet"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("scenario.yaml") && err.contains("tier 1") && err.contains("memroy"), "{err}");
+
+    // A queue affinity key that is not the Queue CRD's.
+    let queues = "queues:\n  - name: q\n    affinity:\n      nodeGroupAffinty: {}\n";
+    let path = common::write_scenario(dir.path(), &format!("{YAML}{queues}"), "a,0,10,q,0,w,1,1,1,1Gi,1,\n");
+    let (code, _, err) = tephra(&["run", path.to_str().unwrap(), "--quiet"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("line 9") && err.contains("nodeGroupAffinty"), "{err}");
+
+    // A usage ratio that is not a number names the job's trace line.
+    std::fs::write(
+        dir.path().join("trace.csv"),
+        format!(
+            "{}annotations\na,0,10,q,0,w,1,1,1,1Gi,1,,\nb,0,10,q,0,w,1,1,1,1Gi,1,,tephra.io/usage-ratio-cpu=lots\n",
+            common::HEADER.trim_end().to_string() + ","
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("scenario.yaml"), YAML).unwrap();
+    let (code, _, err) = tephra(&["run", dir.path().join("scenario.yaml").to_str().unwrap(), "--quiet"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("trace.csv:3") && err.contains("usage-ratio-cpu"), "{err}");
+}

@@ -15,6 +15,6 @@ pub use cluster::ClusterState;
 pub use ids::{JobId, NodeId, PoolId, QueueId, TaskId};
 pub use job::{Job, JobSpec, JobState, PodGroupPhase, Role, Task, TaskStatus};
 pub use node::{Node, Pool};
-pub use queue::{Queue, QueueState};
+pub use queue::{NodeGroupAffinity, Queue, QueueState};
 pub use resources::{Dim, Resources};
 pub use time::{DurationMs, SimTime};

@@ -39,6 +39,8 @@ pub struct Queue {
     pub parent: Option<String>,
     /// Queue annotations (hierarchical DRF reads `volcano.sh/hierarchy` and `-weights`).
     pub annotations: std::collections::BTreeMap<String, String>,
+    /// `spec.affinity`: which node groups the queue's pods may or prefer to use (nodegroup plugin).
+    pub affinity: Option<NodeGroupAffinity>,
     /// Live: requests of this queue's tasks in an allocated status.
     pub allocated: Resources,
     /// Live: requests of this queue's tasks that are pending (pods created, not placed).
@@ -64,10 +66,26 @@ impl Queue {
             reclaimable: true,
             parent: None,
             annotations: Default::default(),
+            affinity: None,
             allocated: Resources::ZERO,
             pending: Resources::ZERO,
             active_jobs: 0,
             tallies: Default::default(),
         }
     }
+}
+
+/// A queue's `spec.affinity`: node groups (values of the `volcano.sh/nodegroup-name` node label)
+/// its pods must, should, must not or should not use. Lists keep their written order, which the
+/// nodegroup plugin's `enablePreferredOrder` reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeGroupAffinity {
+    /// `nodeGroupAffinity.requiredDuringSchedulingIgnoredDuringExecution`.
+    pub required: Vec<String>,
+    /// `nodeGroupAffinity.preferredDuringSchedulingIgnoredDuringExecution`.
+    pub preferred: Vec<String>,
+    /// `nodeGroupAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution`.
+    pub anti_required: Vec<String>,
+    /// `nodeGroupAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution`.
+    pub anti_preferred: Vec<String>,
 }

@@ -6,9 +6,10 @@ use super::schema::{At, RawScenario, Scalar};
 use crate::model::quantity::{parse_cpu_milli, parse_memory_bytes, parse_quantity};
 use crate::model::resources::{ASCEND310, ASCEND910, GPU, scalar_slot};
 use crate::model::time::parse_duration;
-use crate::model::{DurationMs, JobSpec, Pool, Queue, QueueId, QueueState, Resources};
+use crate::model::{DurationMs, JobSpec, NodeGroupAffinity, Pool, Queue, QueueId, QueueState, Resources};
 use crate::sched::conf::SchedulerConf;
 use crate::sched::node_scan::NodeScan;
+use crate::sched::plugins::usage::{USAGE_RATIO_CPU, USAGE_RATIO_MEMORY, parse_ratio};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -78,6 +79,8 @@ pub struct Scenario {
     pub run: RunSettings,
     /// Warnings to show the user (unsupported conf entries).
     pub warnings: Vec<String>,
+    /// `workload.usage_ratio` as the job annotations it defaults (usage-ratio key → value).
+    pub usage_ratio: BTreeMap<String, String>,
 }
 
 /// Every `parent` names a declared queue (or the implicit `root`), and following parents always
@@ -279,6 +282,21 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         queue.reclaimable = q.reclaimable.unwrap_or(true);
         queue.parent = q.parent.as_ref().map(|p| p.value.clone()).filter(|p| p != "root" || name == "root");
         queue.annotations = q.annotations.clone();
+        queue.affinity = q.affinity.as_ref().map(|a| {
+            let terms = |t: &Option<super::schema::RawNodeGroupTerms>| {
+                t.as_ref()
+                    .map(|t| {
+                        (
+                            t.required_during_scheduling_ignored_during_execution.clone(),
+                            t.preferred_during_scheduling_ignored_during_execution.clone(),
+                        )
+                    })
+                    .unwrap_or_default()
+            };
+            let (required, preferred) = terms(&a.node_group_affinity);
+            let (anti_required, anti_preferred) = terms(&a.node_group_anti_affinity);
+            NodeGroupAffinity { required, preferred, anti_required, anti_preferred }
+        });
         if let Some(s) = &q.state {
             queue.state = match s.value.as_str() {
                 "open" | "Open" => QueueState::Open,
@@ -295,6 +313,19 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         && f.value != "native"
     {
         return Err(cx.at(f, format!("workload.format: `{}` is not supported yet (only native)", f.value)));
+    }
+    let mut usage_ratio = BTreeMap::new();
+    for (name, v) in raw.workload.usage_ratio.iter().flatten() {
+        let key = match name.as_str() {
+            "cpu" => USAGE_RATIO_CPU,
+            "memory" => USAGE_RATIO_MEMORY,
+            other => {
+                return Err(cx.at(v, format!("workload.usage_ratio: unknown resource `{other}` (cpu or memory)")));
+            }
+        };
+        let text = v.value.text();
+        parse_ratio(&text).map_err(|m| cx.at(v, format!("workload.usage_ratio.{name}: {m}")))?;
+        usage_ratio.insert(key.to_string(), text);
     }
     let trace = resolve(&raw.workload.trace.value, path).ok_or_else(|| {
         cx.at(
@@ -412,6 +443,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         node_scan,
         run,
         warnings,
+        usage_ratio,
     })
 }
 
@@ -429,9 +461,21 @@ pub fn load_conf(path: &Path) -> Result<Policy, ScenarioError> {
 }
 
 impl Scenario {
-    /// Reads the workload trace.
+    /// Reads the workload trace; jobs without their own usage-ratio annotations get the
+    /// scenario's `workload.usage_ratio`, and every usage ratio must be a non-negative number.
     pub fn load_jobs(&self) -> Result<Vec<JobSpec>, ScenarioError> {
-        crate::trace::native::read_with(&self.trace, &self.priority_classes)
-            .map_err(|e| ScenarioError::Input(e.to_string()))
+        let mut jobs = crate::trace::native::read_with(&self.trace, &self.priority_classes)
+            .map_err(|e| ScenarioError::Input(e.to_string()))?;
+        for job in &mut jobs {
+            for key in [USAGE_RATIO_CPU, USAGE_RATIO_MEMORY] {
+                if let Some(v) = job.annotations.get(key) {
+                    parse_ratio(v)
+                        .map_err(|m| ScenarioError::Input(format!("{}: annotation {key}: {m}", job.origin)))?;
+                } else if let Some(v) = self.usage_ratio.get(key) {
+                    job.annotations.insert(key.to_string(), v.clone());
+                }
+            }
+        }
+        Ok(jobs)
     }
 }

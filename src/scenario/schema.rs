@@ -144,6 +144,33 @@ pub struct RawQueue {
     /// Queue annotations (`volcano.sh/hierarchy`, `volcano.sh/hierarchy-weights` for hierarchical DRF).
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
+    /// `spec.affinity` (nodegroup plugin), written as in the Queue CRD.
+    #[serde(default)]
+    pub affinity: Option<RawQueueAffinity>,
+}
+
+/// A queue's `affinity:` (`nodeGroupAffinity`, `nodeGroupAntiAffinity`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawQueueAffinity {
+    /// Groups the queue's pods must (required) or should (preferred) use.
+    #[serde(default)]
+    pub node_group_affinity: Option<RawNodeGroupTerms>,
+    /// Groups the queue's pods must not (required) or should not (preferred) use.
+    #[serde(default)]
+    pub node_group_anti_affinity: Option<RawNodeGroupTerms>,
+}
+
+/// Required and preferred node group lists.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawNodeGroupTerms {
+    /// `requiredDuringSchedulingIgnoredDuringExecution`.
+    #[serde(default)]
+    pub required_during_scheduling_ignored_during_execution: Vec<String>,
+    /// `preferredDuringSchedulingIgnoredDuringExecution`.
+    #[serde(default)]
+    pub preferred_during_scheduling_ignored_during_execution: Vec<String>,
 }
 
 /// `workload:`.
@@ -155,6 +182,11 @@ pub struct RawWorkload {
     /// Trace format (default `native`).
     #[serde(default)]
     pub format: Option<At<String>>,
+    /// Simulated node metrics for the usage plugin: what running pods use as a fraction of their
+    /// request, per resource (`{cpu: 0.6, memory: 0.8}`); a job's `tephra.io/usage-ratio-cpu` /
+    /// `-memory` annotation overrides it. Default 1.
+    #[serde(default)]
+    pub usage_ratio: Option<BTreeMap<String, At<Scalar>>>,
 }
 
 /// `scheduler:`.

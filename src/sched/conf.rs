@@ -28,19 +28,19 @@ pub const SUPPORTED_PLUGINS: &[&str] = &[
     "binpack",
     "sla",
     "capacity",
+    "task-topology",
+    "usage",
+    "resource-strategy-fit",
+    "nodegroup",
 ];
 /// Volcano plugins tephra accepts but does not implement yet (a warning names them).
 pub const PENDING_PLUGINS: &[&str] = &[
     "tdm",
     "numaaware",
-    "task-topology",
     "network-topology-aware",
     "deviceshare",
     "cdp",
-    "usage",
     "rescheduling",
-    "resource-strategy-fit",
-    "nodegroup",
     "pdb",
     "resourcequota",
     "extender",
@@ -59,6 +59,8 @@ pub enum ArgValue {
     Float(f64),
     /// Anything else, as text.
     Str(String),
+    /// A nested map (`thresholds: {cpu: 80}` of usage, `resources:` of resource-strategy-fit).
+    Map(BTreeMap<String, ArgValue>),
 }
 
 impl fmt::Display for ArgValue {
@@ -68,6 +70,13 @@ impl fmt::Display for ArgValue {
             ArgValue::Int(i) => write!(f, "{i}"),
             ArgValue::Float(x) => write!(f, "{x}"),
             ArgValue::Str(s) => write!(f, "{s}"),
+            ArgValue::Map(m) => {
+                write!(f, "{{")?;
+                for (i, (k, v)) in m.iter().enumerate() {
+                    write!(f, "{}{k}: {v}", if i == 0 { "" } else { ", " })?;
+                }
+                write!(f, "}}")
+            }
         }
     }
 }
@@ -85,7 +94,29 @@ impl Arguments {
             Some(ArgValue::Float(x)) => Ok(*x),
             Some(ArgValue::Int(i)) => Ok(*i as f64),
             Some(ArgValue::Str(s)) => s.trim().parse().map_err(|_| format!("argument `{key}`: `{s}` is not a number")),
-            Some(ArgValue::Bool(b)) => Err(format!("argument `{key}`: `{b}` is not a number")),
+            Some(v) => Err(format!("argument `{key}`: `{v}` is not a number")),
+        }
+    }
+
+    /// An integer argument (Volcano's `GetInt`: a float or text is an error here, not a silent
+    /// default).
+    pub fn int(&self, key: &str, default: i64) -> Result<i64, String> {
+        match self.0.get(key) {
+            None => Ok(default),
+            Some(ArgValue::Int(i)) => Ok(*i),
+            Some(ArgValue::Str(s)) => {
+                s.trim().parse().map_err(|_| format!("argument `{key}`: `{s}` is not an integer"))
+            }
+            Some(v) => Err(format!("argument `{key}`: `{v}` is not an integer")),
+        }
+    }
+
+    /// A nested map argument, as arguments of its own.
+    pub fn map(&self, key: &str) -> Result<Option<Arguments>, String> {
+        match self.0.get(key) {
+            None => Ok(None),
+            Some(ArgValue::Map(m)) => Ok(Some(Arguments(m.clone()))),
+            Some(v) => Err(format!("argument `{key}`: `{v}` is not a map")),
         }
     }
 
@@ -313,9 +344,11 @@ pub struct RawConf {
     /// Per-action arguments.
     #[serde(default)]
     pub configurations: Vec<ActionConfiguration>,
-    /// Metrics source (used by the usage plugin only).
+    /// Metrics source (`type`, `address`, `interval`, `tls: {...}`, `elasticsearch: {...}`). The
+    /// usage plugin reads simulated metrics instead (see `plugins/usage.rs`), so it is accepted
+    /// and ignored.
     #[serde(default)]
-    pub metrics: Option<BTreeMap<String, String>>,
+    pub metrics: Option<BTreeMap<String, ArgValue>>,
 }
 
 /// A parsed and validated scheduler configuration.
@@ -340,7 +373,7 @@ impl SchedulerConf {
 
     /// Validates a parsed configuration; `origin` names where it came from in errors.
     pub fn from_raw(raw: RawConf, origin: &str) -> Result<SchedulerConf, String> {
-        let _ = raw.metrics; // metrics sources only matter to the usage plugin
+        let _ = raw.metrics; // the usage plugin reads simulated metrics
         let mut warnings = Vec::new();
         let mut actions = Vec::new();
         for a in raw.actions.split(',').map(str::trim).filter(|a| !a.is_empty()) {
@@ -367,6 +400,8 @@ impl SchedulerConf {
             let mut plugins = Vec::new();
             for p in tier.plugins {
                 if SUPPORTED_PLUGINS.contains(&p.name.as_str()) {
+                    // Build once to check the arguments now, naming the file and tier.
+                    super::plugins::build(&p).map_err(|e| format!("{origin}: tier {}: {e}", ti + 1))?;
                     plugins.push(p);
                 } else if PENDING_PLUGINS.contains(&p.name.as_str()) {
                     warnings.push(format!("{origin}: plugin `{}` is not simulated yet; runs without it", p.name));
@@ -445,5 +480,26 @@ mod tests {
         conf("- plugins:\n  - name: drf\n  - name: proportion\n").unwrap();
         let c = conf("- plugins:\n  - name: capacity\n    enableHierarchy: true\n").unwrap();
         assert!(c.tiers[0].plugins[0].hierarchy());
+    }
+
+    #[test]
+    fn nested_arguments_and_the_documented_usage_conf_parse() {
+        // docs/design/usage-based-scheduling.md, Elasticsearch variant.
+        let conf = SchedulerConf::parse(
+            "actions: \"enqueue, allocate, backfill\"\ntiers:\n- plugins:\n  - name: usage\n    enablePredicate: false\n    arguments:\n      usage.weight: 5\n      cpu.weight: 1\n      memory.weight: 1\n      thresholds:\n        cpu: 80\n        mem: 70\nmetrics:\n  type: elasticsearch\n  address: http://192.168.0.10:9090\n  interval: 30s\n  tls:\n    insecureSkipVerify: \"false\"\n  elasticsearch:\n    index: \"custom-index-name\"\n",
+            "u.conf",
+        )
+        .unwrap();
+        let usage = &conf.tiers[0].plugins[0];
+        assert!(!usage.enabled(Hook::Predicate));
+        let th = usage.arguments.map("thresholds").unwrap().unwrap();
+        assert_eq!(th.f64("mem", 0.0).unwrap(), 70.0);
+        // Argument errors surface at parse time with the file and tier.
+        let err = SchedulerConf::parse(
+            "actions: allocate\ntiers:\n- plugins:\n  - name: nodegroup\n    arguments: { strickt: false }\n",
+            "n.conf",
+        )
+        .unwrap_err();
+        assert!(err.contains("n.conf") && err.contains("tier 1") && err.contains("strickt"), "{err}");
     }
 }

@@ -39,6 +39,17 @@ pub enum FitReason {
     TooManyPods,
     /// The node does not match the pod's node selector (pool / accelerator model).
     NodeSelector,
+    /// usage: the node's measured load of this dimension (cpu or memory) exceeds the threshold.
+    UsageThreshold(Dim),
+    /// resource-strategy-fit: placing the pod would leave less cpu/memory than the proportion
+    /// reserved for the node's idle units of this scarce resource.
+    Proportional(Dim),
+    /// nodegroup: the node has no `volcano.sh/nodegroup-name` label.
+    NodeGroupLabelNotFound,
+    /// nodegroup: the node has a group but the pod's queue has no node group affinity.
+    NodeGroupAffinityNotFound,
+    /// nodegroup: the node's group is not allowed by the queue's affinity.
+    NodeGroupUnsatisfied,
 }
 
 impl fmt::Display for FitReason {
@@ -47,6 +58,11 @@ impl fmt::Display for FitReason {
             FitReason::Insufficient(d) => write!(f, "insufficient {}", d.name()),
             FitReason::TooManyPods => write!(f, "too many pods"),
             FitReason::NodeSelector => write!(f, "node(s) didn't match node selector"),
+            FitReason::UsageThreshold(d) => write!(f, "node(s) {} load exceeds the upper limit", d.name()),
+            FitReason::Proportional(d) => write!(f, "proportional of resource {} check failed", d.name()),
+            FitReason::NodeGroupLabelNotFound => write!(f, "node group label not found"),
+            FitReason::NodeGroupAffinityNotFound => write!(f, "node group affinity not specified"),
+            FitReason::NodeGroupUnsatisfied => write!(f, "node does not satisfy the node group affinity"),
         }
     }
 }

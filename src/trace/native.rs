@@ -11,7 +11,8 @@
 //!
 //! An optional 13th column, `annotations`, carries PodGroup annotations as `key=value` pairs
 //! separated by `;` (`volcano.sh/sla-waiting-time=30m;volcano.sh/preemptable=true`); the rows of
-//! one job may split them, but may not give one key two values.
+//! one job may split them, but may not give one key two values. A piece without `=` continues the
+//! previous value (`"volcano.sh/task-topology-affinity=ps,worker;chief"`, quoted for its commas).
 
 use super::error::TraceError;
 use crate::model::quantity::{parse_cpu_milli, parse_memory_bytes};
@@ -58,11 +59,17 @@ struct Row {
 /// The optional column after [`COLUMNS`].
 pub const ANNOTATIONS: &str = "annotations";
 
-/// Parses `k=v;k=v` into sorted pairs.
+/// Parses `k=v;k=v` into pairs. A piece without `=` continues the previous value, `;` included,
+/// so values that themselves use `;` (task-topology's `ps,worker;chief`) survive.
 fn parse_annotations(text: &str) -> Result<Vec<(String, String)>, String> {
-    let mut out = Vec::new();
+    let mut out: Vec<(String, String)> = Vec::new();
     for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let (k, v) = part.split_once('=').ok_or_else(|| format!("`{part}` is not key=value"))?;
+        let Some((k, v)) = part.split_once('=') else {
+            let Some((_, prev)) = out.last_mut() else { return Err(format!("`{part}` is not key=value")) };
+            prev.push(';');
+            prev.push_str(part);
+            continue;
+        };
         let (k, v) = (k.trim(), v.trim());
         if k.is_empty() {
             return Err(format!("`{part}` has an empty key"));
@@ -326,5 +333,13 @@ mod tests {
         let e = parse_with(&format!("{HEADER}a,0,10,q,urgent,w,1,1,8,64Gi,8,\n"), "t.csv", &classes).unwrap_err();
         assert_eq!((e.line, e.field.as_str()), (2, "priority"));
         assert!(e.msg.contains("declared: high, low"), "{}", e.msg);
+    }
+
+    #[test]
+    fn annotation_values_may_contain_semicolons() {
+        let pairs = parse_annotations("volcano.sh/task-topology-affinity=ps,worker;chief; x=1").unwrap();
+        assert_eq!(pairs[0].1, "ps,worker;chief");
+        assert_eq!(pairs[1], ("x".to_string(), "1".to_string()));
+        assert!(parse_annotations("chief;x=1").is_err());
     }
 }

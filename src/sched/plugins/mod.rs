@@ -7,12 +7,16 @@ pub mod conformance;
 pub mod drf;
 pub mod gang;
 pub mod hdrf;
+pub mod nodegroup;
 pub mod nodeorder;
 pub mod overcommit;
 pub mod predicates;
 pub mod priority;
 pub mod proportion;
+pub mod resource_strategy_fit;
 pub mod sla;
+pub mod task_topology;
+pub mod usage;
 
 use super::conf::PluginOption;
 use super::plugin::Plugin;
@@ -75,6 +79,10 @@ pub fn build(opt: &PluginOption) -> Result<Box<dyn Plugin>, String> {
                 Box::new(capacity::Capacity::default())
             }
         }
+        "task-topology" => Box::new(task_topology::TaskTopology::new(args)?),
+        "usage" => Box::new(usage::Usage::new(args)?),
+        "resource-strategy-fit" => Box::new(resource_strategy_fit::ResourceStrategyFit::new(args)?),
+        "nodegroup" => Box::new(nodegroup::NodeGroup::new(args, opt.hierarchy())?),
         other => return Err(format!("plugin `{other}` is not implemented")),
     })
 }
