@@ -122,6 +122,6 @@ fn conformance_cases() {
     }
     assert!(failures.is_empty(), "{} of {ran} conformance cases failed:\n{}", failures.len(), failures.join("\n\n"));
     if only.is_none() {
-        assert!(ran >= 1, "the suite lost its cases ({ran} found)");
+        assert!(ran >= 40, "the suite lost its cases ({ran} found)");
     }
 }

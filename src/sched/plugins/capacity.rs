@@ -27,7 +27,7 @@
 use crate::model::resources::{ALL_DIMS, UNBOUNDED};
 use crate::model::{ClusterState, Job, Queue, QueueId, QueueState, Resources, SimTime, Task, TaskId};
 use crate::sched::conf::Hook;
-use crate::sched::plugin::{Plugin, Vote};
+use crate::sched::plugin::{EvictionKind, Plugin, Vote};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
@@ -65,7 +65,14 @@ impl Plugin for Capacity {
         "capacity"
     }
     fn hooks(&self) -> &'static [Hook] {
-        &[Hook::QueueOrder, Hook::Allocatable, Hook::JobEnqueueable, Hook::Preemptive, Hook::Reclaimable]
+        &[
+            Hook::QueueOrder,
+            Hook::Allocatable,
+            Hook::JobEnqueueable,
+            Hook::Preemptive,
+            Hook::Reclaimable,
+            Hook::UnifiedEvictable,
+        ]
     }
     fn on_session_open(&mut self, st: &ClusterState, _now: SimTime) {
         let guarantees = st.queues.iter().fold(Resources::ZERO, |a, q| a + q.guarantee);
@@ -132,6 +139,15 @@ impl Plugin for Capacity {
     }
     fn evictor_key(&self, _st: &ClusterState, reclaimer: &Task) -> Vec<i64> {
         vec![reclaimer.request.dims().fold(0i64, |m, d| m | 1 << ALL_DIMS.iter().position(|x| *x == d).unwrap_or(0))]
+    }
+    fn unified_evictable(&self, st: &ClusterState, kind: EvictionKind, _e: &Job, c: &[TaskId]) -> Option<Vec<TaskId>> {
+        let view = |qi: usize| super::capacity_unified::QueueView {
+            allocated: st.queues[qi].allocated,
+            guarantee: st.queues[qi].guarantee,
+            deserved: self.attrs[qi].deserved,
+        };
+        // Flat capacity reads an unnamed deserved dimension as unbounded (see the module doc).
+        Some(super::capacity_unified::victims(st, kind, c, view, |d, dim| d.get(dim) < UNBOUNDED))
     }
     fn reclaimable(&self, st: &ClusterState, reclaimer: &Task, candidates: &[TaskId]) -> Option<Vec<TaskId>> {
         let mut left: BTreeMap<usize, Resources> = BTreeMap::new();

@@ -27,7 +27,7 @@ use crate::model::queue_tree::QueueTree;
 use crate::model::resources::{ALL_DIMS, UNBOUNDED};
 use crate::model::{ClusterState, Job, Queue, QueueId, QueueState, Resources, SimTime, Task, TaskId};
 use crate::sched::conf::Hook;
-use crate::sched::plugin::{Plugin, Vote};
+use crate::sched::plugin::{EvictionKind, Plugin, Vote};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
@@ -213,6 +213,7 @@ impl Plugin for HierarchicalCapacity {
             Hook::Preemptive,
             Hook::Reclaimable,
             Hook::VictimQueueOrder,
+            Hook::UnifiedEvictable,
         ]
     }
     fn on_session_open(&mut self, st: &ClusterState, _now: SimTime) {
@@ -350,6 +351,14 @@ impl Plugin for HierarchicalCapacity {
     }
     fn evictor_key(&self, _st: &ClusterState, reclaimer: &Task) -> Vec<i64> {
         vec![reclaimer.request.dims().fold(0i64, |m, d| m | 1 << ALL_DIMS.iter().position(|x| *x == d).unwrap_or(0))]
+    }
+    fn unified_evictable(&self, st: &ClusterState, kind: EvictionKind, _e: &Job, c: &[TaskId]) -> Option<Vec<TaskId>> {
+        let view = |qi: usize| super::capacity_unified::QueueView {
+            allocated: self.allocated(st, qi),
+            guarantee: self.attrs[qi].guarantee,
+            deserved: self.attrs[qi].deserved,
+        };
+        Some(super::capacity_unified::victims(st, kind, c, view, |d, dim| d.get(dim) > 0))
     }
     fn reclaimable(&self, st: &ClusterState, reclaimer: &Task, candidates: &[TaskId]) -> Option<Vec<TaskId>> {
         let mut allocs: BTreeMap<usize, Resources> = BTreeMap::new();

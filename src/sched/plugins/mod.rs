@@ -3,6 +3,7 @@
 pub mod binpack;
 pub mod capacity;
 pub mod capacity_hierarchy;
+pub mod capacity_unified;
 pub mod conformance;
 pub mod drf;
 pub mod gang;
