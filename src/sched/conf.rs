@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// Actions tephra runs.
-pub const SUPPORTED_ACTIONS: &[&str] = &["enqueue", "allocate", "backfill", "preempt", "reclaim"];
+pub const SUPPORTED_ACTIONS: &[&str] = &["enqueue", "allocate", "backfill", "preempt", "reclaim", "shuffle"];
 /// Volcano actions tephra accepts but does not run yet (a warning names them).
-pub const PENDING_ACTIONS: &[&str] = &["shuffle", "gangpreempt", "gangreclaim"];
+pub const PENDING_ACTIONS: &[&str] = &["gangpreempt", "gangreclaim"];
 /// Plugins tephra implements.
 pub const SUPPORTED_PLUGINS: &[&str] = &[
     "priority",
@@ -27,17 +27,17 @@ pub const SUPPORTED_PLUGINS: &[&str] = &[
     "binpack",
     "sla",
     "capacity",
+    "tdm",
+    "cdp",
+    "rescheduling",
 ];
 /// Volcano plugins tephra accepts but does not implement yet (a warning names them).
 pub const PENDING_PLUGINS: &[&str] = &[
-    "tdm",
     "numaaware",
     "task-topology",
     "network-topology-aware",
     "deviceshare",
-    "cdp",
     "usage",
-    "rescheduling",
     "resource-strategy-fit",
     "nodegroup",
     "pdb",
@@ -58,6 +58,10 @@ pub enum ArgValue {
     Float(f64),
     /// Anything else, as text.
     Str(String),
+    /// A list (rescheduling's `strategies`).
+    List(Vec<ArgValue>),
+    /// A map (a strategy's `parameters`, `thresholds`).
+    Map(BTreeMap<String, ArgValue>),
 }
 
 impl fmt::Display for ArgValue {
@@ -67,6 +71,8 @@ impl fmt::Display for ArgValue {
             ArgValue::Int(i) => write!(f, "{i}"),
             ArgValue::Float(x) => write!(f, "{x}"),
             ArgValue::Str(s) => write!(f, "{s}"),
+            ArgValue::List(l) => write!(f, "[{} items]", l.len()),
+            ArgValue::Map(m) => write!(f, "{{{}}}", m.keys().cloned().collect::<Vec<_>>().join(", ")),
         }
     }
 }
@@ -84,7 +90,7 @@ impl Arguments {
             Some(ArgValue::Float(x)) => Ok(*x),
             Some(ArgValue::Int(i)) => Ok(*i as f64),
             Some(ArgValue::Str(s)) => s.trim().parse().map_err(|_| format!("argument `{key}`: `{s}` is not a number")),
-            Some(ArgValue::Bool(b)) => Err(format!("argument `{key}`: `{b}` is not a number")),
+            Some(v) => Err(format!("argument `{key}`: `{v}` is not a number")),
         }
     }
 
@@ -147,10 +153,12 @@ pub enum Hook {
     Reclaimable,
     /// PreemptiveFn (may this queue reclaim for this task?).
     Preemptive,
+    /// VictimTasksFn (what `shuffle` evicts), gated by `enabledVictim`.
+    VictimTasks,
 }
 
 /// Number of [`Hook`]s.
-pub const HOOKS: usize = 15;
+pub const HOOKS: usize = 16;
 
 /// One plugin entry of a tier.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -265,6 +273,7 @@ impl PluginOption {
             Hook::Preemptable => self.enable_preemptable,
             Hook::Reclaimable => self.enable_reclaimable,
             Hook::Preemptive => self.enable_preemptive,
+            Hook::VictimTasks => self.enabled_victim,
         };
         flag.unwrap_or(true)
     }
@@ -402,7 +411,7 @@ mod tests {
     #[test]
     fn flags_default_to_true_and_unknowns_are_errors() {
         let conf = SchedulerConf::parse(
-            "actions: \"enqueue, allocate, shuffle\"\ntiers:\n- plugins:\n  - name: gang\n    enablePreemptable: false\n    enableJobReady: false\n  - name: tdm\n",
+            "actions: \"enqueue, allocate, gangpreempt\"\ntiers:\n- plugins:\n  - name: gang\n    enablePreemptable: false\n    enableJobReady: false\n  - name: numaaware\n",
             "t.conf",
         )
         .unwrap();

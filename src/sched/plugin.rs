@@ -30,6 +30,8 @@ pub enum FitReason {
     TooManyPods,
     /// The node does not match the pod's node selector (pool / accelerator model).
     NodeSelector,
+    /// The node is in a revocable zone that is closed now or that the pod may not use (tdm).
+    RevocableZone,
 }
 
 impl fmt::Display for FitReason {
@@ -38,6 +40,7 @@ impl fmt::Display for FitReason {
             FitReason::Insufficient(d) => write!(f, "insufficient {}", d.name()),
             FitReason::TooManyPods => write!(f, "too many pods"),
             FitReason::NodeSelector => write!(f, "node(s) didn't match node selector"),
+            FitReason::RevocableZone => write!(f, "node is in a revocable zone the pod may not use now"),
         }
     }
 }
@@ -128,6 +131,16 @@ pub trait Plugin {
     /// PreemptiveFn: may `queue` still grow by `task` (reclaim side)?
     fn preemptive(&self, _st: &ClusterState, _queue: &Queue, _task: &Task) -> bool {
         true
+    }
+    /// VictimTasksFn: which of `candidates` (every Running task, in id order) `shuffle` should
+    /// evict now.
+    fn victim_tasks(&self, _st: &ClusterState, _candidates: &[TaskId]) -> Vec<TaskId> {
+        Vec::new()
+    }
+    /// A value that changes whenever this plugin's Predicate answers change with time alone (tdm:
+    /// which revocable zones are open). The session forgets remembered fit failures when it does.
+    fn predicate_epoch(&self, _st: &ClusterState, _now: SimTime) -> u64 {
+        0
     }
     /// When the plugin's answers will change with time alone (an SLA deadline passing), the time
     /// it wants the next cycle at; the simulator runs one then even if nothing else happens.

@@ -40,6 +40,7 @@ impl VolcanoScheduler {
                 rng: ChaCha8Rng::seed_from_u64(seed),
                 scan: ScanState::new(scan),
                 fit_failed_at: Vec::new(),
+                predicate_epoch: 0,
             },
         })
     }
@@ -64,6 +65,7 @@ impl Scheduler for VolcanoScheduler {
                 "backfill" => actions::backfill::execute(&mut ssn),
                 "preempt" => actions::preempt::execute(&mut ssn),
                 "reclaim" => actions::reclaim::execute(&mut ssn),
+                "shuffle" => actions::shuffle::execute(&mut ssn),
                 other => unreachable!("conf validation admits only supported actions, got {other}"),
             }
         }

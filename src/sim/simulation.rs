@@ -276,15 +276,14 @@ impl Simulation {
         for (t, node) in d.binds {
             self.recorder.decisions.bind(&self.state, now, cycle, t, node);
             self.state.transition(t, TaskStatus::Bound, None);
+            self.state.tasks[t.idx()].bound_at = Some(now);
             self.recorder.binds += 1;
             self.events.push(now.plus(self.settings.pod_startup), Event::PodStarted(t));
         }
         self.recorder.evictions += d.evictions.len() as u64;
         for (t, by) in d.evictions {
-            let (victim_q, by_q) = (
-                self.state.jobs[self.state.tasks[t.idx()].job.idx()].queue,
-                self.state.jobs[self.state.tasks[by.idx()].job.idx()].queue,
-            );
+            let queue_of = |x: crate::model::TaskId| self.state.jobs[self.state.tasks[x.idx()].job.idx()].queue;
+            let (victim_q, by_q) = (queue_of(t), by.map(queue_of));
             self.recorder.eviction(victim_q, by_q);
             if let Some(n) = self.state.tasks[t.idx()].node {
                 self.recorder.decisions.evict(&self.state, now, cycle, t, n, by);

@@ -7,3 +7,4 @@ pub mod eviction;
 pub mod placement;
 pub mod preempt;
 pub mod reclaim;
+pub mod shuffle;

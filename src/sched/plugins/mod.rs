@@ -2,6 +2,7 @@
 
 pub mod binpack;
 pub mod capacity;
+pub mod cdp;
 pub mod conformance;
 pub mod drf;
 pub mod gang;
@@ -10,7 +11,9 @@ pub mod overcommit;
 pub mod predicates;
 pub mod priority;
 pub mod proportion;
+pub mod rescheduling;
 pub mod sla;
+pub mod tdm;
 
 use super::conf::PluginOption;
 use super::plugin::Plugin;
@@ -59,6 +62,12 @@ pub fn build(opt: &PluginOption) -> Result<Box<dyn Plugin>, String> {
             no_args("capacity")?;
             Box::new(capacity::Capacity::default())
         }
+        "tdm" => Box::new(tdm::Tdm::new(args)?),
+        "cdp" => {
+            no_args("cdp")?;
+            Box::new(cdp::Cdp::default())
+        }
+        "rescheduling" => Box::new(rescheduling::Rescheduling::new(args)?),
         other => return Err(format!("plugin `{other}` is not implemented")),
     })
 }
