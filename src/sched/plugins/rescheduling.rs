@@ -245,3 +245,54 @@ impl Plugin for Rescheduling {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::sched::conf::SchedulerConf;
+    use crate::sched::plugins::build;
+
+    /// Builds the only plugin of a one-plugin conf with `args` (YAML lines at plugin depth).
+    fn plugin(name: &str, args: &str) -> Result<(), String> {
+        let text =
+            format!("actions: \"allocate, shuffle\"\ntiers:\n- plugins:\n  - name: {name}\n    arguments:\n{args}");
+        let conf = SchedulerConf::parse(&text, "t.conf")?;
+        build(&conf.tiers[0].plugins[0]).map(|_| ())
+    }
+
+    #[test]
+    fn arguments_are_checked() {
+        let good = "      interval: 10m\n      strategies:\n      - name: lowNodeUtilization\n        parameters:\n          thresholds: { cpu: 20, memory: 20, pods: 20 }\n          targetThresholds: { cpu: 60.5, memory: 60 }\n";
+        assert_eq!(plugin("rescheduling", good), Ok(()));
+        let cases = [
+            ("      intervall: 5m\n", "unknown argument `intervall`"),
+            ("      interval: soon\n", "argument `interval`"),
+            (
+                "      strategies:\n      - name: highNodeUtilization\n",
+                "strategy `highNodeUtilization` is not simulated",
+            ),
+            ("      strategies:\n      - name: lowNodeUtilization\n        params: {}\n", "unknown key `params`"),
+            (
+                "      strategies:\n      - name: lowNodeUtilization\n        parameters:\n          thresholds: { gpu: 1 }\n",
+                "unknown resource `gpu`",
+            ),
+            ("      tdm.revocable-zone.rz1: \"25:00-26:00\"\n", "unknown argument"),
+        ];
+        for (args, want) in cases {
+            let err = plugin("rescheduling", args).unwrap_err();
+            assert!(err.contains(want), "{args}: {err}");
+        }
+        assert_eq!(
+            plugin("tdm", "      tdm.revocable-zone.rz1: \"10:00-21:00\"\n      tdm.evict.period: 30s\n"),
+            Ok(())
+        );
+        for (args, want) in [
+            ("      tdm.revocable-zone.rz1: \"10:00\"\n", "not a window"),
+            ("      tdm.evict.period: 0s\n", "must be positive"),
+            ("      tdm.evict.periods: 1m\n", "unknown argument `tdm.evict.periods`"),
+        ] {
+            let err = plugin("tdm", args).unwrap_err();
+            assert!(err.contains(want), "{args}: {err}");
+        }
+        assert!(plugin("cdp", "      cooldown: 1m\n").unwrap_err().contains("unknown argument `cooldown`"));
+    }
+}
