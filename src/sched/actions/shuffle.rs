@@ -3,17 +3,23 @@
 //! the pod goes back to Pending after its grace period and is placed again like any other.
 
 use crate::model::{TaskId, TaskStatus};
+use crate::sched::conf::Hook;
 use crate::sched::session::Session;
 
 /// Runs the action.
 pub fn execute(ssn: &mut Session) {
-    let running: Vec<TaskId> = ssn
+    if ssn.hooks.slots(Hook::VictimTasks).is_empty() {
+        return;
+    }
+    let mut running: Vec<TaskId> = ssn
         .state
-        .active
+        .node_tasks
         .iter()
-        .flat_map(|j| ssn.state.jobs[j.idx()].task_ids())
+        .flatten()
+        .copied()
         .filter(|t| ssn.state.tasks[t.idx()].status == TaskStatus::Running)
         .collect();
+    running.sort_unstable();
     if running.is_empty() {
         return;
     }

@@ -67,11 +67,19 @@ impl Plugin for Cdp {
         if st.with_pending_pods.is_empty() {
             return None;
         }
-        st.node_tasks
-            .iter()
-            .flatten()
-            .filter_map(|t| protected_until(st, &st.tasks[t.idx()]))
-            .filter(|u| *u > now)
-            .min()
+        let mut next: Option<SimTime> = None;
+        for j in &st.active {
+            let job = &st.jobs[j.idx()];
+            let Some(cd) = job.annotation(COOLDOWN_TIME).and_then(|v| parse_duration(v).ok()) else { continue };
+            for t in job.task_ids().map(|t| &st.tasks[t.idx()]) {
+                if let (TaskStatus::Running, Some(at)) = (t.status, t.bound_at) {
+                    let until = at.plus(cd);
+                    if until > now && next.is_none_or(|n| until < n) {
+                        next = Some(until);
+                    }
+                }
+            }
+        }
+        next
     }
 }

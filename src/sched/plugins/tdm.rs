@@ -142,18 +142,24 @@ impl Tdm {
         out
     }
 
-    /// Whether a pending pod of a job that may use revocable zones would fit an empty node of `zone`.
+    /// Whether a pending pod of a job that may use revocable zones would fit an empty node of `zone`
+    /// (so that waking the scheduler when the zone opens can change something).
     fn waiting_for(&self, st: &ClusterState, zone: &str) -> bool {
-        let nodes: Vec<&Node> = st.nodes.iter().filter(|n| n.healthy && Self::node_zone(st, n) == Some(zone)).collect();
+        let pools: Vec<usize> = (0..st.pools.len())
+            .filter(|p| st.pools[*p].labels.get(REVOCABLE_ZONE).is_some_and(|z| z == zone))
+            .collect();
+        if pools.is_empty() {
+            return false;
+        }
         st.with_pending_pods.iter().any(|j| {
             let job = &st.jobs[j.idx()];
             Self::may_use_revocable(job)
                 && job.task_ids().any(|t| {
                     let task = &st.tasks[t.idx()];
                     task.status == TaskStatus::Pending
-                        && nodes.iter().any(|n| {
-                            job.role_pools[task.role as usize] & (1u64 << n.pool.idx()) != 0
-                                && task.request.le_on_own_dims(&n.allocatable)
+                        && pools.iter().any(|p| {
+                            job.role_pools[task.role as usize] & (1u64 << p) != 0
+                                && task.request.le_on_own_dims(&st.pools[*p].allocatable)
                         })
                 })
         })
@@ -176,18 +182,24 @@ impl Tdm {
     }
 }
 
-/// `getMaxPodEvictNum`: how many more of the job's pods may be evicted.
+/// `getMaxPodEvictNum`: how many more of the job's pods may be evicted. The budget is the
+/// PodGroup's `jdb-min-available` if it has one (`extractBudget` ignores `jdb-max-unavailable`
+/// then), else its `jdb-max-unavailable`; none (or an empty value) allows one pod per round.
 pub fn max_evictions(job: &Job) -> usize {
     let running = job.count(TaskStatus::Running) as i64;
     let total = job.task_count as i64;
-    if let Some(v) = job.annotation(JDB_MAX_UNAVAILABLE).filter(|v| !v.is_empty()) {
-        let max_unavailable = int_or_percent(v, total);
+    let (min_available, max_unavailable) = match job.annotation(JDB_MIN_AVAILABLE) {
+        Some(v) => (v, ""),
+        None => ("", job.annotation(JDB_MAX_UNAVAILABLE).unwrap_or("")),
+    };
+    if !max_unavailable.is_empty() {
+        let max_unavailable = int_or_percent(max_unavailable, total);
         let finished = (job.count(TaskStatus::Succeeded) + job.count(TaskStatus::Failed)) as i64;
         let unavailable = total - finished - running;
         return (max_unavailable - unavailable).max(0) as usize;
     }
-    if let Some(v) = job.annotation(JDB_MIN_AVAILABLE).filter(|v| !v.is_empty()) {
-        let min_available = int_or_percent(v, total);
+    if !min_available.is_empty() {
+        let min_available = int_or_percent(min_available, total);
         if running >= min_available {
             return (running - min_available) as usize;
         }
@@ -322,6 +334,53 @@ mod tests {
         let night = Window::parse("22:00-06:00").unwrap();
         assert!(night.open_at(23 * 3600) && !night.open_at(3 * 3600));
         assert!(Window::parse("10-12").is_none() && Window::parse("10:00").is_none());
+    }
+
+    fn job(annotations: &[(&str, &str)], running: u32) -> Job {
+        use crate::model::{JobSpec, Pool, Queue, QueueId, Resources, Role};
+        let pool = Pool {
+            name: "p".into(),
+            allocatable: Resources::new(100_000, 1 << 40),
+            accelerator_model: None,
+            labels: Default::default(),
+            max_pods: 110,
+        };
+        let mut st = ClusterState::new(vec![(pool, 1)], vec![Queue::new(QueueId(0), "q")]);
+        let spec = JobSpec {
+            name: "j".into(),
+            submit: SimTime(0),
+            work_ms: 1,
+            queue: "q".into(),
+            priority: 0,
+            roles: vec![Role {
+                name: "w".into(),
+                replicas: 4,
+                min_available: 1,
+                request: Resources::new(1000, 1 << 30),
+                accelerator_model: None,
+            }],
+            annotations: annotations.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            origin: String::new(),
+        };
+        let j = st.add_job(spec, QueueId(0), vec![1]);
+        st.create_pods(j);
+        for t in st.jobs[j.idx()].task_ids().take(running as usize).collect::<Vec<_>>() {
+            st.transition(t, TaskStatus::Running, Some(crate::model::NodeId(0)));
+        }
+        st.jobs[j.idx()].clone()
+    }
+
+    #[test]
+    fn budgets_follow_extract_budget() {
+        assert_eq!(max_evictions(&job(&[], 4)), 1);
+        assert_eq!(max_evictions(&job(&[(JDB_MAX_UNAVAILABLE, "3")], 4)), 3);
+        assert_eq!(max_evictions(&job(&[(JDB_MAX_UNAVAILABLE, "3")], 2)), 1); // 2 already unavailable
+        assert_eq!(max_evictions(&job(&[(JDB_MAX_UNAVAILABLE, "50%")], 1)), 0);
+        assert_eq!(max_evictions(&job(&[(JDB_MIN_AVAILABLE, "1")], 4)), 3);
+        // Below the minimum already: Volcano falls through to one pod.
+        assert_eq!(max_evictions(&job(&[(JDB_MIN_AVAILABLE, "3")], 2)), 1);
+        // min-available hides max-unavailable.
+        assert_eq!(max_evictions(&job(&[(JDB_MIN_AVAILABLE, "2"), (JDB_MAX_UNAVAILABLE, "4")], 4)), 2);
     }
 
     #[test]
