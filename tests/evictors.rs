@@ -84,3 +84,34 @@ fn run_start_must_be_a_time_of_day() {
     let err = tephra::scenario::load(&path).unwrap_err().to_string();
     assert!(err.contains("scenario.yaml:17:") && err.contains("run.start"), "{err}");
 }
+
+#[test]
+fn a_gang_that_failed_in_an_open_zone_waits_for_a_release_not_for_every_opening() {
+    // spot's gang (2 × 8 GPUs) needs the revocable node and the normal one, which `stable` holds
+    // for 100000 s. It fails at 1 s with the zone open; tdm must not wake the scheduler at every
+    // 09:00 after that (nothing was released), or a run like this one would never drain. Once
+    // stable finishes (21:44:41 on day 2, zone closed), the next opening (09:00 on day 3, 40519 s
+    // later) places it.
+    let yaml = TDM
+        .replace(
+            "    - name: rev\n",
+            "    - { name: gpu, count: 1, cpu: 64, memory: 512Gi, gpu: { model: H100, count: 8 } }\n    - name: rev\n",
+        )
+        .replace(", until: 1000s", "");
+    let dir = tempfile::tempdir().unwrap();
+    let rows = "stable,0,100000,q,0,w,1,1,8,64Gi,8,,\nspot,0,100,q,0,w,2,2,8,64Gi,8,,volcano.sh/preemptable=true\n";
+    let out = common::run_checked(&write(dir.path(), &yaml, rows));
+    let lines: Vec<String> = out.decisions.iter().map(|d| d.line()).collect();
+    assert_eq!(
+        lines,
+        [
+            "0s enqueue stable",
+            "0s enqueue spot",
+            "1s bind stable-w-0 gpu-000",
+            "140520s bind spot-w-0 rev-000",
+            "140520s bind spot-w-1 gpu-000",
+        ]
+    );
+    assert_eq!(out.summary.end_s, 140620.0);
+    assert!(out.summary.cycles < 10, "{} cycles", out.summary.cycles);
+}

@@ -29,8 +29,8 @@
 //!
 //! Time: Volcano runs the strategy in the first cycle strictly later than `interval` after the
 //! previous run (the first run counts from scheduler start, t = 0), i.e. on multiples of
-//! `interval` rounded down to whole cycles plus one cycle; the plugin asks for a cycle at each of
-//! them while any pod runs.
+//! `interval` rounded down to whole cycles plus one cycle; the plugin asks for a cycle at the next one when the
+//! strategy would evict something.
 
 use crate::model::time::parse_duration;
 use crate::model::{ClusterState, DurationMs, SimTime, TaskId, TaskStatus};
@@ -237,12 +237,23 @@ impl Plugin for Rescheduling {
         }
         self.low_node_utilization(st, candidates)
     }
+    /// The strategy reads only the cluster, so if it names nobody now it names nobody at the next
+    /// run either unless something changes (which runs a cycle anyway): ask for the next run only
+    /// when it would evict.
     fn wake_up(&self, st: &ClusterState, now: SimTime) -> Option<SimTime> {
-        let any_running = st.node_tasks.iter().flatten().any(|t| st.tasks[t.idx()].status == TaskStatus::Running);
-        any_running.then(|| {
-            let g = self.grid(st);
-            SimTime((now.0 / g + 1) * g)
-        })
+        let mut running: Vec<TaskId> = st
+            .node_tasks
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|t| st.tasks[t.idx()].status == TaskStatus::Running)
+            .collect();
+        running.sort_unstable();
+        if running.is_empty() || self.low_node_utilization(st, &running).is_empty() {
+            return None;
+        }
+        let g = self.grid(st);
+        Some(SimTime((now.0 / g + 1) * g))
     }
 }
 

@@ -23,8 +23,9 @@
 //! Time: the window is read from the wall clock (`run.start` plus simulated time). Volcano's
 //! eviction check runs in the first cycle at least a period after the previous one, starting with
 //! the scheduler's first cycle at t = 0, so evictions happen on multiples of the period rounded up
-//! to the cycle period; the plugin asks for a cycle at each of them while revocable nodes run
-//! preemptable pods, and at each window opening while pods wait.
+//! to the cycle period. The plugin asks for a cycle at the first such round at which a zone is
+//! closed and holds pods it may evict, and at a window's opening when pending pods may use the
+//! zone (see [`Plugin::wake_up`] below for why a run still drains).
 
 use crate::model::clock::{DAY_S, parse_time_of_day};
 use crate::model::time::parse_duration;
@@ -63,6 +64,24 @@ impl Window {
     fn open_at(&self, tod: u64) -> bool {
         if self.start < self.end { self.start <= tod && tod <= self.end } else { self.start <= tod }
     }
+
+    /// Seconds from `tod` until the window is closed (0: closed now; `None`: it never closes).
+    fn closes_in(&self, tod: u64) -> Option<u64> {
+        if !self.open_at(tod) {
+            Some(0)
+        } else if self.start < self.end {
+            Some(self.end + 1 - tod)
+        } else if self.start == 0 {
+            None
+        } else {
+            Some(DAY_S - tod)
+        }
+    }
+
+    /// Seconds from `tod` (a closed moment) until the window opens.
+    fn opens_in(&self, tod: u64) -> u64 {
+        (self.start + DAY_S - tod) % DAY_S
+    }
 }
 
 /// The tdm plugin.
@@ -71,6 +90,10 @@ pub struct Tdm {
     zones: BTreeMap<String, Window>,
     evict_period: DurationMs,
     now: SimTime,
+    /// Per zone: the release epoch at the close of the last session in which the zone was open and
+    /// pods that could use it stayed pending. Until something is released, the next opening will
+    /// not place them either, so the plugin does not ask for a cycle then (a run must drain).
+    tried: BTreeMap<String, u64>,
 }
 
 impl Tdm {
@@ -92,7 +115,7 @@ impl Tdm {
         if evict_period.0 == 0 {
             return Err(format!("plugin `tdm`: argument `{EVICT_PERIOD}` must be positive"));
         }
-        Ok(Tdm { zones, evict_period, now: SimTime::ZERO })
+        Ok(Tdm { zones, evict_period, now: SimTime::ZERO, tried: BTreeMap::new() })
     }
 
     /// The node's revocable zone, if it has one.
@@ -295,25 +318,32 @@ impl Plugin for Tdm {
         let tod = st.clock.time_of_day_s(now);
         self.zones.values().enumerate().fold(0, |acc, (i, w)| acc | ((w.open_at(tod) as u64) << (i % 64)))
     }
-    fn wake_up(&self, st: &ClusterState, now: SimTime) -> Option<SimTime> {
-        let mut at: Option<SimTime> = None;
-        if self.zones.keys().any(|z| !Self::zone_pods(st, z).is_empty()) {
-            let g = self.grid(st);
-            at = Some(SimTime((now.0 / g + 1) * g));
-        }
-        // A window opening matters to a pending pod that may use the zone and fits its nodes.
-        let tod = st.clock.time_of_day_s(now);
-        for (zone, w) in &self.zones {
-            if w.open_at(tod) || !self.waiting_for(st, zone) {
-                continue;
+    fn on_session_close(&mut self, st: &mut ClusterState, _changed: &[JobId]) {
+        let tod = st.clock.time_of_day_s(self.now);
+        let open: Vec<String> = self.zones.iter().filter(|(_, w)| w.open_at(tod)).map(|(z, _)| z.clone()).collect();
+        for zone in open {
+            if self.waiting_for(st, &zone) {
+                self.tried.insert(zone, st.release_epoch);
             }
+        }
+    }
+    /// A cycle is worth running (the state staying as it is) at the first eviction round at which
+    /// a zone is closed and some of its pods may be evicted, and when a closed zone opens for
+    /// pending pods that may use it — unless they failed there already and nothing was released
+    /// since.
+    fn wake_up(&self, st: &ClusterState, now: SimTime) -> Option<SimTime> {
+        let (g, tod, now_s) = (self.grid(st), st.clock.time_of_day_s(now), now.0 / 1000);
+        let mut at: Option<SimTime> = None;
+        let mut consider = |t: u64| at = Some(at.map_or(SimTime(t), |a| a.min(SimTime(t))));
+        for (zone, w) in &self.zones {
+            if let Some(d) = w.closes_in(tod)
+                && !Self::within_budget(st, Self::zone_pods(st, zone).into_iter()).is_empty()
             {
-                let ahead = match (w.start + DAY_S - tod) % DAY_S {
-                    0 => DAY_S,
-                    d => d,
-                };
-                let open = SimTime((now.0 / 1000 + ahead) * 1000);
-                at = Some(at.map_or(open, |a| a.min(open)));
+                let closed_ms = if d == 0 { now.0 + 1 } else { (now_s + d) * 1000 };
+                consider(closed_ms.div_ceil(g) * g);
+            }
+            if !w.open_at(tod) && self.tried.get(zone) != Some(&st.release_epoch) && self.waiting_for(st, zone) {
+                consider((now_s + w.opens_in(tod)) * 1000);
             }
         }
         at
@@ -334,6 +364,11 @@ mod tests {
         let night = Window::parse("22:00-06:00").unwrap();
         assert!(night.open_at(23 * 3600) && !night.open_at(3 * 3600));
         assert!(Window::parse("10-12").is_none() && Window::parse("10:00").is_none());
+        assert_eq!(day.closes_in(20 * 3600), Some(3601));
+        assert_eq!(night.closes_in(23 * 3600), Some(3600));
+        assert_eq!(Window::parse("00:00-00:00").unwrap().closes_in(5), None);
+        assert_eq!(night.opens_in(3 * 3600), 19 * 3600);
+        assert_eq!(day.opens_in(22 * 3600), 12 * 3600);
     }
 
     fn job(annotations: &[(&str, &str)], running: u32) -> Job {
