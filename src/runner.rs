@@ -81,7 +81,8 @@ pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress))
     let last_submit = specs.last().map(|s| s.submit).unwrap_or_default();
     let horizon = sc.run.until.map(|u| SimTime(u.0)).unwrap_or(last_submit);
     let queues = resolve_queues(&sc.queues, &specs).map_err(ScenarioError::Input)?;
-    let state = ClusterState::new(sc.pools.clone(), queues);
+    let mut state = ClusterState::new(sc.pools.clone(), queues);
+    state.clock = crate::model::Clock { start_of_day_s: sc.run.start_of_day_s, cycle_period: sc.run.schedule_period };
     let scheduler = build_scheduler(sc)?;
     let mut sim = Simulation::new(state, specs, scheduler, sc.run.clone())
         .with_invariant_checks(opts.check_invariants)

@@ -24,7 +24,8 @@ pub struct DecisionRow {
     pub pod: String,
     /// Node name; empty for `enqueue`.
     pub node: String,
-    /// For `evict`: the pod the eviction made room for.
+    /// For `evict`: the pod the eviction made room for (empty for `shuffle`'s evictions, which are
+    /// for no one).
     pub by_pod: String,
     /// For `evict`: that pod's queue.
     pub by_queue: String,
@@ -32,7 +33,8 @@ pub struct DecisionRow {
 
 impl DecisionRow {
     /// The compact one-line form the conformance cases are written in:
-    /// `12s enqueue j1`, `13s bind j1-w-0 n0`, `14s evict lo-w-0 n0 by hi-w-0`.
+    /// `12s enqueue j1`, `13s bind j1-w-0 n0`, `14s evict lo-w-0 n0 by hi-w-0`, and
+    /// `15s evict lo-w-1 n1 (shuffle)` for an eviction without a preemptor.
     pub fn line(&self) -> String {
         let t = if self.time_ms.is_multiple_of(1000) {
             format!("{}s", self.time_ms / 1000)
@@ -42,6 +44,7 @@ impl DecisionRow {
         match self.kind {
             "enqueue" => format!("{t} enqueue {}", self.job),
             "bind" => format!("{t} bind {} {}", self.pod, self.node),
+            _ if self.by_pod.is_empty() => format!("{t} evict {} {} (shuffle)", self.pod, self.node),
             _ => format!("{t} evict {} {} by {}", self.pod, self.node, self.by_pod),
         }
     }
@@ -106,9 +109,10 @@ impl DecisionLog {
         self.push(st, (now, cycle), "bind", st.tasks[t.idx()].job, Some((t, node)), None);
     }
 
-    /// A pod was evicted (before its status changes, so its node is still known) for `by`.
-    pub fn evict(&mut self, st: &ClusterState, now: SimTime, cycle: u64, t: TaskId, node: NodeId, by: TaskId) {
-        self.push(st, (now, cycle), "evict", st.tasks[t.idx()].job, Some((t, node)), Some(by));
+    /// A pod was evicted (before its status changes, so its node is still known) for `by`, or for
+    /// no one (`shuffle`).
+    pub fn evict(&mut self, st: &ClusterState, now: SimTime, cycle: u64, t: TaskId, node: NodeId, by: Option<TaskId>) {
+        self.push(st, (now, cycle), "evict", st.tasks[t.idx()].job, Some((t, node)), by);
     }
 
     /// The rows recorded, leaving the log empty.

@@ -73,7 +73,7 @@ pub struct QueueTally {
     pub overused_ms: u64,
     /// Pods of this queue evicted.
     pub evictions_received: u64,
-    /// Pods evicted to make room for this queue's pods.
+    /// Pods evicted to make room for this queue's pods (shuffle's evictions are for no queue).
     pub evictions_given: u64,
     /// Pods of this queue evicted for another queue's pods.
     pub cross_queue_received: u64,
@@ -109,7 +109,7 @@ pub struct Recorder {
     pub cycles: u64,
     /// Pods bound.
     pub binds: u64,
-    /// Pods evicted (preempt and reclaim).
+    /// Pods evicted (preempt, reclaim and shuffle).
     pub evictions: u64,
     /// Per queue.
     pub queues: Vec<QueueTally>,
@@ -162,14 +162,17 @@ impl Recorder {
         self.last = now;
     }
 
-    /// Records one eviction of a pod of `victim` made for a pod of `by`.
-    pub fn eviction(&mut self, victim: QueueId, by: QueueId) {
-        let n = self.queues.len().max(victim.idx() + 1).max(by.idx() + 1);
+    /// Records one eviction of a pod of `victim` made for a pod of `by` (`None`: shuffle evicted it
+    /// for no one; it counts as received, not given nor cross-queue).
+    pub fn eviction(&mut self, victim: QueueId, by: Option<QueueId>) {
+        let n = self.queues.len().max(victim.idx() + 1).max(by.map_or(0, |b| b.idx() + 1));
         self.queues.resize(n, QueueTally::default());
         self.queues[victim.idx()].evictions_received += 1;
-        self.queues[by.idx()].evictions_given += 1;
-        if victim != by {
-            self.queues[victim.idx()].cross_queue_received += 1;
+        if let Some(by) = by {
+            self.queues[by.idx()].evictions_given += 1;
+            if victim != by {
+                self.queues[victim.idx()].cross_queue_received += 1;
+            }
         }
     }
 

@@ -2,6 +2,7 @@
 //! annotation with a log line; a simulator should not silently run a different experiment, so the
 //! trace readers check every known key when they read it and reject bad values with the row.
 
+use super::job::Job;
 use super::time::{DurationMs, parse_duration};
 
 /// Per-job SLA waiting time (sla plugin).
@@ -40,6 +41,21 @@ pub fn parse_bool(value: &str) -> Option<bool> {
         "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
         "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
         _ => None,
+    }
+}
+
+impl Job {
+    /// A pod's `Preemptable` (`api/pod_info.go: GetPodPreemptable`): the annotation's value, false
+    /// when it does not parse, **true** when absent. preempt and reclaim never take a pod that is
+    /// not preemptable.
+    pub fn pods_preemptable(&self) -> bool {
+        self.annotation(PREEMPTABLE).map(|v| parse_bool(v).unwrap_or(false)).unwrap_or(true)
+    }
+
+    /// The job's `Preemptable` (`api/job_info.go: extractPreemptable`): the PodGroup annotation's
+    /// value, **false** when absent or unparsable (note the default differs from the pods').
+    pub fn podgroup_preemptable(&self) -> bool {
+        self.annotation(PREEMPTABLE).and_then(parse_bool).unwrap_or(false)
     }
 }
 

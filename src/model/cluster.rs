@@ -54,6 +54,8 @@ pub struct ClusterState {
     /// (index `k`). Gives, in O(cards), an upper bound of how many pods of an accelerator request
     /// the pool can still take, so a gang that cannot fit is rejected without a node scan.
     pub free_cards: Vec<Vec<u32>>,
+    /// Time of day at t = 0 and the cycle period, for time-driven plugins.
+    pub clock: super::clock::Clock,
 }
 
 /// Per-queue sums over jobs that the enqueue plugins read every cycle, kept current on every
@@ -141,6 +143,7 @@ impl ClusterState {
                     priority: role.priority,
                     status: TaskStatus::Pending,
                     node: None,
+                    bound_at: None,
                 });
             }
         }

@@ -188,6 +188,9 @@ pub struct Task {
     pub status: TaskStatus,
     /// Node, when the status is one that occupies a node.
     pub node: Option<super::ids::NodeId>,
+    /// When the pod was last bound (its `PodScheduled` condition turned true): cooldown protection
+    /// counts from here.
+    pub bound_at: Option<SimTime>,
 }
 
 /// A job and its PodGroup, with live counters kept by [`super::cluster::ClusterState`].

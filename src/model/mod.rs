@@ -1,6 +1,7 @@
 //! The data model: resources, nodes, queues, jobs and tasks. Depends on nothing else in tephra.
 
 pub mod annotations;
+pub mod clock;
 pub mod cluster;
 pub mod ids;
 pub mod job;
@@ -11,6 +12,7 @@ pub mod queue_tree;
 pub mod resources;
 pub mod time;
 
+pub use clock::Clock;
 pub use cluster::ClusterState;
 pub use ids::{JobId, NodeId, PoolId, QueueId, TaskId};
 pub use job::{Job, JobSpec, JobState, PodGroupPhase, Role, Task, TaskStatus};

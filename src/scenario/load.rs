@@ -52,6 +52,8 @@ pub struct RunSettings {
     pub schedule_period: DurationMs,
     /// Keep the decision log and write `decisions.csv`.
     pub decisions: bool,
+    /// Wall-clock seconds after midnight at t = 0 (`run.start`).
+    pub start_of_day_s: u64,
 }
 
 /// A validated scenario.
@@ -409,6 +411,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         controller_delay: DurationMs(0),
         schedule_period,
         decisions: false,
+        start_of_day_s: 0,
     };
     if let Some(r) = &raw.run {
         if let Some(u) = &r.until
@@ -428,6 +431,10 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         run.decisions = r.decisions.unwrap_or(false);
         if let Some(v) = &r.controller_delay {
             run.controller_delay = cx.duration(v, "run.controller_delay")?;
+        }
+        if let Some(v) = &r.start {
+            run.start_of_day_s =
+                crate::model::Clock::parse_start(&v.value).map_err(|m| cx.at(v, format!("run.start: {m}")))?;
         }
     }
 

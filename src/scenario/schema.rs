@@ -229,4 +229,8 @@ pub struct RawRun {
     /// Write `decisions.csv`, the log of every enqueue, bind and eviction (default false).
     #[serde(default)]
     pub decisions: Option<bool>,
+    /// Wall-clock time at simulated t = 0: `HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]` (default
+    /// midnight). Time-of-day plugins (tdm's revocable windows) read it.
+    #[serde(default)]
+    pub start: Option<At<String>>,
 }

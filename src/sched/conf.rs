@@ -12,9 +12,9 @@ use std::fmt;
 
 /// Actions tephra runs.
 pub const SUPPORTED_ACTIONS: &[&str] =
-    &["enqueue", "allocate", "backfill", "preempt", "reclaim", "gangpreempt", "gangreclaim"];
+    &["enqueue", "allocate", "backfill", "preempt", "reclaim", "shuffle", "gangpreempt", "gangreclaim"];
 /// Volcano actions tephra accepts but does not run yet (a warning names them).
-pub const PENDING_ACTIONS: &[&str] = &["shuffle"];
+pub const PENDING_ACTIONS: &[&str] = &[];
 /// Plugins tephra implements.
 pub const SUPPORTED_PLUGINS: &[&str] = &[
     "priority",
@@ -32,20 +32,13 @@ pub const SUPPORTED_PLUGINS: &[&str] = &[
     "usage",
     "resource-strategy-fit",
     "nodegroup",
-];
-/// Volcano plugins tephra accepts but does not implement yet (a warning names them).
-pub const PENDING_PLUGINS: &[&str] = &[
     "tdm",
-    "numaaware",
-    "network-topology-aware",
-    "deviceshare",
     "cdp",
     "rescheduling",
-    "pdb",
-    "resourcequota",
-    "extender",
-    "capacity-card",
 ];
+/// Volcano plugins tephra accepts but does not implement yet (a warning names them).
+pub const PENDING_PLUGINS: &[&str] =
+    &["numaaware", "network-topology-aware", "deviceshare", "pdb", "resourcequota", "extender", "capacity-card"];
 
 /// A plugin argument value as YAML gives it.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -59,6 +52,8 @@ pub enum ArgValue {
     Float(f64),
     /// Anything else, as text.
     Str(String),
+    /// A list (rescheduling's `strategies`).
+    List(Vec<ArgValue>),
     /// A nested map (`thresholds: {cpu: 80}` of usage, `resources:` of resource-strategy-fit).
     Map(BTreeMap<String, ArgValue>),
 }
@@ -70,6 +65,7 @@ impl fmt::Display for ArgValue {
             ArgValue::Int(i) => write!(f, "{i}"),
             ArgValue::Float(x) => write!(f, "{x}"),
             ArgValue::Str(s) => write!(f, "{s}"),
+            ArgValue::List(l) => write!(f, "[{} items]", l.len()),
             ArgValue::Map(m) => {
                 write!(f, "{{")?;
                 for (i, (k, v)) in m.iter().enumerate() {
@@ -183,10 +179,12 @@ pub enum Hook {
     UnifiedEvictable,
     /// VictimQueueOrderFn (no flag): which victim queue to evict from first for a preemptor.
     VictimQueueOrder,
+    /// VictimTasksFn (what `shuffle` evicts), gated by `enabledVictim`.
+    VictimTasks,
 }
 
 /// Number of [`Hook`]s.
-pub const HOOKS: usize = 17;
+pub const HOOKS: usize = 18;
 
 /// One plugin entry of a tier.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -303,6 +301,7 @@ impl PluginOption {
             Hook::Preemptive => self.enable_preemptive,
             Hook::UnifiedEvictable => None,
             Hook::VictimQueueOrder => None,
+            Hook::VictimTasks => self.enabled_victim,
         };
         flag.unwrap_or(true)
     }
@@ -447,12 +446,12 @@ mod tests {
     #[test]
     fn flags_default_to_true_and_unknowns_are_errors() {
         let conf = SchedulerConf::parse(
-            "actions: \"enqueue, allocate, shuffle\"\ntiers:\n- plugins:\n  - name: gang\n    enablePreemptable: false\n    enableJobReady: false\n  - name: tdm\n",
+            "actions: \"enqueue, allocate, gangpreempt\"\ntiers:\n- plugins:\n  - name: gang\n    enablePreemptable: false\n    enableJobReady: false\n  - name: numaaware\n",
             "t.conf",
         )
         .unwrap();
-        assert_eq!(conf.actions, vec!["enqueue", "allocate"]);
-        assert_eq!(conf.warnings.len(), 2);
+        assert_eq!(conf.actions, vec!["enqueue", "allocate", "gangpreempt"]);
+        assert_eq!(conf.warnings.len(), 1, "only numaaware is not simulated");
         let gang = &conf.tiers[0].plugins[0];
         assert!(!gang.enabled(Hook::JobReady));
         assert!(gang.enabled(Hook::JobOrder));

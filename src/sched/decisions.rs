@@ -7,8 +7,9 @@ use crate::model::{JobId, NodeId, SimTime, TaskId};
 pub struct Decisions {
     /// Bind requests (task now `Binding` on the node).
     pub binds: Vec<(TaskId, NodeId)>,
-    /// Evictions (task now `Releasing`), each with the task it made room for.
-    pub evictions: Vec<(TaskId, TaskId)>,
+    /// Evictions (task now `Releasing`), each with the task it made room for (`None`: evicted by
+    /// `shuffle`, for no one).
+    pub evictions: Vec<(TaskId, Option<TaskId>)>,
     /// PodGroups that became `Inqueue` (the controller may create their pods).
     pub enqueued: Vec<JobId>,
     /// A time at which the scheduler must run again even if nothing changes (time-driven plugins).

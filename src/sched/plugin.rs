@@ -50,6 +50,8 @@ pub enum FitReason {
     NodeGroupAffinityNotFound,
     /// nodegroup: the node's group is not allowed by the queue's affinity.
     NodeGroupUnsatisfied,
+    /// The node is in a revocable zone that is closed now or that the pod may not use (tdm).
+    RevocableZone,
 }
 
 impl fmt::Display for FitReason {
@@ -63,6 +65,7 @@ impl fmt::Display for FitReason {
             FitReason::NodeGroupLabelNotFound => write!(f, "node group label not found"),
             FitReason::NodeGroupAffinityNotFound => write!(f, "node group affinity not specified"),
             FitReason::NodeGroupUnsatisfied => write!(f, "node does not satisfy the node group affinity"),
+            FitReason::RevocableZone => write!(f, "node is in a revocable zone the pod may not use now"),
         }
     }
 }
@@ -169,6 +172,16 @@ pub trait Plugin {
     /// PreemptiveFn: may `queue` still grow by `task` (reclaim side)?
     fn preemptive(&self, _st: &ClusterState, _queue: &Queue, _task: &Task) -> bool {
         true
+    }
+    /// VictimTasksFn: which of `candidates` (every Running task, in id order) `shuffle` should
+    /// evict now.
+    fn victim_tasks(&self, _st: &ClusterState, _candidates: &[TaskId]) -> Vec<TaskId> {
+        Vec::new()
+    }
+    /// A value that changes whenever this plugin's Predicate answers change with time alone (tdm:
+    /// which revocable zones are open). The session forgets remembered fit failures when it does.
+    fn predicate_epoch(&self, _st: &ClusterState, _now: SimTime) -> u64 {
+        0
     }
     /// When the plugin's answers will change with time alone (an SLA deadline passing), the time
     /// it wants the next cycle at; the simulator runs one then even if nothing else happens.

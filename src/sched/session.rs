@@ -58,6 +58,8 @@ pub struct Carry {
     pub scan: ScanState,
     /// Per job: the release epoch at which its last allocation attempt failed on node fit.
     pub fit_failed_at: Vec<Option<u64>>,
+    /// The plugins' combined [`Plugin::predicate_epoch`] at the last session.
+    pub predicate_epoch: u64,
 }
 
 /// One scheduling cycle.
@@ -103,6 +105,12 @@ impl<'a> Session<'a> {
         }
         if carry.fit_failed_at.len() < state.jobs.len() {
             carry.fit_failed_at.resize(state.jobs.len(), None);
+        }
+        // A predicate that changed with time may let a job fit where it failed before.
+        let epoch = slots.iter().fold(0u64, |acc, s| acc.rotate_left(7) ^ s.plugin.predicate_epoch(state, now));
+        if epoch != carry.predicate_epoch {
+            carry.predicate_epoch = epoch;
+            carry.fit_failed_at.iter_mut().for_each(|f| *f = None);
         }
         Session {
             state,
@@ -382,6 +390,25 @@ impl<'a> Session<'a> {
         self.hooks.slots(Hook::Preemptive).iter().all(|&i| self.slots[i].plugin.preemptive(self.state, q, &t))
     }
 
+    /// VictimTasks (`shuffle`): the union of the registered plugins' answers in the first tier whose
+    /// union is not empty, in task id order.
+    pub fn victim_tasks(&self, candidates: &[TaskId]) -> Vec<TaskId> {
+        let slots = self.hooks.slots(Hook::VictimTasks);
+        let mut k = 0;
+        while k < slots.len() {
+            let tier = self.slots[slots[k]].tier;
+            let mut set = std::collections::BTreeSet::new();
+            while k < slots.len() && self.slots[slots[k]].tier == tier {
+                set.extend(self.slots[slots[k]].plugin.victim_tasks(self.state, candidates));
+                k += 1;
+            }
+            if !set.is_empty() {
+                return set.into_iter().collect();
+            }
+        }
+        Vec::new()
+    }
+
     /// `BuildVictimsPriorityQueue(victims, evictor)` order: within a job, reverse task order;
     /// across queues, VictimQueueOrder for the evictor's queue; otherwise reverse job order, then
     /// reverse task order.
@@ -466,6 +493,17 @@ impl<'a> Session<'a> {
 
     /// `Statement.Evict`: task starts releasing its node.
     pub fn evict(&mut self, stmt: &mut Statement, task: TaskId, by: TaskId) {
+        self.evict_for(stmt, task, Some(by));
+    }
+
+    /// `Session.Evict` (shuffle): the task is evicted at once, for no preemptor.
+    pub fn evict_now(&mut self, task: TaskId) {
+        let mut stmt = Statement::new();
+        self.evict_for(&mut stmt, task, None);
+        self.commit(stmt);
+    }
+
+    fn evict_for(&mut self, stmt: &mut Statement, task: TaskId, by: Option<TaskId>) {
         self.mutations += 1;
         let prev = self.state.tasks[task.idx()].status;
         self.state.transition(task, TaskStatus::Releasing, None);
@@ -673,6 +711,7 @@ mod tests {
             rng: ChaCha8Rng::seed_from_u64(1),
             scan: ScanState::new(NodeScan::Exhaustive),
             fit_failed_at: Vec::new(),
+            predicate_epoch: 0,
         };
         let ssn = Session::open(&mut st, SimTime(0), &mut slots, &hooks, &mut carry, true);
         f(&ssn)

@@ -11,8 +11,9 @@ pub enum Op {
     Allocate(TaskId, NodeId),
     /// Task promised a node's future resources.
     Pipeline(TaskId, NodeId),
-    /// Task being evicted for another (the second id); the status restores it on discard.
-    Evict(TaskId, TaskId, TaskStatus),
+    /// Task being evicted for another (the second id; `None` for shuffle's evictions); the status
+    /// restores it on discard.
+    Evict(TaskId, Option<TaskId>, TaskStatus),
 }
 
 /// A journal of tentative operations.

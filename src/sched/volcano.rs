@@ -48,6 +48,7 @@ impl VolcanoScheduler {
                 rng: ChaCha8Rng::seed_from_u64(seed),
                 scan: ScanState::new(scan),
                 fit_failed_at: Vec::new(),
+                predicate_epoch: 0,
             },
         })
     }
@@ -78,6 +79,7 @@ impl Scheduler for VolcanoScheduler {
                 "gangreclaim" => {
                     actions::gang_eviction::execute(&mut ssn, EvictionKind::GangReclaim, self.gang_reclaim)
                 }
+                "shuffle" => actions::shuffle::execute(&mut ssn),
                 other => unreachable!("conf validation admits only supported actions, got {other}"),
             }
         }

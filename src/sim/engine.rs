@@ -28,7 +28,8 @@ pub enum Event {
     },
     /// Timeline sample.
     Sample,
-    /// The scheduler asked to look again at this time (a time-driven plugin).
+    /// The scheduler asked to look again at this time (a time-driven plugin). Like samples, wakes
+    /// are not work: a run whose only future is a wake nobody wants any more has drained.
     Wake,
 }
 
@@ -62,7 +63,7 @@ pub struct EventQueue {
     heap: BinaryHeap<Reverse<Entry>>,
     seq: u64,
     now: SimTime,
-    /// Events other than samples still queued.
+    /// Events other than samples and wakes still queued.
     work: usize,
 }
 
@@ -76,7 +77,7 @@ impl EventQueue {
     pub fn push(&mut self, at: SimTime, event: Event) {
         assert!(at >= self.now, "event {event:?} scheduled in the past ({at} < {})", self.now);
         self.seq += 1;
-        if event != Event::Sample {
+        if event != Event::Sample && event != Event::Wake {
             self.work += 1;
         }
         self.heap.push(Reverse(Entry { at, seq: self.seq, event }));
@@ -85,7 +86,7 @@ impl EventQueue {
     /// Removes the next event and advances the clock to it.
     pub fn pop(&mut self) -> Option<(SimTime, Event)> {
         let Reverse(e) = self.heap.pop()?;
-        if e.event != Event::Sample {
+        if e.event != Event::Sample && e.event != Event::Wake {
             self.work -= 1;
         }
         self.now = e.at;
@@ -97,7 +98,7 @@ impl EventQueue {
         self.heap.peek().map(|Reverse(e)| e.at)
     }
 
-    /// Whether anything but samples remains.
+    /// Whether anything but samples and wakes remains.
     pub fn has_work(&self) -> bool {
         self.work > 0
     }
@@ -125,5 +126,13 @@ mod tests {
             ]
         );
         assert!(!q.has_work());
+    }
+
+    #[test]
+    fn wakes_are_not_work() {
+        let mut q = EventQueue::new();
+        q.push(SimTime(5), Event::Wake);
+        assert!(!q.has_work());
+        assert_eq!(q.pop(), Some((SimTime(5), Event::Wake)));
     }
 }

@@ -43,7 +43,10 @@ pub struct Simulation {
     nodes_per_pool: Vec<u64>,
     last_cycle: Option<SimTime>,
     cycle_queued: bool,
-    wake_queued: Option<SimTime>,
+    /// The wake the last cycle asked for (earlier requests are superseded by it).
+    wake_wanted: Option<SimTime>,
+    /// Times of the wake events in the queue.
+    wakes_queued: std::collections::BTreeSet<SimTime>,
     check_invariants: bool,
     /// Time of the last event processed.
     pub end: SimTime,
@@ -101,7 +104,8 @@ impl Simulation {
             nodes_per_pool,
             last_cycle: None,
             cycle_queued: false,
-            wake_queued: None,
+            wake_wanted: None,
+            wakes_queued: Default::default(),
             check_invariants: false,
             end: SimTime::ZERO,
         }
@@ -122,7 +126,7 @@ impl Simulation {
     /// Runs to the end; `progress` is called every few hundred events with the current time.
     /// Returns an error only if an invariant check (when enabled) fails.
     pub fn run(&mut self, mut progress: impl FnMut(SimTime, &ClusterState)) -> Result<(), String> {
-        while self.events.has_work() {
+        while self.events.has_work() || self.wake_wanted.is_some() {
             let at = self.events.peek_time().expect("work is queued");
             if let Some(until) = self.settings.until
                 && at.0 > until.0
@@ -133,6 +137,12 @@ impl Simulation {
                 return Ok(());
             }
             let (now, event) = self.events.pop().expect("peeked");
+            if event == Event::Wake {
+                self.wakes_queued.remove(&now);
+                if self.wake_wanted != Some(now) {
+                    continue; // superseded: as if it had never been asked for
+                }
+            }
             self.recorder.advance(now, &self.state);
             self.end = now;
             let changed = self.handle(now, event);
@@ -228,12 +238,12 @@ impl Simulation {
                 true
             }
             Event::Wake => {
-                self.wake_queued = None;
+                self.wake_wanted = None;
                 true
             }
             Event::Sample => {
                 self.recorder.sample(now, &self.state);
-                if self.events.has_work() {
+                if self.events.has_work() || self.wake_wanted.is_some() {
                     self.events.push(now.plus(self.settings.sample_every), Event::Sample);
                 }
                 false
@@ -264,9 +274,11 @@ impl Simulation {
     }
 
     fn apply(&mut self, now: SimTime, d: Decisions) {
-        if let Some(at) = d.wake_at.filter(|at| *at > now && self.wake_queued.is_none_or(|q| *at < q)) {
+        self.wake_wanted = d.wake_at.filter(|at| *at > now);
+        if let Some(at) = self.wake_wanted
+            && self.wakes_queued.insert(at)
+        {
             self.events.push(at, Event::Wake);
-            self.wake_queued = Some(at);
         }
         let cycle = self.recorder.cycles;
         for j in d.enqueued {
@@ -276,15 +288,14 @@ impl Simulation {
         for (t, node) in d.binds {
             self.recorder.decisions.bind(&self.state, now, cycle, t, node);
             self.state.transition(t, TaskStatus::Bound, None);
+            self.state.tasks[t.idx()].bound_at = Some(now);
             self.recorder.binds += 1;
             self.events.push(now.plus(self.settings.pod_startup), Event::PodStarted(t));
         }
         self.recorder.evictions += d.evictions.len() as u64;
         for (t, by) in d.evictions {
-            let (victim_q, by_q) = (
-                self.state.jobs[self.state.tasks[t.idx()].job.idx()].queue,
-                self.state.jobs[self.state.tasks[by.idx()].job.idx()].queue,
-            );
+            let queue_of = |x: crate::model::TaskId| self.state.jobs[self.state.tasks[x.idx()].job.idx()].queue;
+            let (victim_q, by_q) = (queue_of(t), by.map(queue_of));
             self.recorder.eviction(victim_q, by_q);
             if let Some(n) = self.state.tasks[t.idx()].node {
                 self.recorder.decisions.evict(&self.state, now, cycle, t, n, by);

@@ -24,7 +24,6 @@
 use super::bundle::{self, Bundle};
 use super::eviction::starving_by_queue;
 use super::placement::node_fits;
-use crate::model::annotations::{PREEMPTABLE, parse_bool};
 use crate::model::{JobId, NodeId, QueueId, Resources, TaskId, TaskStatus};
 use crate::sched::conf::Arguments;
 use crate::sched::plugin::EvictionKind;
@@ -159,7 +158,7 @@ fn select_bundles(
                 EvictionKind::GangPreempt => matches!(task.status, TaskStatus::Running | TaskStatus::Bound),
                 EvictionKind::GangReclaim => task.status == TaskStatus::Running,
             };
-            if !status_ok || victim.annotation(PREEMPTABLE).and_then(parse_bool) == Some(false) {
+            if !status_ok || !victim.pods_preemptable() {
                 continue;
             }
             let scope_ok = match kind {

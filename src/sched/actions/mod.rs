@@ -9,3 +9,4 @@ pub mod gang_eviction;
 pub mod placement;
 pub mod preempt;
 pub mod reclaim;
+pub mod shuffle;

@@ -21,13 +21,18 @@ enum Scope {
     SameJob,
 }
 
+/// A phase-A search that found nothing: (queue, job priority, job allocation, request, node
+/// selector, evictor key, session mutation count).
+type FailedSearch = (QueueId, i32, Resources, Resources, u64, Vec<i64>, u64);
+
 /// Runs the action.
 pub fn execute(ssn: &mut Session) {
     let (mut per_queue, mut queues) = starving_by_queue(ssn);
     queues.sort_by(|a, b| ssn.queue_order(*a, *b));
     // Phase-A searches that found nothing, by what they depend on: the preemptor's queue, job
-    // priority (priority), job allocation (drf), request and node selector; valid while nothing moved.
-    let mut failed: Vec<(QueueId, i32, Resources, Resources, u64, u64)> = Vec::new();
+    // priority (priority), job allocation (drf), request, node selector and the plugins' evictor
+    // keys (tdm); valid while nothing moved.
+    let mut failed: Vec<FailedSearch> = Vec::new();
     let mut anywhere = Anywhere::new();
     for q in queues {
         let mut starving = Vec::new();
@@ -40,11 +45,12 @@ pub fn execute(ssn: &mut Session) {
                 let Some(t) = tasks.pop(&mut |a, b| ssn.task_order(a, b) == Ordering::Less) else { break };
                 let (task, job) = (&ssn.state.tasks[t.idx()], &ssn.state.jobs[j.idx()]);
                 let key = (q, job.priority, job.allocated, task.request, job.role_pools[task.role as usize]);
-                if failed.iter().any(|f| (f.0, f.1, f.2, f.3, f.4) == key && f.5 == ssn.mutations) {
+                let ekey = ssn.evictor_key(Hook::Preemptable, t);
+                if failed.iter().any(|f| (f.0, f.1, f.2, f.3, f.4) == key && f.5 == ekey && f.6 == ssn.mutations) {
                     break;
                 }
                 if !preempt_task(ssn, &mut stmt, t, Scope::OtherJobsSameQueue, &mut anywhere) {
-                    failed.push((key.0, key.1, key.2, key.3, key.4, ssn.mutations));
+                    failed.push((key.0, key.1, key.2, key.3, key.4, ekey, ssn.mutations));
                     break;
                 }
             }
@@ -82,6 +88,7 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
         let victim = &ssn.state.tasks[v.idx()];
         let vjob = &ssn.state.jobs[victim.job.idx()];
         matches!(victim.status, TaskStatus::Running | TaskStatus::Bound)
+            && vjob.pods_preemptable()
             && (!best_effort || victim.request.is_empty())
             && match scope {
                 Scope::OtherJobsSameQueue => victim.job != pjob && vjob.queue == pqueue,

@@ -144,7 +144,10 @@ fn candidates_on(ssn: &Session, task: TaskId, queue: QueueId, node: NodeId) -> V
         .filter(|v| {
             let victim = &ssn.state.tasks[v.idx()];
             let vqueue = ssn.state.jobs[victim.job.idx()].queue;
-            victim.status == TaskStatus::Running && vqueue != queue && ssn.state.queues[vqueue.idx()].reclaimable
+            victim.status == TaskStatus::Running
+                && vqueue != queue
+                && ssn.state.queues[vqueue.idx()].reclaimable
+                && ssn.state.jobs[victim.job.idx()].pods_preemptable()
         })
         .collect();
     if candidates.is_empty() || !ssn.may_have_victims(Hook::Reclaimable, task, &candidates) {

@@ -4,6 +4,7 @@ pub mod binpack;
 pub mod capacity;
 pub mod capacity_hierarchy;
 pub mod capacity_unified;
+pub mod cdp;
 pub mod conformance;
 pub mod drf;
 pub mod gang;
@@ -14,9 +15,11 @@ pub mod overcommit;
 pub mod predicates;
 pub mod priority;
 pub mod proportion;
+pub mod rescheduling;
 pub mod resource_strategy_fit;
 pub mod sla;
 pub mod task_topology;
+pub mod tdm;
 pub mod usage;
 
 use super::conf::PluginOption;
@@ -84,6 +87,12 @@ pub fn build(opt: &PluginOption) -> Result<Box<dyn Plugin>, String> {
         "usage" => Box::new(usage::Usage::new(args)?),
         "resource-strategy-fit" => Box::new(resource_strategy_fit::ResourceStrategyFit::new(args)?),
         "nodegroup" => Box::new(nodegroup::NodeGroup::new(args, opt.hierarchy())?),
+        "tdm" => Box::new(tdm::Tdm::new(args)?),
+        "cdp" => {
+            no_args("cdp")?;
+            Box::new(cdp::Cdp::default())
+        }
+        "rescheduling" => Box::new(rescheduling::Rescheduling::new(args)?),
         other => return Err(format!("plugin `{other}` is not implemented")),
     })
 }

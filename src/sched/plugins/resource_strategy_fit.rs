@@ -297,6 +297,7 @@ mod tests {
             priority: 0,
             status: TaskStatus::Pending,
             node: None,
+            bound_at: None,
         }
     }
 
