@@ -88,12 +88,12 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
         let victim = &ssn.state.tasks[v.idx()];
         let vjob = &ssn.state.jobs[victim.job.idx()];
         matches!(victim.status, TaskStatus::Running | TaskStatus::Bound)
-            && vjob.pods_preemptable()
             && (!best_effort || victim.request.is_empty())
             && match scope {
                 Scope::OtherJobsSameQueue => victim.job != pjob && vjob.queue == pqueue,
                 Scope::SameJob => victim.job == pjob,
             }
+            && vjob.pods_preemptable()
     };
     // If no plugin could name a victim among all eligible tasks of the cluster, no node has one.
     // Phase A's answer depends on the preemptor only through its queue, the plugins' evictor keys
