@@ -84,9 +84,9 @@ pub struct QueueSummary {
     pub accel_deserved_mean: Option<f64>,
     /// Time the queue was overused (allocated ≥ deserved in every dimension), seconds.
     pub overused_s: f64,
-    /// Its pods evicted by preempt or reclaim.
+    /// Its pods evicted by preempt, reclaim or shuffle.
     pub evictions_received: u64,
-    /// Pods evicted to make room for its pods.
+    /// Pods evicted to make room for its pods (shuffle's evictions are for no one).
     pub evictions_given: u64,
     /// Its pods evicted for another queue's pods.
     pub cross_queue_evictions_received: u64,
@@ -123,7 +123,7 @@ pub struct Summary {
     pub cycles: u64,
     /// Pods bound.
     pub binds: u64,
-    /// Pods evicted by preempt and reclaim.
+    /// Pods evicted by preempt, reclaim and shuffle.
     pub evictions: u64,
     /// Per queue, by name.
     pub queues: BTreeMap<String, QueueSummary>,

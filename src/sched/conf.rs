@@ -135,7 +135,9 @@ impl Arguments {
     pub fn check_known(&self, plugin: &str, known: &[&str], prefixes: &[&str]) -> Result<(), String> {
         for key in self.0.keys() {
             if !known.contains(&key.as_str()) && !prefixes.iter().any(|p| key.starts_with(p)) {
-                return Err(format!("plugin `{plugin}`: unknown argument `{key}` (known: {})", known.join(", ")));
+                let names: Vec<String> =
+                    known.iter().map(|k| k.to_string()).chain(prefixes.iter().map(|p| format!("{p}<name>"))).collect();
+                return Err(format!("plugin `{plugin}`: unknown argument `{key}` (known: {})", names.join(", ")));
             }
         }
         Ok(())

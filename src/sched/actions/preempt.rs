@@ -2,7 +2,8 @@
 //! other jobs of the **same queue** that the plugins allow (priority: strictly lower job priority;
 //! gang: only tasks above the victim's minimum; drf: share rule), node by node in score order.
 //! Phase B lets a job's pending tasks preempt lower-priority tasks of the same job. Evictions are
-//! committed only if the preemptor job is then pipelined (gang), otherwise discarded.
+//! committed only if the preemptor job is then pipelined (gang), otherwise discarded. A pod
+//! annotated `volcano.sh/preemptable: false` is never a victim (`GetPodPreemptable`, default true).
 
 use super::eviction::{could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue};
 use crate::model::{NodeId, QueueId, Resources, TaskId, TaskStatus};
@@ -88,12 +89,12 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
         let victim = &ssn.state.tasks[v.idx()];
         let vjob = &ssn.state.jobs[victim.job.idx()];
         matches!(victim.status, TaskStatus::Running | TaskStatus::Bound)
-            && vjob.pods_preemptable()
             && (!best_effort || victim.request.is_empty())
             && match scope {
                 Scope::OtherJobsSameQueue => victim.job != pjob && vjob.queue == pqueue,
                 Scope::SameJob => victim.job == pjob,
             }
+            && vjob.pods_preemptable()
     };
     // If no plugin could name a victim among all eligible tasks of the cluster, no node has one.
     // Phase A's answer depends on the preemptor only through its queue, the plugins' evictor keys

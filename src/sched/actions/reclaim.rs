@@ -2,7 +2,8 @@
 //! share (Preemptive) takes back resources from running tasks of **other, reclaimable queues**
 //! that the plugins allow (proportion: the victim's queue is above its deserved share; gang: only
 //! tasks above the victim's minimum). Overused queues do not reclaim. Evictions are committed only
-//! if the reclaiming job is then pipelined.
+//! if the reclaiming job is then pipelined. Pods annotated `volcano.sh/preemptable: false` are
+//! never reclaimed.
 
 use super::eviction::{could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue};
 use crate::model::{NodeId, QueueId, Resources, TaskId, TaskStatus};

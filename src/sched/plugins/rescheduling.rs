@@ -150,37 +150,53 @@ impl Rescheduling {
         (self.interval.0 / p + 1) * p
     }
 
-    /// `victimsFnForLnu`.
-    fn low_node_utilization(&self, st: &ClusterState, candidates: &[TaskId]) -> Vec<TaskId> {
+    /// Node utilizations, the high nodes and the low nodes' room (cpu millicores, memory bytes),
+    /// or `None` when the strategy has nothing to do (no low node, only low nodes, no high node).
+    fn classify(&self, st: &ClusterState) -> Option<(Vec<Percent>, Vec<usize>, i64, i64)> {
         let nodes: Vec<usize> = st.nodes.iter().filter(|n| n.healthy).map(|n| n.id.idx()).collect();
-        let mut util: BTreeMap<usize, Percent> = BTreeMap::new();
-        for &n in &nodes {
-            let nd = &st.nodes[n];
-            util.insert(
-                n,
-                Percent {
-                    cpu: pct(nd.used.cpu, nd.allocatable.cpu),
-                    memory: pct(nd.used.memory, nd.allocatable.memory),
-                },
-            );
-        }
-        let low: Vec<usize> = nodes
+        let util: Vec<Percent> = st
+            .nodes
             .iter()
-            .copied()
-            .filter(|n| util[n].cpu <= self.thresholds.cpu && util[n].memory <= self.thresholds.memory)
+            .map(|nd| Percent {
+                cpu: pct(nd.used.cpu, nd.allocatable.cpu),
+                memory: pct(nd.used.memory, nd.allocatable.memory),
+            })
             .collect();
-        let over = |u: &Percent| u.cpu > self.targets.cpu || u.memory > self.targets.memory;
-        let mut high: Vec<usize> = nodes.iter().copied().filter(|n| !low.contains(n) && over(&util[n])).collect();
+        let is_low = |u: &Percent| u.cpu <= self.thresholds.cpu && u.memory <= self.thresholds.memory;
+        let low: Vec<usize> = nodes.iter().copied().filter(|n| is_low(&util[*n])).collect();
+        let high: Vec<usize> = nodes.iter().copied().filter(|n| !is_low(&util[*n]) && self.over(&util[*n])).collect();
         if low.is_empty() || low.len() == nodes.len() || high.is_empty() {
-            return Vec::new();
+            return None;
         }
         let (mut room_cpu, mut room_mem) = (0i64, 0i64);
         for n in &low {
             let cap = st.nodes[*n].allocatable;
-            room_cpu += quantity(self.targets.cpu, cap.cpu) - quantity(util[n].cpu, cap.cpu);
-            room_mem += quantity(self.targets.memory, cap.memory) - quantity(util[n].memory, cap.memory);
+            room_cpu += quantity(self.targets.cpu, cap.cpu) - quantity(util[*n].cpu, cap.cpu);
+            room_mem += quantity(self.targets.memory, cap.memory) - quantity(util[*n].memory, cap.memory);
         }
-        let score = |n: &usize| util[n].cpu + util[n].memory;
+        Some((util, high, room_cpu, room_mem))
+    }
+
+    /// Over a target in some dimension.
+    fn over(&self, u: &Percent) -> bool {
+        u.cpu > self.targets.cpu || u.memory > self.targets.memory
+    }
+
+    /// Whether [`Rescheduling::low_node_utilization`] would name anyone among all Running pods:
+    /// exactly when there is room and a high node runs a pod (the first such pod in its order is
+    /// taken, nothing before it having changed the room or the node).
+    fn would_evict(&self, st: &ClusterState) -> bool {
+        let Some((_, high, room_cpu, room_mem)) = self.classify(st) else { return false };
+        room_cpu != 0
+            && room_mem != 0
+            && high.iter().any(|n| st.node_tasks[*n].iter().any(|t| st.tasks[t.idx()].status == TaskStatus::Running))
+    }
+
+    /// `victimsFnForLnu`.
+    fn low_node_utilization(&self, st: &ClusterState, candidates: &[TaskId]) -> Vec<TaskId> {
+        let Some((mut util, mut high, mut room_cpu, mut room_mem)) = self.classify(st) else { return Vec::new() };
+        let over = |u: &Percent| self.over(u);
+        let score = |n: &usize| util[*n].cpu + util[*n].memory;
         high.sort_by(|a, b| score(b).partial_cmp(&score(a)).unwrap_or(std::cmp::Ordering::Equal).then(a.cmp(b)));
         let mut victims = Vec::new();
         for n in high {
@@ -191,8 +207,7 @@ impl Rescheduling {
             });
             let cap = st.nodes[n].allocatable;
             for t in pods {
-                let u = util[&n];
-                if !over(&u) || room_cpu == 0 || room_mem == 0 {
+                if !over(&util[n]) || room_cpu == 0 || room_mem == 0 {
                     break;
                 }
                 if st.tasks[t.idx()].status != TaskStatus::Running || candidates.binary_search(&t).is_err() {
@@ -201,9 +216,8 @@ impl Rescheduling {
                 let req = st.tasks[t.idx()].request;
                 room_cpu -= req.cpu;
                 room_mem -= req.memory;
-                let u = util.get_mut(&n).expect("node measured");
-                u.cpu -= pct(req.cpu, cap.cpu);
-                u.memory -= pct(req.memory, cap.memory);
+                util[n].cpu -= pct(req.cpu, cap.cpu);
+                util[n].memory -= pct(req.memory, cap.memory);
                 victims.push(t);
             }
         }
@@ -241,15 +255,7 @@ impl Plugin for Rescheduling {
     /// run either unless something changes (which runs a cycle anyway): ask for the next run only
     /// when it would evict.
     fn wake_up(&self, st: &ClusterState, now: SimTime) -> Option<SimTime> {
-        let mut running: Vec<TaskId> = st
-            .node_tasks
-            .iter()
-            .flatten()
-            .copied()
-            .filter(|t| st.tasks[t.idx()].status == TaskStatus::Running)
-            .collect();
-        running.sort_unstable();
-        if running.is_empty() || self.low_node_utilization(st, &running).is_empty() {
+        if !self.would_evict(st) {
             return None;
         }
         let g = self.grid(st);
