@@ -32,6 +32,7 @@ fn higher_priority_job_preempts_within_its_queue() {
     assert_eq!(rows, vec![("low", Some(1.0), Some(1.0), Some(1131.0)), ("high", Some(41.0), Some(41.0), Some(141.0))]);
     let q = &out.summary.queues["q"];
     assert_eq!((q.evictions_received, q.evictions_given, q.cross_queue_evictions_received), (1, 1, 0));
+    assert_eq!((q.preempted, q.preempted_for, q.reclaimed, q.reclaimed_for), (1, 1, 0, 0));
 }
 
 /// Victim order (§1.7 `BuildVictimsPriorityQueue`: different jobs of one queue in reverse job
@@ -108,6 +109,10 @@ fn queue_under_its_share_reclaims_elastic_pods_only() {
     let (a, b) = (&out.summary.queues["a"], &out.summary.queues["b"]);
     assert_eq!((a.evictions_received, a.cross_queue_evictions_received, a.evictions_given), (4, 4, 0));
     assert_eq!((b.evictions_received, b.evictions_given), (0, 4));
+    assert_eq!((a.reclaimed, a.preempted, b.reclaimed_for, b.preempted_for), (4, 0, 4, 0));
+    // queues.csv carries the running tallies: the last row of each queue has the totals.
+    let last = |name: &str| out.queues.iter().rev().find(|r| r.queue == name).unwrap().clone();
+    assert_eq!((last("a").reclaimed, last("a").cross_queue_evicted, last("b").reclaimed_for), (4, 4, 4));
     assert_eq!(out.summary.evictions, 4);
 
     // Stop at 60 s to see who holds what: b1 4 GPUs, a1 its 4 surviving pods (indices 0-3).

@@ -5,6 +5,7 @@
 //! millions of rows.
 
 use crate::model::{ClusterState, JobId, NodeId, SimTime, TaskId};
+use crate::sched::decisions::EvictCause;
 use serde::Serialize;
 
 /// One decision.
@@ -29,6 +30,8 @@ pub struct DecisionRow {
     pub by_pod: String,
     /// For `evict`: that pod's queue.
     pub by_queue: String,
+    /// For `evict`: `preempt` (preempt, gangpreempt), `reclaim` (reclaim, gangreclaim) or `shuffle`.
+    pub cause: &'static str,
 }
 
 impl DecisionRow {
@@ -81,8 +84,9 @@ impl DecisionLog {
         kind: &'static str,
         job: JobId,
         pod: Option<(TaskId, NodeId)>,
-        by: Option<TaskId>,
+        evicted: Option<(Option<TaskId>, EvictCause)>,
     ) {
+        let by = evicted.and_then(|e| e.0);
         let Some(rows) = &mut self.rows else { return };
         let j = &st.jobs[job.idx()];
         let by_queue = by.map(|b| st.queues[st.jobs[st.tasks[b.idx()].job.idx()].queue.idx()].name.clone());
@@ -96,6 +100,7 @@ impl DecisionLog {
             node: pod.map(|(_, n)| st.nodes[n.idx()].name.clone()).unwrap_or_default(),
             by_pod: by.map(|b| pod_name(st, b)).unwrap_or_default(),
             by_queue: by_queue.unwrap_or_default(),
+            cause: evicted.map_or("", |e| e.1.name()),
         });
     }
 
@@ -111,8 +116,16 @@ impl DecisionLog {
 
     /// A pod was evicted (before its status changes, so its node is still known) for `by`, or for
     /// no one (`shuffle`).
-    pub fn evict(&mut self, st: &ClusterState, now: SimTime, cycle: u64, t: TaskId, node: NodeId, by: Option<TaskId>) {
-        self.push(st, (now, cycle), "evict", st.tasks[t.idx()].job, Some((t, node)), by);
+    pub fn evict(
+        &mut self,
+        st: &ClusterState,
+        now: SimTime,
+        cycle: u64,
+        t: TaskId,
+        node: NodeId,
+        by: (Option<TaskId>, EvictCause),
+    ) {
+        self.push(st, (now, cycle), "evict", st.tasks[t.idx()].job, Some((t, node)), Some(by));
     }
 
     /// The rows recorded, leaving the log empty.

@@ -11,6 +11,7 @@
 
 use crate::model::queue_tree::QueueTree;
 use crate::model::{ClusterState, QueueId, Resources, SimTime};
+use crate::sched::decisions::EvictCause;
 use serde::Serialize;
 
 /// One timeline row (long format: one row per scope and sample time).
@@ -58,6 +59,18 @@ pub struct QueueRow {
     pub share: Option<f64>,
     /// Whether the queue is overused (allocated ≥ deserved in every dimension).
     pub overused: Option<bool>,
+    /// Pods of the queue evicted by preempt / gangpreempt so far.
+    pub preempted: u64,
+    /// Pods evicted by preempt / gangpreempt for the queue's pods so far.
+    pub preempted_for: u64,
+    /// Pods of the queue evicted by reclaim / gangreclaim so far.
+    pub reclaimed: u64,
+    /// Pods evicted by reclaim / gangreclaim for the queue's pods so far.
+    pub reclaimed_for: u64,
+    /// Pods of the queue evicted for another queue's pods so far.
+    pub cross_queue_evicted: u64,
+    /// Pods of the queue evicted by shuffle so far.
+    pub shuffled: u64,
 }
 
 /// Per-queue integrals and counters.
@@ -77,6 +90,16 @@ pub struct QueueTally {
     pub evictions_given: u64,
     /// Pods of this queue evicted for another queue's pods.
     pub cross_queue_received: u64,
+    /// Pods of this queue evicted by preempt / gangpreempt.
+    pub preempted: u64,
+    /// Pods evicted by preempt / gangpreempt for this queue's pods.
+    pub preempted_for: u64,
+    /// Pods of this queue evicted by reclaim / gangreclaim.
+    pub reclaimed: u64,
+    /// Pods evicted by reclaim / gangreclaim for this queue's pods.
+    pub reclaimed_for: u64,
+    /// Pods of this queue evicted by shuffle (rescheduling, tdm, …).
+    pub shuffled: u64,
 }
 
 /// Volcano's Overused: deserved ≤ allocated in every dimension.
@@ -164,10 +187,22 @@ impl Recorder {
 
     /// Records one eviction of a pod of `victim` made for a pod of `by` (`None`: shuffle evicted it
     /// for no one; it counts as received, not given nor cross-queue).
-    pub fn eviction(&mut self, victim: QueueId, by: Option<QueueId>) {
+    pub fn eviction(&mut self, victim: QueueId, by: Option<QueueId>, cause: EvictCause) {
         let n = self.queues.len().max(victim.idx() + 1).max(by.map_or(0, |b| b.idx() + 1));
         self.queues.resize(n, QueueTally::default());
         self.queues[victim.idx()].evictions_received += 1;
+        match cause {
+            EvictCause::Preempt => self.queues[victim.idx()].preempted += 1,
+            EvictCause::Reclaim => self.queues[victim.idx()].reclaimed += 1,
+            EvictCause::Shuffle => self.queues[victim.idx()].shuffled += 1,
+        }
+        if let Some(by) = by {
+            match cause {
+                EvictCause::Preempt => self.queues[by.idx()].preempted_for += 1,
+                EvictCause::Reclaim => self.queues[by.idx()].reclaimed_for += 1,
+                EvictCause::Shuffle => {}
+            }
+        }
         if let Some(by) = by {
             self.queues[by.idx()].evictions_given += 1;
             if victim != by {
@@ -225,6 +260,7 @@ impl Recorder {
         for q in &st.queues {
             let d = self.deserved.get(q.id.idx()).copied().flatten();
             let a = allocated(q);
+            let tally = self.queues.get(q.id.idx()).cloned().unwrap_or_default();
             self.queue_rows.push(QueueRow {
                 time_s: t,
                 queue: q.name.clone(),
@@ -235,6 +271,12 @@ impl Recorder {
                 cpu_deserved: d.map(|d| d.cpu as f64 / 1000.0),
                 share: d.map(|d| super::summary::round6(share(&a, &d))),
                 overused: d.map(|d| overused(&a, &d)),
+                preempted: tally.preempted,
+                preempted_for: tally.preempted_for,
+                reclaimed: tally.reclaimed,
+                reclaimed_for: tally.reclaimed_for,
+                cross_queue_evicted: tally.cross_queue_received,
+                shuffled: tally.shuffled,
             });
         }
         for (i, q) in st.queues.iter().enumerate() {

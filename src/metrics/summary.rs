@@ -90,6 +90,16 @@ pub struct QueueSummary {
     pub evictions_given: u64,
     /// Its pods evicted for another queue's pods.
     pub cross_queue_evictions_received: u64,
+    /// Its pods evicted by preempt / gangpreempt (always for a pod of the same queue).
+    pub preempted: u64,
+    /// Pods preempted for its pods.
+    pub preempted_for: u64,
+    /// Its pods evicted by reclaim / gangreclaim.
+    pub reclaimed: u64,
+    /// Pods of other queues reclaimed for its pods.
+    pub reclaimed_for: u64,
+    /// Its pods evicted by shuffle (rescheduling, tdm).
+    pub shuffled: u64,
 }
 
 /// The run summary (`summary.json`).
@@ -171,6 +181,11 @@ impl Summary {
             s.evictions_received = t.evictions_received;
             s.evictions_given = t.evictions_given;
             s.cross_queue_evictions_received = t.cross_queue_received;
+            s.preempted = t.preempted;
+            s.preempted_for = t.preempted_for;
+            s.reclaimed = t.reclaimed;
+            s.reclaimed_for = t.reclaimed_for;
+            s.shuffled = t.shuffled;
         }
         Summary {
             tephra_version: env!("CARGO_PKG_VERSION"),

@@ -6,7 +6,7 @@
 //! so only [`Decisions`] leave it.
 
 use super::conf::{HOOKS, Hook, PluginOption};
-use super::decisions::Decisions;
+use super::decisions::{Decisions, EvictCause};
 use super::node_scan::ScanState;
 use super::plugin::{EvictionKind, FitReason, Plugin, Vote};
 use super::statement::{Op, Statement};
@@ -88,6 +88,8 @@ pub struct Session<'a> {
     /// Counts every operation that changes placements in this session; a failed victim search
     /// remembered at count `n` is still a failure while the count is `n`.
     pub mutations: u64,
+    /// What the running action's evictions count as (set by the scheduler before each action).
+    pub evict_cause: EvictCause,
 }
 
 impl<'a> Session<'a> {
@@ -123,6 +125,7 @@ impl<'a> Session<'a> {
             enqueue_configured,
             pool_bound: None,
             mutations: 0,
+            evict_cause: EvictCause::Preempt,
         }
     }
 
@@ -517,7 +520,7 @@ impl<'a> Session<'a> {
         self.mutations += !stmt.is_empty() as u64;
         for op in stmt.ops {
             match op {
-                Op::Evict(t, by, _) => self.decisions.evictions.push((t, by)),
+                Op::Evict(t, by, _) => self.decisions.evictions.push((t, by, self.evict_cause)),
                 Op::Pipeline(..) => {}
                 Op::Allocate(t, n) => {
                     self.state.transition(t, TaskStatus::Binding, None);

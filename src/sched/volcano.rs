@@ -4,7 +4,7 @@ use super::Scheduler;
 use super::actions;
 use super::actions::gang_eviction::GangEvictionArgs;
 use super::conf::SchedulerConf;
-use super::decisions::Decisions;
+use super::decisions::{Decisions, EvictCause};
 use super::node_scan::{NodeScan, ScanState};
 use super::plugin::EvictionKind;
 use super::plugins;
@@ -67,6 +67,11 @@ impl Scheduler for VolcanoScheduler {
         let enqueue = self.actions.iter().any(|a| a == "enqueue");
         let mut ssn = Session::open(state, now, &mut self.slots, &self.hooks, &mut self.carry, enqueue);
         for action in &self.actions {
+            ssn.evict_cause = match action.as_str() {
+                "reclaim" | "gangreclaim" => EvictCause::Reclaim,
+                "shuffle" => EvictCause::Shuffle,
+                _ => EvictCause::Preempt,
+            };
             match action.as_str() {
                 "enqueue" => actions::enqueue::execute(&mut ssn),
                 "allocate" => actions::allocate::execute(&mut ssn),

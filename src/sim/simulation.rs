@@ -293,12 +293,12 @@ impl Simulation {
             self.events.push(now.plus(self.settings.pod_startup), Event::PodStarted(t));
         }
         self.recorder.evictions += d.evictions.len() as u64;
-        for (t, by) in d.evictions {
+        for (t, by, cause) in d.evictions {
             let queue_of = |x: crate::model::TaskId| self.state.jobs[self.state.tasks[x.idx()].job.idx()].queue;
             let (victim_q, by_q) = (queue_of(t), by.map(queue_of));
-            self.recorder.eviction(victim_q, by_q);
+            self.recorder.eviction(victim_q, by_q, cause);
             if let Some(n) = self.state.tasks[t.idx()].node {
-                self.recorder.decisions.evict(&self.state, now, cycle, t, n, by);
+                self.recorder.decisions.evict(&self.state, now, cycle, t, n, (by, cause));
             }
             let j = self.state.tasks[t.idx()].job;
             let job = &mut self.state.jobs[j.idx()];
