@@ -426,6 +426,14 @@ impl SchedulerConf {
             if !SUPPORTED_ACTIONS.contains(&c.name.as_str()) && !PENDING_ACTIONS.contains(&c.name.as_str()) {
                 return Err(format!("{origin}: configuration for unknown action `{}`", c.name));
             }
+            // preempt, gangpreempt and gangreclaim read their arguments (and reject unknown ones
+            // when the scheduler is built); the others' arguments tune Volcano's implementation
+            // (predicate error cache, gate-removal workers) and change no simulated decision.
+            if !["preempt", "gangpreempt", "gangreclaim"].contains(&c.name.as_str()) {
+                for key in c.arguments.0.keys() {
+                    warnings.push(format!("{origin}: action `{}`: argument `{key}` is not simulated; ignored", c.name));
+                }
+            }
         }
         Ok(SchedulerConf { actions, tiers, configurations: raw.configurations, warnings })
     }

@@ -3,6 +3,7 @@
 use super::Scheduler;
 use super::actions;
 use super::actions::gang_eviction::GangEvictionArgs;
+use super::actions::preempt_topology::PreemptArgs;
 use super::conf::SchedulerConf;
 use super::decisions::{Decisions, EvictCause};
 use super::node_scan::{NodeScan, ScanState};
@@ -20,6 +21,7 @@ pub struct VolcanoScheduler {
     slots: Vec<PluginSlot>,
     hooks: HookTable,
     carry: Carry,
+    preempt: PreemptArgs,
     gang_preempt: GangEvictionArgs,
     gang_reclaim: GangEvictionArgs,
 }
@@ -35,6 +37,7 @@ impl VolcanoScheduler {
             }
         }
         let hooks = HookTable::build(&slots);
+        let preempt = PreemptArgs::parse(&conf.action_args("preempt"))?;
         let gang_preempt = GangEvictionArgs::parse("gangpreempt", &conf.action_args("gangpreempt"))?;
         let gang_reclaim = GangEvictionArgs::parse("gangreclaim", &conf.action_args("gangreclaim"))?;
         Ok(VolcanoScheduler {
@@ -42,6 +45,7 @@ impl VolcanoScheduler {
             actions: conf.actions.clone(),
             slots,
             hooks,
+            preempt,
             gang_preempt,
             gang_reclaim,
             carry: Carry {
@@ -76,7 +80,7 @@ impl Scheduler for VolcanoScheduler {
                 "enqueue" => actions::enqueue::execute(&mut ssn),
                 "allocate" => actions::allocate::execute(&mut ssn),
                 "backfill" => actions::backfill::execute(&mut ssn),
-                "preempt" => actions::preempt::execute(&mut ssn),
+                "preempt" => actions::preempt::execute(&mut ssn, &self.preempt),
                 "reclaim" => actions::reclaim::execute(&mut ssn),
                 "gangpreempt" => {
                     actions::gang_eviction::execute(&mut ssn, EvictionKind::GangPreempt, self.gang_preempt)

@@ -8,5 +8,6 @@ pub mod eviction;
 pub mod gang_eviction;
 pub mod placement;
 pub mod preempt;
+pub mod preempt_topology;
 pub mod reclaim;
 pub mod shuffle;

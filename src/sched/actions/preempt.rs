@@ -6,6 +6,7 @@
 //! annotated `volcano.sh/preemptable: false` is never a victim (`GetPodPreemptable`, default true).
 
 use super::eviction::{could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue};
+use super::preempt_topology::PreemptArgs;
 use crate::model::{NodeId, QueueId, Resources, TaskId, TaskStatus};
 use crate::sched::conf::Hook;
 use crate::sched::session::Session;
@@ -27,7 +28,7 @@ enum Scope {
 type FailedSearch = (QueueId, i32, Resources, Resources, u64, Vec<i64>, u64);
 
 /// Runs the action.
-pub fn execute(ssn: &mut Session) {
+pub fn execute(ssn: &mut Session, args: &PreemptArgs) {
     let (mut per_queue, mut queues) = starving_by_queue(ssn);
     queues.sort_by(|a, b| ssn.queue_order(*a, *b));
     // Phase-A searches that found nothing, by what they depend on: the preemptor's queue, job
@@ -50,7 +51,7 @@ pub fn execute(ssn: &mut Session) {
                 if failed.iter().any(|f| (f.0, f.1, f.2, f.3, f.4) == key && f.5 == ekey && f.6 == ssn.mutations) {
                     break;
                 }
-                if !preempt_task(ssn, &mut stmt, t, Scope::OtherJobsSameQueue, &mut anywhere) {
+                if !preempt_task(ssn, &mut stmt, t, Scope::OtherJobsSameQueue, &mut anywhere, args) {
                     failed.push((key.0, key.1, key.2, key.3, key.4, ekey, ssn.mutations));
                     break;
                 }
@@ -66,7 +67,7 @@ pub fn execute(ssn: &mut Session) {
             let mut tasks = pending_tasks(ssn, j);
             while let Some(t) = tasks.pop(&mut |a, b| ssn.task_order(a, b) == Ordering::Less) {
                 let mut stmt = Statement::new();
-                if !preempt_task(ssn, &mut stmt, t, Scope::SameJob, &mut anywhere) {
+                if !preempt_task(ssn, &mut stmt, t, Scope::SameJob, &mut anywhere, args) {
                     ssn.discard(stmt);
                     break;
                 }
@@ -81,7 +82,14 @@ pub fn execute(ssn: &mut Session) {
 /// Phase-A "could any node have a victim" answers, see [`preempt_task`].
 type Anywhere = BTreeMap<(QueueId, Vec<i64>, bool), (u64, bool)>;
 
-fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Scope, anywhere: &mut Anywhere) -> bool {
+fn preempt_task(
+    ssn: &mut Session,
+    stmt: &mut Statement,
+    task: TaskId,
+    scope: Scope,
+    anywhere: &mut Anywhere,
+    args: &PreemptArgs,
+) -> bool {
     let preemptor = &ssn.state.tasks[task.idx()];
     let (pjob, best_effort) = (preemptor.job, preemptor.request.is_empty());
     let pqueue = ssn.state.jobs[pjob.idx()].queue;
@@ -96,6 +104,9 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
             }
             && vjob.pods_preemptable()
     };
+    if args.topology_aware {
+        return super::preempt_topology::preempt_task(ssn, stmt, task, &eligible, args);
+    }
     // If no plugin could name a victim among all eligible tasks of the cluster, no node has one.
     // Phase A's answer depends on the preemptor only through its queue, the plugins' evictor keys
     // and best-effort-ness, so it is remembered per those while the session is unchanged.
