@@ -162,11 +162,14 @@ fn victims_on_node(
     Some(victims)
 }
 
+/// One of Kubernetes' node-picking scores over a node's victims (higher is better).
+type VictimScore<'a> = dyn Fn(&[TaskId]) -> i64 + 'a;
+
 /// `pickOneNodeForEviction` over candidates in scan order.
 fn pick(ssn: &Session, candidates: &[(NodeId, Vec<TaskId>)]) -> usize {
     let prio = |t: &TaskId| i64::from(ssn.state.tasks[t.idx()].priority);
     let start = |t: &TaskId| ssn.state.tasks[t.idx()].bound_at.unwrap_or(ssn.now);
-    let scores: [&dyn Fn(&[TaskId]) -> i64; 4] = [
+    let scores: [&VictimScore; 4] = [
         &|v| v.first().map_or(0, |t| -prio(t)),
         &|v| -v.iter().map(|t| prio(t) + (i64::from(i32::MAX) + 1)).sum::<i64>(),
         &|v| -(v.len() as i64),
