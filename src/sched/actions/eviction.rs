@@ -2,7 +2,8 @@
 //! one task on one node by evicting victims in Volcano's victim order, then pipelining the task
 //! there (it binds in a later cycle, once the victims are gone).
 
-use crate::model::{JobId, NodeId, PodGroupPhase, QueueId, TaskId, TaskStatus};
+use crate::model::resources::SCALAR_SLOTS;
+use crate::model::{JobId, NodeId, PodGroupPhase, QueueId, Resources, TaskId, TaskStatus};
 use crate::sched::pq::PriorityQueue;
 use crate::sched::session::Session;
 use crate::sched::statement::Statement;
@@ -42,6 +43,54 @@ pub fn pending_tasks(ssn: &Session, j: JobId) -> PriorityQueue<TaskId> {
         }
     }
     pq
+}
+
+/// One dimension of a [`Resources`] by index: 0 cpu, 1 memory, `2 + s` scalar slot `s`.
+#[inline(always)]
+fn at(r: &Resources, i: u8) -> i64 {
+    match i {
+        0 => r.cpu,
+        1 => r.memory,
+        _ => r.scalars[i as usize - 2],
+    }
+}
+
+/// A request prepared for node scans: its positive dimensions, accelerators first (they are what
+/// is short on an AI fleet, so most nodes are rejected after one comparison).
+#[derive(Clone, Copy, Debug)]
+pub struct Need {
+    dims: [(u8, i64); 2 + SCALAR_SLOTS],
+    len: usize,
+}
+
+impl Need {
+    /// The positive dimensions of `req`.
+    pub fn new(req: &Resources) -> Need {
+        let mut need = Need { dims: [(0, 0); 2 + SCALAR_SLOTS], len: 0 };
+        for i in (2..2 + SCALAR_SLOTS as u8).chain([0, 1]) {
+            let r = at(req, i);
+            if r > 0 {
+                need.dims[need.len] = (i, r);
+                need.len += 1;
+            }
+        }
+        need
+    }
+
+    /// `req.le_on_own_dims(&(future_idle + row[add[0]] + row[add[1]] + …))` — the same saturating
+    /// sums, dimension by dimension, stopping at the first dimension that falls short instead of
+    /// building every vector first. Node scans call this for every node they visit, with
+    /// `future_idle` from [`crate::model::ClusterState::future_idle`].
+    #[inline]
+    pub fn covered_by(&self, future_idle: &Resources, row: &[Resources], add: &[usize]) -> bool {
+        self.dims[..self.len].iter().all(|&(i, r)| {
+            let mut v = at(future_idle, i);
+            for &o in add {
+                v = v.saturating_add(at(&row[o], i));
+            }
+            r <= v
+        })
+    }
 }
 
 /// Whether evicting every candidate would free enough for `task` on `node` — a necessary
@@ -96,4 +145,35 @@ pub fn evict_and_pipeline(
     }
     ssn.pipeline(stmt, task, node);
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::resources::GPU;
+    use crate::model::{Node, NodeId, PoolId};
+
+    #[test]
+    fn need_agrees_with_the_vector_sums() {
+        let mut node = Node::new(NodeId(0), "n".into(), PoolId(0), Resources::new(100, 100).with_scalar(GPU, 8000), 10);
+        node.add(Resources::new(10, 20).with_scalar(GPU, 4000), TaskStatus::Running);
+        node.add(Resources::new(10, 10).with_scalar(GPU, 1000), TaskStatus::Releasing);
+        node.add(Resources::new(5, 0).with_scalar(GPU, 2000), TaskStatus::Pipelined);
+        let row = [Resources::new(3, 3).with_scalar(GPU, 3000), Resources::new(0, 50)];
+        for cpu in [0, 70, 80, 90, 100] {
+            for mem in [0, 70, 121, 130] {
+                for gpu in [0, 2000, 3000, 5000, 6000, 9000] {
+                    let req = Resources::new(cpu, mem).with_scalar(GPU, gpu);
+                    for add in [&[][..], &[0], &[1], &[0, 1]] {
+                        let most = add.iter().fold(node.future_idle(), |acc, o| acc + row[*o]);
+                        assert_eq!(
+                            Need::new(&req).covered_by(&node.future_idle(), &row, add),
+                            req.le_on_own_dims(&most),
+                            "{req:?} {add:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

@@ -5,6 +5,8 @@
 use crate::model::Resources;
 use crate::model::resources::{ALL_DIMS, Dim, format_dim};
 use crate::model::{NodeId, TaskId};
+use crate::sched::actions::eviction::Need;
+use crate::sched::node_scan::NodeScan;
 use crate::sched::plugin::FitReason;
 use crate::sched::session::Session;
 use std::fmt::Write;
@@ -74,33 +76,30 @@ pub fn place(ssn: &mut Session, task: TaskId) -> Result<Placement, FitSummary> {
     }
     let n = ssn.state.nodes.len();
     let mut scan = ssn.carry.scan.clone();
-    let mut summary = FitSummary { nodes: 0, counts: Vec::new(), everywhere: None };
-    let mut seen = vec![Resources::ZERO; ssn.state.pools.len()];
+    let start = match scan.mode {
+        NodeScan::Volcano if n > 0 => scan.offset % n,
+        _ => 0,
+    };
+    let req = ssn.state.tasks[task.idx()].request;
+    let need = Need::new(&req);
     let feasible = {
         let s: &Session = ssn;
+        // The cheap resource test first: on a busy fleet most nodes fail it, and the plugin
+        // predicates are only asked about the rest (the same conjunction as `node_fits`).
         scan.scan(n, |i| {
-            let nd = &s.state.nodes[i];
-            if !nd.healthy {
-                return false;
-            }
-            summary.nodes += 1;
-            seen[nd.pool.idx()] = seen[nd.pool.idx()].max(nd.future_idle());
-            match node_fits(s, task, NodeId(i as u32)) {
-                Ok(()) => true,
-                Err(r) => {
-                    summary.add(r);
-                    false
-                }
-            }
+            need.covered_by(&s.state.future_idle[i], &[], &[])
+                && s.state.nodes[i].healthy
+                && s.predicate(task, NodeId(i as u32)).is_ok()
         })
     };
     ssn.carry.scan.offset = scan.offset;
     if feasible.is_empty() {
-        // The scan visited every healthy node: the bounds can be made exact.
+        // The scan visited every healthy node and found none: say why, node by node in the
+        // same order, and make the bounds exact.
+        let (summary, seen) = explain(ssn, task, start);
         ssn.set_pool_bounds(seen);
         return Err(summary);
     }
-    let req = ssn.state.tasks[task.idx()].request;
     let idle: Vec<NodeId> =
         feasible.iter().copied().filter(|n| req.le_on_own_dims(&ssn.state.nodes[n.idx()].idle)).collect();
     let (class, pipelined) = if idle.is_empty() { (feasible, true) } else { (idle, false) };
@@ -111,6 +110,28 @@ pub fn place(ssn: &mut Session, task: TaskId) -> Result<Placement, FitSummary> {
         class[scan.pick_best(&class, &scores, &mut ssn.carry.rng)]
     };
     Ok(if pipelined { Placement::Pipeline(best) } else { Placement::Allocate(best) })
+}
+
+/// Why `task` fits no node: every healthy node's first failure, visited from `start` in scan
+/// order, and per pool the largest future-idle resources seen (exact bounds, see
+/// [`Session::set_pool_bounds`]). Only called after a scan found no node, so it is off the hot path.
+fn explain(ssn: &Session, task: TaskId, start: usize) -> (FitSummary, Vec<Resources>) {
+    let n = ssn.state.nodes.len();
+    let mut summary = FitSummary { nodes: 0, counts: Vec::new(), everywhere: None };
+    let mut seen = vec![Resources::ZERO; ssn.state.pools.len()];
+    for k in 0..n {
+        let i = (start + k) % n;
+        let nd = &ssn.state.nodes[i];
+        if !nd.healthy {
+            continue;
+        }
+        summary.nodes += 1;
+        seen[nd.pool.idx()] = seen[nd.pool.idx()].max(nd.future_idle());
+        if let Err(r) = node_fits(ssn, task, NodeId(i as u32)) {
+            summary.add(r);
+        }
+    }
+    (summary, seen)
 }
 
 /// Rejects a request no node can hold, from the per-pool bounds, without scanning: some dimension

@@ -4,7 +4,7 @@
 //! Phase B lets a job's pending tasks preempt lower-priority tasks of the same job. Evictions are
 //! committed only if the preemptor job is then pipelined (gang), otherwise discarded.
 
-use super::eviction::{could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue};
+use super::eviction::{Need, could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue};
 use crate::model::{NodeId, QueueId, Resources, TaskId, TaskStatus};
 use crate::sched::conf::Hook;
 use crate::sched::session::Session;
@@ -97,8 +97,20 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
         Scope::SameJob => None,
     };
     let any = cached.unwrap_or_else(|| {
-        let everywhere: Vec<TaskId> =
-            ssn.state.node_tasks.iter().flatten().copied().filter(|v| eligible(ssn, *v)).collect();
+        // `may_have_victims` can only turn true as candidates are added, so it is asked about
+        // growing prefixes (64, 256, 1024, … eligible tasks) and the whole list last: the same
+        // answer, usually without walking the whole cluster.
+        let mut everywhere: Vec<TaskId> = Vec::new();
+        let mut next_check = 64;
+        for v in ssn.state.node_tasks.iter().flatten().copied().filter(|v| eligible(ssn, *v)) {
+            everywhere.push(v);
+            if everywhere.len() == next_check {
+                if ssn.may_have_victims(Hook::Preemptable, task, &everywhere) {
+                    return true;
+                }
+                next_check *= 4;
+            }
+        }
         !everywhere.is_empty() && ssn.may_have_victims(Hook::Preemptable, task, &everywhere)
     });
     if let Scope::OtherJobsSameQueue = scope {
@@ -111,17 +123,22 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
     // visited by descending score (node id breaks ties).
     let mut nodes: Vec<(f64, NodeId, Vec<TaskId>)> = Vec::new();
     let (req, nq) = (ssn.state.tasks[task.idx()].request, ssn.state.queues.len());
-    for n in ssn.state.nodes.iter().filter(|n| n.healthy).map(|n| n.id) {
+    let need = Need::new(&req);
+    let mut candidates: Vec<TaskId> = Vec::new();
+    for (i, nd) in ssn.state.nodes.iter().enumerate() {
+        if !nd.healthy {
+            continue;
+        }
+        let n = NodeId(i as u32);
         if let Scope::OtherJobsSameQueue = scope {
             // At most: what is free plus every running task of the preemptor's queue.
-            let most =
-                ssn.state.nodes[n.idx()].future_idle() + ssn.state.node_queue_running[n.idx() * nq + pqueue.idx()];
-            if !req.le_on_own_dims(&most) {
+            let row = &ssn.state.node_queue_running[i * nq..(i + 1) * nq];
+            if !need.covered_by(&ssn.state.future_idle[i], row, &[pqueue.idx()]) {
                 continue;
             }
         }
-        let candidates: Vec<TaskId> =
-            ssn.state.node_tasks[n.idx()].iter().copied().filter(|v| eligible(ssn, *v)).collect();
+        candidates.clear();
+        candidates.extend(ssn.state.node_tasks[i].iter().copied().filter(|v| eligible(ssn, *v)));
         if candidates.is_empty()
             || !could_fit(ssn, task, n, &candidates)
             || !ssn.may_have_victims(Hook::Preemptable, task, &candidates)
@@ -129,7 +146,7 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
         {
             continue;
         }
-        nodes.push((ssn.node_score(task, n), n, candidates));
+        nodes.push((ssn.node_score(task, n), n, candidates.clone()));
     }
     nodes.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(Ordering::Equal).then(a.1.cmp(&b.1)));
     for (_, n, candidates) in nodes {

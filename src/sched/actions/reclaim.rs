@@ -4,7 +4,7 @@
 //! tasks above the victim's minimum). Overused queues do not reclaim. Evictions are committed only
 //! if the reclaiming job is then pipelined.
 
-use super::eviction::{could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue};
+use super::eviction::{Need, could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue};
 use crate::model::{NodeId, QueueId, Resources, TaskId, TaskStatus};
 use crate::sched::conf::Hook;
 use crate::sched::session::Session;
@@ -67,7 +67,8 @@ fn reclaim_for_task(
     let anywhere = match cache.anywhere.get(&(queue, dims)) {
         Some((at, any)) if *at == ssn.mutations => *any,
         _ => {
-            let any = ssn.state.nodes.iter().any(|n| n.healthy && !candidates_on(ssn, task, queue, n.id).is_empty());
+            let buf = &mut cache.buf;
+            let any = ssn.state.nodes.iter().any(|n| n.healthy && candidates_on(ssn, task, queue, n.id, buf));
             cache.anywhere.insert((queue, dims), (ssn.mutations, any));
             any
         }
@@ -78,25 +79,30 @@ fn reclaim_for_task(
     let req = ssn.state.tasks[task.idx()].request;
     let nq = ssn.state.queues.len();
     let others: Vec<usize> = (0..nq).filter(|o| *o != queue.idx() && ssn.state.queues[*o].reclaimable).collect();
-    let nodes: Vec<_> = ssn
-        .state
-        .nodes
-        .iter()
-        .filter(|n| {
-            // At most: what is free plus every running task of the other reclaimable queues.
-            let most =
-                others.iter().fold(n.future_idle(), |acc, o| acc + ssn.state.node_queue_running[n.id.idx() * nq + o]);
-            n.healthy && req.le_on_own_dims(&most) && ssn.predicate(task, n.id).is_ok()
-        })
-        .map(|n| n.id)
-        .collect();
-    for n in nodes {
-        let key = (n, queue, dims);
-        let victims = match cache.per_node.get(&key) {
-            Some((at, v)) if *at == ssn.mutations => v.clone(),
-            _ => {
-                let v = victims_on(ssn, task, queue, n);
-                cache.per_node.insert(key, (ssn.mutations, v.clone()));
+    let need = Need::new(&req);
+    if cache.per_node.len() < ssn.state.nodes.len() {
+        cache.per_node.resize_with(ssn.state.nodes.len(), Default::default);
+    }
+    // Nodes in id order, each checked lazily: nothing changes the session until a node works, so
+    // checking node by node finds the same first node as filtering them all up front.
+    for i in 0..ssn.state.nodes.len() {
+        let nd = &ssn.state.nodes[i];
+        let n = NodeId(i as u32);
+        // At most: what is free plus every running task of the other reclaimable queues.
+        let row = &ssn.state.node_queue_running[i * nq..(i + 1) * nq];
+        if !nd.healthy || !need.covered_by(&ssn.state.future_idle[i], row, &others) || ssn.predicate(task, n).is_err() {
+            continue;
+        }
+        let slot = &mut cache.per_node[i];
+        if slot.0 != ssn.mutations {
+            slot.0 = ssn.mutations;
+            slot.1.clear();
+        }
+        let victims = match slot.1.iter().find(|e| (e.0, e.1) == (queue, dims)) {
+            Some(e) => e.2.clone(),
+            None => {
+                let v = victims_on(ssn, task, queue, n, &mut cache.buf);
+                cache.per_node[i].1.push((queue, dims, v.clone()));
                 v
             }
         };
@@ -116,10 +122,13 @@ fn reclaim_for_task(
 /// answer.
 #[derive(Default)]
 struct VictimCache {
-    /// Per (node, reclaimer queue, requested dimensions): the plugin-approved victims.
-    per_node: BTreeMap<(NodeId, QueueId, u16), (u64, Vec<TaskId>)>,
+    /// Per node: the session's mutation count the entries are valid at, and per (reclaimer
+    /// queue, requested dimensions) the plugin-approved victims.
+    per_node: Vec<(u64, Vec<(QueueId, u16, Vec<TaskId>)>)>,
     /// Per (reclaimer queue, requested dimensions): whether any node may have victims at all.
     anywhere: BTreeMap<(QueueId, u16), (u64, bool)>,
+    /// Scratch list for the candidates of one node.
+    buf: Vec<TaskId>,
 }
 
 fn dim_bit(d: crate::model::Dim) -> u16 {
@@ -127,29 +136,23 @@ fn dim_bit(d: crate::model::Dim) -> u16 {
     1 << i
 }
 
-/// Running tasks of other reclaimable queues on `node`, if the plugins may take any of them.
-fn candidates_on(ssn: &Session, task: TaskId, queue: QueueId, node: NodeId) -> Vec<TaskId> {
-    let candidates: Vec<TaskId> = ssn.state.node_tasks[node.idx()]
-        .iter()
-        .copied()
-        .filter(|v| {
-            let victim = &ssn.state.tasks[v.idx()];
-            let vqueue = ssn.state.jobs[victim.job.idx()].queue;
-            victim.status == TaskStatus::Running && vqueue != queue && ssn.state.queues[vqueue.idx()].reclaimable
-        })
-        .collect();
-    if candidates.is_empty() || !ssn.may_have_victims(Hook::Reclaimable, task, &candidates) {
-        return Vec::new();
-    }
-    candidates
+/// Fills `out` with the running tasks of other reclaimable queues on `node`; true if the plugins
+/// may take any of them (false leaves `out` unspecified).
+fn candidates_on(ssn: &Session, task: TaskId, queue: QueueId, node: NodeId, out: &mut Vec<TaskId>) -> bool {
+    out.clear();
+    out.extend(ssn.state.node_tasks[node.idx()].iter().copied().filter(|v| {
+        let victim = &ssn.state.tasks[v.idx()];
+        let vqueue = ssn.state.jobs[victim.job.idx()].queue;
+        victim.status == TaskStatus::Running && vqueue != queue && ssn.state.queues[vqueue.idx()].reclaimable
+    }));
+    !out.is_empty() && ssn.may_have_victims(Hook::Reclaimable, task, out)
 }
 
 /// Running tasks of other reclaimable queues on `node`, in victim order, filtered by the plugins.
-fn victims_on(ssn: &Session, task: TaskId, queue: QueueId, node: NodeId) -> Vec<TaskId> {
-    let candidates = candidates_on(ssn, task, queue, node);
-    if candidates.is_empty() {
-        return candidates;
+fn victims_on(ssn: &Session, task: TaskId, queue: QueueId, node: NodeId, buf: &mut Vec<TaskId>) -> Vec<TaskId> {
+    if !candidates_on(ssn, task, queue, node, buf) {
+        return Vec::new();
     }
-    let candidates = in_victim_order(ssn, candidates);
+    let candidates = in_victim_order(ssn, buf.clone());
     ssn.reclaimable(task, &candidates)
 }
