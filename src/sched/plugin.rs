@@ -120,6 +120,13 @@ pub trait Plugin {
     fn may_be_victim(&self, _st: &ClusterState, _evictor: &Task, _candidate: TaskId, _hook: Hook) -> bool {
         true
     }
+    /// Whether [`Plugin::may_be_victim`] can only turn from true to false while an action evicts
+    /// running tasks and pipelines pending ones, never the other way: then a node where no
+    /// candidate may be a victim stays so until the action undoes an eviction, and reclaim need
+    /// not ask about it again. The default (false) is always safe.
+    fn may_be_victim_shrinks(&self) -> bool {
+        false
+    }
     /// Everything [`Plugin::may_be_victim`] reads about the evictor, as numbers: evictors with the
     /// same key (and queue) get the same answers, so actions may reuse them.
     fn evictor_key(&self, _st: &ClusterState, _evictor: &Task) -> Vec<i64> {

@@ -93,6 +93,56 @@ impl Need {
     }
 }
 
+/// The nodes an eviction search still has to look at, for one kind of evictor: a node leaves the
+/// set once it is shown to have no possible victim for that kind (or is unhealthy), and such a
+/// proof holds while the action has only evicted and pipelined since `epoch` (see
+/// [`crate::sched::plugin::Plugin::may_be_victim_shrinks`]). Nodes are visited in id order by
+/// [`NodeSet::next`], which skips 64 proven nodes per step.
+#[derive(Clone, Debug)]
+pub struct NodeSet {
+    /// The action's count of undone statements the proofs are valid at.
+    pub epoch: u64,
+    maybe: Vec<u64>,
+    checked: Vec<u64>,
+}
+
+impl NodeSet {
+    /// Every one of `n` nodes, none checked yet.
+    pub fn new(n: usize, epoch: u64) -> NodeSet {
+        let mut maybe = vec![u64::MAX; n.div_ceil(64)];
+        if n % 64 != 0 {
+            *maybe.last_mut().expect("n > 0") = (1u64 << (n % 64)) - 1;
+        }
+        NodeSet { epoch, maybe, checked: vec![0; n.div_ceil(64)] }
+    }
+
+    /// The first node at or after `from` still in the set.
+    pub fn next(&self, from: usize) -> Option<usize> {
+        let mut w = from / 64;
+        let mut bits = self.maybe.get(w)? & (u64::MAX << (from % 64));
+        loop {
+            if bits != 0 {
+                return Some(w * 64 + bits.trailing_zeros() as usize);
+            }
+            w += 1;
+            bits = *self.maybe.get(w)?;
+        }
+    }
+
+    /// Takes node `i` out of the set.
+    pub fn remove(&mut self, i: usize) {
+        self.maybe[i / 64] &= !(1 << (i % 64));
+    }
+
+    /// Marks node `i` checked; true the first time.
+    pub fn first_check(&mut self, i: usize) -> bool {
+        let (w, b) = (i / 64, 1u64 << (i % 64));
+        let first = self.checked[w] & b == 0;
+        self.checked[w] |= b;
+        first
+    }
+}
+
 /// Whether evicting every candidate would free enough for `task` on `node` — a necessary
 /// condition whatever the plugins then allow, checked before any scoring or plugin call.
 pub fn could_fit(ssn: &Session, task: TaskId, node: NodeId, candidates: &[TaskId]) -> bool {
@@ -152,6 +202,24 @@ mod tests {
     use super::*;
     use crate::model::resources::GPU;
     use crate::model::{Node, NodeId, PoolId};
+
+    #[test]
+    fn node_set_visits_what_is_left_in_order() {
+        let mut s = NodeSet::new(130, 0);
+        assert_eq!(s.next(0), Some(0));
+        for i in (0..130).filter(|i| i % 7 != 3) {
+            s.remove(i);
+        }
+        let mut seen = vec![];
+        let mut i = 0;
+        while let Some(k) = s.next(i) {
+            seen.push(k);
+            i = k + 1;
+        }
+        assert_eq!(seen, (0..130).filter(|i| i % 7 == 3).collect::<Vec<_>>());
+        assert_eq!(s.next(130), None);
+        assert!(s.first_check(65) && !s.first_check(65));
+    }
 
     #[test]
     fn need_agrees_with_the_vector_sums() {

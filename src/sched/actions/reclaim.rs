@@ -4,7 +4,9 @@
 //! tasks above the victim's minimum). Overused queues do not reclaim. Evictions are committed only
 //! if the reclaiming job is then pipelined.
 
-use super::eviction::{Need, could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue};
+use super::eviction::{
+    Need, NodeSet, could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue,
+};
 use crate::model::{NodeId, QueueId, Resources, TaskId, TaskStatus};
 use crate::sched::conf::Hook;
 use crate::sched::session::Session;
@@ -18,7 +20,10 @@ pub fn execute(ssn: &mut Session) {
     // Victim searches that found nothing, by what they depend on: the reclaimer's queue, request
     // and node selector (no reclaim plugin looks at the reclaimer's job), valid while nothing moved.
     let mut failed: Vec<(QueueId, Resources, u64, u64)> = Vec::new();
-    let mut victims_cache = VictimCache::default();
+    let mut victims_cache = VictimCache {
+        shrinks: ssn.hooks.slots(Hook::Reclaimable).iter().all(|&i| ssn.slots[i].plugin.may_be_victim_shrinks()),
+        ..VictimCache::default()
+    };
     while !queues.is_empty() {
         let q = ssn.pop_best_queue(&mut queues);
         if ssn.overused(q) {
@@ -45,6 +50,7 @@ pub fn execute(ssn: &mut Session) {
         if ssn.job_pipelined(j) {
             ssn.commit(stmt);
         } else {
+            victims_cache.undone += !stmt.is_empty() as u64;
             ssn.discard(stmt);
         }
         if !per_queue[q.idx()].is_empty() {
@@ -84,36 +90,47 @@ fn reclaim_for_task(
         cache.per_node.resize_with(ssn.state.nodes.len(), Default::default);
     }
     // Nodes in id order, each checked lazily: nothing changes the session until a node works, so
-    // checking node by node finds the same first node as filtering them all up front.
-    for i in 0..ssn.state.nodes.len() {
-        let nd = &ssn.state.nodes[i];
+    // checking node by node finds the same first node as filtering them all up front. Nodes shown
+    // to have no possible victim are left out (see `VictimCache::sets`).
+    let nodes = ssn.state.nodes.len();
+    let mut set = match cache.sets.remove(&(queue, dims)) {
+        Some(set) if set.epoch == cache.undone => set,
+        _ => NodeSet::new(nodes, cache.undone),
+    };
+    let mut placed = false;
+    let mut from = 0;
+    while let Some(i) = set.next(from) {
+        from = i + 1;
         let n = NodeId(i as u32);
-        // At most: what is free plus every running task of the other reclaimable queues.
-        let row = &ssn.state.node_queue_running[i * nq..(i + 1) * nq];
-        if !nd.healthy || !need.covered_by(&ssn.state.future_idle[i], row, &others) || ssn.predicate(task, n).is_err() {
+        if !ssn.state.nodes[i].healthy {
+            set.remove(i);
             continue;
         }
-        let slot = &mut cache.per_node[i];
-        if slot.0 != ssn.mutations {
-            slot.0 = ssn.mutations;
-            slot.1.clear();
+        // Once per node, the plugins are asked even when this task cannot use the node, so that
+        // the node can leave the set for every later task.
+        if cache.shrinks && set.first_check(i) && cache.victims(ssn, task, queue, dims, i).1 {
+            set.remove(i);
+            continue;
         }
-        let victims = match slot.1.iter().find(|e| (e.0, e.1) == (queue, dims)) {
-            Some(e) => e.2.clone(),
-            None => {
-                let v = victims_on(ssn, task, queue, n, &mut cache.buf);
-                cache.per_node[i].1.push((queue, dims, v.clone()));
-                v
-            }
-        };
+        // At most: what is free plus every running task of the other reclaimable queues.
+        let row = &ssn.state.node_queue_running[i * nq..(i + 1) * nq];
+        if !need.covered_by(&ssn.state.future_idle[i], row, &others) || ssn.predicate(task, n).is_err() {
+            continue;
+        }
+        let (victims, none) = cache.victims(ssn, task, queue, dims, i);
+        if none {
+            set.remove(i);
+        }
         if victims.is_empty() || !could_fit(ssn, task, n, &victims) {
             continue;
         }
         if evict_and_pipeline(ssn, stmt, task, n, victims, false) {
-            return true;
+            placed = true;
+            break;
         }
     }
-    false
+    cache.sets.insert((queue, dims), set);
+    placed
 }
 
 /// Plugin answers remembered while the session is unchanged (stamped with `Session::mutations`):
@@ -122,13 +139,60 @@ fn reclaim_for_task(
 /// answer.
 #[derive(Default)]
 struct VictimCache {
-    /// Per node: the session's mutation count the entries are valid at, and per (reclaimer
-    /// queue, requested dimensions) the plugin-approved victims.
-    per_node: Vec<(u64, Vec<(QueueId, u16, Vec<TaskId>)>)>,
+    /// Per node: the answers for each (reclaimer queue, requested dimensions) asked about.
+    per_node: Vec<Vec<Entry>>,
+    /// Statements with evictions this action has discarded so far.
+    undone: u64,
+    /// Whether every Reclaimable plugin's `may_be_victim` only shrinks under evictions.
+    shrinks: bool,
+    /// Per (reclaimer queue, requested dimensions): the nodes not shown to have no possible
+    /// victim. Reclaim takes nodes in id order, so without it every task would walk again over
+    /// the nodes already emptied of victims by the tasks before it.
+    sets: BTreeMap<(QueueId, u16), NodeSet>,
     /// Per (reclaimer queue, requested dimensions): whether any node may have victims at all.
     anywhere: BTreeMap<(QueueId, u16), (u64, bool)>,
     /// Scratch list for the candidates of one node.
     buf: Vec<TaskId>,
+}
+
+impl VictimCache {
+    /// The victims on node `i` for a reclaimer of `queue` requesting `dims` (remembered or
+    /// computed), and whether the node is known to have no possible victim at all.
+    fn victims(&mut self, ssn: &Session, task: TaskId, queue: QueueId, dims: u16, i: usize) -> (Vec<TaskId>, bool) {
+        let (mutations, undone, shrinks) = (ssn.mutations, self.undone, self.shrinks);
+        let entries = &mut self.per_node[i];
+        let known = entries.iter().position(|e| (e.queue, e.dims) == (queue, dims));
+        match known.map(|k| &entries[k]) {
+            Some(e) if e.at == mutations => (e.victims.clone(), shrinks && e.none_since == Some(undone)),
+            // Nothing on this node could be a victim, and since then this action has only evicted
+            // and pipelined, which cannot make any candidate a victim (`may_be_victim_shrinks`).
+            Some(e) if shrinks && e.none_since == Some(undone) => (Vec::new(), true),
+            _ => {
+                let (victims, none) = victims_on(ssn, task, queue, NodeId(i as u32), &mut self.buf);
+                let entry =
+                    Entry { queue, dims, at: mutations, victims: victims.clone(), none_since: none.then_some(undone) };
+                let entries = &mut self.per_node[i];
+                match known {
+                    Some(k) => entries[k] = entry,
+                    None => entries.push(entry),
+                }
+                (victims, shrinks && none)
+            }
+        }
+    }
+}
+
+/// One remembered answer of [`victims_on`].
+struct Entry {
+    queue: QueueId,
+    dims: u16,
+    /// `Session::mutations` when the answer was computed; it holds while the count is unchanged.
+    at: u64,
+    victims: Vec<TaskId>,
+    /// When no candidate on the node could be a victim at all: [`VictimCache::undone`] at that
+    /// time. The answer stays "none" while no statement has been undone since, if the plugins'
+    /// `may_be_victim` only shrinks.
+    none_since: Option<u64>,
 }
 
 fn dim_bit(d: crate::model::Dim) -> u16 {
@@ -148,11 +212,12 @@ fn candidates_on(ssn: &Session, task: TaskId, queue: QueueId, node: NodeId, out:
     !out.is_empty() && ssn.may_have_victims(Hook::Reclaimable, task, out)
 }
 
-/// Running tasks of other reclaimable queues on `node`, in victim order, filtered by the plugins.
-fn victims_on(ssn: &Session, task: TaskId, queue: QueueId, node: NodeId, buf: &mut Vec<TaskId>) -> Vec<TaskId> {
+/// Running tasks of other reclaimable queues on `node`, in victim order, filtered by the plugins;
+/// and whether there were none the plugins may take at all (see [`Session::may_have_victims`]).
+fn victims_on(ssn: &Session, task: TaskId, queue: QueueId, node: NodeId, buf: &mut Vec<TaskId>) -> (Vec<TaskId>, bool) {
     if !candidates_on(ssn, task, queue, node, buf) {
-        return Vec::new();
+        return (Vec::new(), true);
     }
     let candidates = in_victim_order(ssn, buf.clone());
-    ssn.reclaimable(task, &candidates)
+    (ssn.reclaimable(task, &candidates), false)
 }

@@ -120,6 +120,9 @@ impl Plugin for Gang {
     fn reclaimable(&self, st: &ClusterState, _p: &Task, c: &[TaskId]) -> Option<Vec<TaskId>> {
         Some(beyond_min_available(st, c))
     }
+    fn may_be_victim_shrinks(&self) -> bool {
+        true // evictions lower ready counts; pipelined tasks are not ready
+    }
     fn may_be_victim(&self, st: &ClusterState, _e: &Task, c: TaskId, _h: Hook) -> bool {
         let job = &st.jobs[st.tasks[c.idx()].job.idx()];
         job.ready_tasks() > job.min_available
