@@ -4,8 +4,10 @@
 //! Phase B lets a job's pending tasks preempt lower-priority tasks of the same job. Evictions are
 //! committed only if the preemptor job is then pipelined (gang), otherwise discarded.
 
-use super::eviction::{Need, could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue};
-use crate::model::{NodeId, QueueId, Resources, TaskId, TaskStatus};
+use super::eviction::{
+    Need, NodeSet, could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue,
+};
+use crate::model::{JobId, NodeId, QueueId, Resources, TaskId, TaskStatus};
 use crate::sched::conf::Hook;
 use crate::sched::session::Session;
 use crate::sched::statement::Statement;
@@ -28,7 +30,10 @@ pub fn execute(ssn: &mut Session) {
     // Phase-A searches that found nothing, by what they depend on: the preemptor's queue, job
     // priority (priority), job allocation (drf), request and node selector; valid while nothing moved.
     let mut failed: Vec<(QueueId, i32, Resources, Resources, u64, u64)> = Vec::new();
-    let mut anywhere = Anywhere::new();
+    let mut memo = Memo {
+        shrinks: ssn.hooks.slots(Hook::Preemptable).iter().all(|&i| ssn.slots[i].plugin.may_be_victim_shrinks()),
+        ..Memo::default()
+    };
     for q in queues {
         let mut starving = Vec::new();
         // Phase A: between jobs of the queue.
@@ -43,7 +48,7 @@ pub fn execute(ssn: &mut Session) {
                 if failed.iter().any(|f| (f.0, f.1, f.2, f.3, f.4) == key && f.5 == ssn.mutations) {
                     break;
                 }
-                if !preempt_task(ssn, &mut stmt, t, Scope::OtherJobsSameQueue, &mut anywhere) {
+                if !preempt_task(ssn, &mut stmt, t, Scope::OtherJobsSameQueue, &mut memo) {
                     failed.push((key.0, key.1, key.2, key.3, key.4, ssn.mutations));
                     break;
                 }
@@ -51,6 +56,7 @@ pub fn execute(ssn: &mut Session) {
             if ssn.job_pipelined(j) {
                 ssn.commit(stmt);
             } else {
+                memo.undone += !stmt.is_empty() as u64;
                 ssn.discard(stmt);
             }
         }
@@ -59,7 +65,8 @@ pub fn execute(ssn: &mut Session) {
             let mut tasks = pending_tasks(ssn, j);
             while let Some(t) = tasks.pop(&mut |a, b| ssn.task_order(a, b) == Ordering::Less) {
                 let mut stmt = Statement::new();
-                if !preempt_task(ssn, &mut stmt, t, Scope::SameJob, &mut anywhere) {
+                if !preempt_task(ssn, &mut stmt, t, Scope::SameJob, &mut memo) {
+                    memo.undone += !stmt.is_empty() as u64;
                     ssn.discard(stmt);
                     break;
                 }
@@ -74,7 +81,22 @@ pub fn execute(ssn: &mut Session) {
 /// Phase-A "could any node have a victim" answers, see [`preempt_task`].
 type Anywhere = BTreeMap<(QueueId, Vec<i64>, bool), (u64, bool)>;
 
-fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Scope, anywhere: &mut Anywhere) -> bool {
+/// What preempt remembers between tasks within one run of the action.
+#[derive(Default)]
+struct Memo {
+    /// See [`Anywhere`].
+    anywhere: Anywhere,
+    /// Per kind of preemptor (scope is same-job, job, plugins' evictor key, best-effort): the
+    /// nodes not shown to have no possible victim (see [`NodeSet`]). The candidates depend on the
+    /// preemptor's job (its own tasks are in or out) and the plugins' answers on the evictor key.
+    sets: BTreeMap<(bool, JobId, Vec<i64>, bool), NodeSet>,
+    /// Statements with evictions this action has discarded so far.
+    undone: u64,
+    /// Whether every Preemptable plugin's `may_be_victim` only shrinks under evictions.
+    shrinks: bool,
+}
+
+fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Scope, memo: &mut Memo) -> bool {
     let preemptor = &ssn.state.tasks[task.idx()];
     let (pjob, best_effort) = (preemptor.job, preemptor.request.is_empty());
     let pqueue = ssn.state.jobs[pjob.idx()].queue;
@@ -91,7 +113,9 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
     // If no plugin could name a victim among all eligible tasks of the cluster, no node has one.
     // Phase A's answer depends on the preemptor only through its queue, the plugins' evictor keys
     // and best-effort-ness, so it is remembered per those while the session is unchanged.
-    let key = (pqueue, ssn.evictor_key(Hook::Preemptable, task), best_effort);
+    let ekey = ssn.evictor_key(Hook::Preemptable, task);
+    let key = (pqueue, ekey.clone(), best_effort);
+    let anywhere = &mut memo.anywhere;
     let cached = match scope {
         Scope::OtherJobsSameQueue => anywhere.get(&key).filter(|(at, _)| *at == ssn.mutations).map(|(_, any)| *any),
         Scope::SameJob => None,
@@ -125,29 +149,46 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
     let (req, nq) = (ssn.state.tasks[task.idx()].request, ssn.state.queues.len());
     let need = Need::new(&req);
     let mut candidates: Vec<TaskId> = Vec::new();
-    for (i, nd) in ssn.state.nodes.iter().enumerate() {
+    let same_job = matches!(scope, Scope::SameJob);
+    let set_key = (same_job, pjob, ekey, best_effort);
+    let mut set = match memo.sets.remove(&set_key) {
+        Some(set) if set.epoch == memo.undone => set,
+        _ => NodeSet::new(ssn.state.nodes.len(), memo.undone),
+    };
+    let mut from = 0;
+    while let Some(i) = set.next(from) {
+        from = i + 1;
+        let nd = &ssn.state.nodes[i];
         if !nd.healthy {
+            set.remove(i);
             continue;
         }
         let n = NodeId(i as u32);
-        if let Scope::OtherJobsSameQueue = scope {
-            // At most: what is free plus every running task of the preemptor's queue.
-            let row = &ssn.state.node_queue_running[i * nq..(i + 1) * nq];
-            if !need.covered_by(&ssn.state.future_idle[i], row, &[pqueue.idx()]) {
-                continue;
-            }
+        // At most: what is free plus every running task of the preemptor's queue. Checked first,
+        // except on a node's first visit, where the victim test runs regardless so that a node
+        // without possible victims leaves the set for every later task of this kind.
+        let row = &ssn.state.node_queue_running[i * nq..(i + 1) * nq];
+        let most_ok = || same_job || need.covered_by(&ssn.state.future_idle[i], row, &[pqueue.idx()]);
+        let first = memo.shrinks && set.first_check(i);
+        if !first && !most_ok() {
+            continue;
         }
         candidates.clear();
         candidates.extend(ssn.state.node_tasks[i].iter().copied().filter(|v| eligible(ssn, *v)));
-        if candidates.is_empty()
-            || !could_fit(ssn, task, n, &candidates)
-            || !ssn.may_have_victims(Hook::Preemptable, task, &candidates)
-            || ssn.predicate(task, n).is_err()
-        {
+        if candidates.is_empty() || !ssn.may_have_victims(Hook::Preemptable, task, &candidates) {
+            // Evictions and pipelines add no candidate and, when the plugins' answers only
+            // shrink, no possible victim: the node stays without one until a statement is undone.
+            if memo.shrinks {
+                set.remove(i);
+            }
+            continue;
+        }
+        if (first && !most_ok()) || !could_fit(ssn, task, n, &candidates) || ssn.predicate(task, n).is_err() {
             continue;
         }
         nodes.push((ssn.node_score(task, n), n, candidates.clone()));
     }
+    memo.sets.insert(set_key, set);
     nodes.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(Ordering::Equal).then(a.1.cmp(&b.1)));
     for (_, n, candidates) in nodes {
         let candidates = in_victim_order(ssn, candidates);

@@ -41,6 +41,9 @@ impl Plugin for Priority {
                 .collect(),
         )
     }
+    fn may_be_victim_shrinks(&self) -> bool {
+        true // job priorities never change
+    }
     fn may_be_victim(&self, st: &ClusterState, preemptor: &Task, c: TaskId, _h: Hook) -> bool {
         // Weaker than the answer (which also excludes the preemptor's own job) so that it depends on
         // the preemptor only through its priority.
