@@ -56,11 +56,17 @@ impl ScanState {
             NodeScan::Exhaustive => (0, n),
         };
         let mut processed = 0;
-        for k in 0..n {
-            let i = (start + k) % n;
+        let mut i = start;
+        for _ in 0..n {
+            // `i = (start + k) % n`, without a division per node.
+            let here = i;
+            i += 1;
+            if i == n {
+                i = 0;
+            }
             processed += 1;
-            if check(i) {
-                found.push(NodeId(i as u32));
+            if check(here) {
+                found.push(NodeId(here as u32));
                 if found.len() >= limit {
                     break;
                 }

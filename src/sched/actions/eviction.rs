@@ -110,7 +110,7 @@ impl NodeSet {
     /// Every one of `n` nodes, none checked yet.
     pub fn new(n: usize, epoch: u64) -> NodeSet {
         let mut maybe = vec![u64::MAX; n.div_ceil(64)];
-        if n % 64 != 0 {
+        if !n.is_multiple_of(64) {
             *maybe.last_mut().expect("n > 0") = (1u64 << (n % 64)) - 1;
         }
         NodeSet { epoch, maybe, checked: vec![0; n.div_ceil(64)] }

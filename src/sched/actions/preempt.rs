@@ -158,8 +158,10 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
     let mut from = 0;
     while let Some(i) = set.next(from) {
         from = i + 1;
-        let nd = &ssn.state.nodes[i];
-        if !nd.healthy {
+        let first = set.first_check(i);
+        // Health does not change within a session: an unhealthy node leaves the set on its first
+        // visit.
+        if first && !ssn.state.nodes[i].healthy {
             set.remove(i);
             continue;
         }
@@ -169,7 +171,7 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
         // without possible victims leaves the set for every later task of this kind.
         let row = &ssn.state.node_queue_running[i * nq..(i + 1) * nq];
         let most_ok = || same_job || need.covered_by(&ssn.state.future_idle[i], row, &[pqueue.idx()]);
-        let first = memo.shrinks && set.first_check(i);
+        let first = memo.shrinks && first;
         if !first && !most_ok() {
             continue;
         }

@@ -69,17 +69,32 @@ fn reclaim_for_task(
     cache: &mut VictimCache,
 ) -> bool {
     let dims = ssn.state.tasks[task.idx()].request.dims().fold(0u16, |m, d| m | dim_bit(d));
-    // Anywhere at all? Cached per (queue, requested dimensions) like the per-node answers.
+    let nodes = ssn.state.nodes.len();
+    let mut set = match cache.sets.remove(&(queue, dims)) {
+        Some(set) if set.epoch == cache.undone => set,
+        _ => NodeSet::new(nodes, cache.undone),
+    };
+    // Anywhere at all? Cached per (queue, requested dimensions) like the per-node answers. Only
+    // nodes of the set can have a victim.
     let anywhere = match cache.anywhere.get(&(queue, dims)) {
         Some((at, any)) if *at == ssn.mutations => *any,
         _ => {
             let buf = &mut cache.buf;
-            let any = ssn.state.nodes.iter().any(|n| n.healthy && candidates_on(ssn, task, queue, n.id, buf));
+            let mut any = false;
+            let mut from = 0;
+            while let Some(i) = set.next(from) {
+                from = i + 1;
+                if ssn.state.nodes[i].healthy && candidates_on(ssn, task, queue, NodeId(i as u32), buf) {
+                    any = true;
+                    break;
+                }
+            }
             cache.anywhere.insert((queue, dims), (ssn.mutations, any));
             any
         }
     };
     if !anywhere {
+        cache.sets.insert((queue, dims), set);
         return false;
     }
     let req = ssn.state.tasks[task.idx()].request;
@@ -92,23 +107,17 @@ fn reclaim_for_task(
     // Nodes in id order, each checked lazily: nothing changes the session until a node works, so
     // checking node by node finds the same first node as filtering them all up front. Nodes shown
     // to have no possible victim are left out (see `VictimCache::sets`).
-    let nodes = ssn.state.nodes.len();
-    let mut set = match cache.sets.remove(&(queue, dims)) {
-        Some(set) if set.epoch == cache.undone => set,
-        _ => NodeSet::new(nodes, cache.undone),
-    };
     let mut placed = false;
     let mut from = 0;
     while let Some(i) = set.next(from) {
         from = i + 1;
         let n = NodeId(i as u32);
-        if !ssn.state.nodes[i].healthy {
-            set.remove(i);
-            continue;
-        }
-        // Once per node, the plugins are asked even when this task cannot use the node, so that
-        // the node can leave the set for every later task.
-        if cache.shrinks && set.first_check(i) && cache.victims(ssn, task, queue, dims, i).1 {
+        // On a node's first visit: unhealthy nodes leave the set for good (health does not change
+        // within a session), and the plugins are asked even when this task cannot use the node, so
+        // that a node without possible victims leaves the set for every later task.
+        if set.first_check(i)
+            && (!ssn.state.nodes[i].healthy || (cache.shrinks && cache.victims(ssn, task, queue, dims, i).1))
+        {
             set.remove(i);
             continue;
         }
