@@ -94,6 +94,26 @@ struct Memo {
     undone: u64,
     /// Whether every Preemptable plugin's `may_be_victim` only shrinks under evictions.
     shrinks: bool,
+    /// Per queue: its Running and Bound tasks when the action started, node by node (built on
+    /// first use). Every eligible candidate of a preemptor is among its queue's: within the
+    /// action no task becomes Running or Bound except by undoing its own eviction.
+    queue_running: Option<Vec<Vec<TaskId>>>,
+}
+
+impl Memo {
+    fn queue_running(&mut self, ssn: &Session, q: QueueId) -> &[TaskId] {
+        let lists = self.queue_running.get_or_insert_with(|| {
+            let mut lists = vec![Vec::new(); ssn.state.queues.len()];
+            for &t in ssn.state.node_tasks.iter().flatten() {
+                let task = &ssn.state.tasks[t.idx()];
+                if matches!(task.status, TaskStatus::Running | TaskStatus::Bound) {
+                    lists[ssn.state.jobs[task.job.idx()].queue.idx()].push(t);
+                }
+            }
+            lists
+        });
+        &lists[q.idx()]
+    }
 }
 
 fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Scope, memo: &mut Memo) -> bool {
@@ -115,9 +135,10 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
     // and best-effort-ness, so it is remembered per those while the session is unchanged.
     let ekey = ssn.evictor_key(Hook::Preemptable, task);
     let key = (pqueue, ekey.clone(), best_effort);
-    let anywhere = &mut memo.anywhere;
     let cached = match scope {
-        Scope::OtherJobsSameQueue => anywhere.get(&key).filter(|(at, _)| *at == ssn.mutations).map(|(_, any)| *any),
+        Scope::OtherJobsSameQueue => {
+            memo.anywhere.get(&key).filter(|(at, _)| *at == ssn.mutations).map(|(_, any)| *any)
+        }
         Scope::SameJob => None,
     };
     let any = cached.unwrap_or_else(|| {
@@ -126,7 +147,8 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
         // answer, usually without walking the whole cluster.
         let mut everywhere: Vec<TaskId> = Vec::new();
         let mut next_check = 64;
-        for v in ssn.state.node_tasks.iter().flatten().copied().filter(|v| eligible(ssn, *v)) {
+        // Eligible tasks are Running or Bound tasks of the preemptor's queue (its own job's too).
+        for v in memo.queue_running(ssn, pqueue).iter().copied().filter(|v| eligible(ssn, *v)) {
             everywhere.push(v);
             if everywhere.len() == next_check {
                 if ssn.may_have_victims(Hook::Preemptable, task, &everywhere) {
@@ -138,7 +160,7 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
         !everywhere.is_empty() && ssn.may_have_victims(Hook::Preemptable, task, &everywhere)
     });
     if let Scope::OtherJobsSameQueue = scope {
-        anywhere.insert(key, (ssn.mutations, any));
+        memo.anywhere.insert(key, (ssn.mutations, any));
     }
     if !any {
         return false;
