@@ -70,6 +70,12 @@ pub trait Plugin {
     fn predicate(&self, _st: &ClusterState, _task: &Task, _node: &Node) -> Result<(), FitReason> {
         Ok(())
     }
+    /// Pools (bit `i` = pool `i`) outside of which [`Plugin::predicate`] rejects `task` on every
+    /// node: node scans jump over the other pools' nodes instead of asking about each. `None` (the
+    /// default) claims nothing.
+    fn pool_mask(&self, _st: &ClusterState, _task: &Task) -> Option<u64> {
+        None
+    }
     /// NodeOrderFn: a score added to the other plugins' scores.
     fn node_order(&self, _st: &ClusterState, _task: &Task, _node: &Node) -> f64 {
         0.0

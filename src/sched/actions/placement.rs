@@ -6,6 +6,7 @@ use crate::model::Resources;
 use crate::model::resources::{ALL_DIMS, Dim, format_dim};
 use crate::model::{NodeId, TaskId};
 use crate::sched::actions::eviction::Need;
+use crate::sched::conf::Hook;
 use crate::sched::node_scan::NodeScan;
 use crate::sched::plugin::FitReason;
 use crate::sched::session::Session;
@@ -86,11 +87,16 @@ pub fn place(ssn: &mut Session, task: TaskId) -> Result<Placement, FitSummary> {
         let s: &Session = ssn;
         // The cheap resource test first: on a busy fleet most nodes fail it, and the plugin
         // predicates are only asked about the rest (the same conjunction as `node_fits`).
-        scan.scan(n, |i| {
-            need.covered_by(&s.state.future_idle[i], &[], &[])
-                && s.state.nodes[i].healthy
-                && s.predicate(task, NodeId(i as u32)).is_ok()
-        })
+        let skip = PoolSkip::new(s, task);
+        scan.scan_skipping(
+            n,
+            |i, end| skip.next(s, i, end),
+            |i| {
+                need.covered_by(&s.state.future_idle[i], &[], &[])
+                    && s.state.nodes[i].healthy
+                    && s.predicate(task, NodeId(i as u32)).is_ok()
+            },
+        )
     };
     ssn.carry.scan.offset = scan.offset;
     if feasible.is_empty() {
@@ -110,6 +116,50 @@ pub fn place(ssn: &mut Session, task: TaskId) -> Result<Placement, FitSummary> {
         class[scan.pick_best(&class, &scores, &mut ssn.carry.rng)]
     };
     Ok(if pipelined { Placement::Pipeline(best) } else { Placement::Allocate(best) })
+}
+
+/// The pools a task's predicates allow (the AND of every predicate plugin's
+/// [`crate::sched::plugin::Plugin::pool_mask`]) and where each pool's nodes end, so that a scan can
+/// jump from a node of a pool outside the mask to the next pool: nodes are stored pool by pool.
+pub struct PoolSkip {
+    mask: u64,
+    /// Per pool: one past the index of its last node.
+    ends: Vec<usize>,
+}
+
+impl PoolSkip {
+    /// The pools `task` may use and the pools' node ranges.
+    pub fn new(ssn: &Session, task: TaskId) -> PoolSkip {
+        let t = &ssn.state.tasks[task.idx()];
+        let mask = ssn
+            .hooks
+            .slots(Hook::Predicate)
+            .iter()
+            .filter_map(|&i| ssn.slots[i].plugin.pool_mask(ssn.state, t))
+            .fold(u64::MAX, |a, b| a & b);
+        let nodes = &ssn.state.nodes;
+        let ends = if mask == u64::MAX {
+            Vec::new()
+        } else {
+            (0..ssn.state.pools.len()).map(|p| nodes.partition_point(|n| n.pool.idx() <= p)).collect()
+        };
+        PoolSkip { mask, ends }
+    }
+
+    /// The first node in `i..end` of an allowed pool, or `end`.
+    pub fn next(&self, ssn: &Session, mut i: usize, end: usize) -> usize {
+        if self.mask == u64::MAX {
+            return i;
+        }
+        while i < end {
+            let p = ssn.state.nodes[i].pool.idx();
+            if p >= 64 || self.mask & (1 << p) != 0 {
+                return i;
+            }
+            i = self.ends[p].max(i + 1);
+        }
+        end
+    }
 }
 
 /// Why `task` fits no node: every healthy node's first failure, visited from `start` in scan

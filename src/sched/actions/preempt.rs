@@ -7,6 +7,7 @@
 use super::eviction::{
     Need, NodeSet, could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue,
 };
+use super::placement::PoolSkip;
 use crate::model::{JobId, NodeId, QueueId, Resources, TaskId, TaskStatus};
 use crate::sched::conf::Hook;
 use crate::sched::session::Session;
@@ -177,8 +178,15 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, task: TaskId, scope: Sc
         Some(set) if set.epoch == memo.undone => set,
         _ => NodeSet::new(ssn.state.nodes.len(), memo.undone),
     };
+    let skip = PoolSkip::new(ssn, task);
     let mut from = 0;
     while let Some(i) = set.next(from) {
+        // Nodes of pools the predicates rule out for this task cannot be chosen: jump over them.
+        let allowed = skip.next(ssn, i, ssn.state.nodes.len());
+        if allowed != i {
+            from = allowed;
+            continue;
+        }
         from = i + 1;
         let first = set.first_check(i);
         // Health does not change within a session: an unhealthy node leaves the set on its first

@@ -7,6 +7,7 @@
 use super::eviction::{
     Need, NodeSet, could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue,
 };
+use super::placement::PoolSkip;
 use crate::model::{NodeId, QueueId, Resources, TaskId, TaskStatus};
 use crate::sched::conf::Hook;
 use crate::sched::session::Session;
@@ -108,8 +109,15 @@ fn reclaim_for_task(
     // checking node by node finds the same first node as filtering them all up front. Nodes shown
     // to have no possible victim are left out (see `VictimCache::sets`).
     let mut placed = false;
+    let skip = PoolSkip::new(ssn, task);
     let mut from = 0;
     while let Some(i) = set.next(from) {
+        // Nodes of pools the predicates rule out for this task cannot be chosen: jump over them.
+        let allowed = skip.next(ssn, i, nodes);
+        if allowed != i {
+            from = allowed;
+            continue;
+        }
         from = i + 1;
         let n = NodeId(i as u32);
         // On a node's first visit: unhealthy nodes leave the set for good (health does not change
