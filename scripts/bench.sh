@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces the figures in BENCHMARKS.md: builds release, generates the 100k-job trace (seeded),
-# and times the quickstart and bench-100k scenarios.
+# and times the quickstart and bench-100k scenarios. With `--ci`, also bench-100k under Volcano's CI
+# configuration (reclaim and preempt on; several minutes). The one-cycle benchmark at 10,000 nodes is
+# `cargo bench --bench allocate`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -15,3 +17,9 @@ for sc in quickstart bench-100k; do
     --out "target/bench/$sc" --quiet
   cat "target/bench/$sc/perf.json"
 done
+if [ "${1:-}" = "--ci" ]; then
+  echo "== bench-100k, volcano-ci.conf"
+  /usr/bin/time -f "wall %e s, max RSS %M KiB" ./target/release/tephra run scenarios/bench-100k.yaml \
+    --conf scenarios/conf/volcano-ci.conf --out target/bench/bench-100k-ci --quiet
+  cat target/bench/bench-100k-ci/perf.json
+fi

@@ -56,14 +56,62 @@ impl ScanState {
             NodeScan::Exhaustive => (0, n),
         };
         let mut processed = 0;
-        for k in 0..n {
-            let i = (start + k) % n;
+        let mut i = start;
+        for _ in 0..n {
+            // `i = (start + k) % n`, without a division per node.
+            let here = i;
+            i += 1;
+            if i == n {
+                i = 0;
+            }
             processed += 1;
-            if check(i) {
-                found.push(NodeId(i as u32));
+            if check(here) {
+                found.push(NodeId(here as u32));
                 if found.len() >= limit {
                     break;
                 }
+            }
+        }
+        if self.mode == NodeScan::Volcano {
+            self.offset = (start + processed) % n;
+        }
+        found
+    }
+
+    /// [`ScanState::scan`] that asks `next(i, end)` for the first index in `i..end` that may pass
+    /// `check` (`end` if none) and jumps there: the skipped nodes count as processed, exactly as
+    /// if `check` had rejected each of them, so the nodes found and the offset are the same.
+    pub fn scan_skipping(
+        &mut self,
+        n: usize,
+        mut next: impl FnMut(usize, usize) -> usize,
+        mut check: impl FnMut(usize) -> bool,
+    ) -> Vec<NodeId> {
+        let mut found = Vec::new();
+        if n == 0 {
+            return found;
+        }
+        let (start, limit) = match self.mode {
+            NodeScan::Volcano => (self.offset % n, feasible_nodes_to_find(n)),
+            NodeScan::Exhaustive => (0, n),
+        };
+        let mut processed = 0;
+        'segments: for (lo, hi) in [(start, n), (0, start)] {
+            let mut i = lo;
+            loop {
+                let j = next(i, hi).min(hi);
+                processed += j - i;
+                if j == hi {
+                    break;
+                }
+                processed += 1;
+                if check(j) {
+                    found.push(NodeId(j as u32));
+                    if found.len() >= limit {
+                        break 'segments;
+                    }
+                }
+                i = j + 1;
             }
         }
         if self.mode == NodeScan::Volcano {
@@ -103,6 +151,22 @@ mod tests {
         assert_eq!(feasible_nodes_to_find(1000), 420);
         assert_eq!(feasible_nodes_to_find(5000), 500);
         assert_eq!(feasible_nodes_to_find(10000), 500);
+    }
+
+    #[test]
+    fn skipping_scan_equals_the_plain_scan() {
+        let fits = |i: usize| i % 13 == 5 || i.is_multiple_of(29);
+        for mode in [NodeScan::Volcano, NodeScan::Exhaustive] {
+            for n in [0, 1, 7, 150, 1000, 3001] {
+                for offset in [0, 3, 640, 2999] {
+                    let mut a = ScanState { mode, offset };
+                    let mut b = a.clone();
+                    let plain = a.scan(n, fits);
+                    let skip = b.scan_skipping(n, |i, end| (i..end).find(|k| fits(*k)).unwrap_or(end), fits);
+                    assert_eq!((plain, a.offset), (skip, b.offset), "{mode:?} n={n} offset={offset}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -103,6 +103,12 @@ pub trait Plugin {
     fn predicate(&self, _st: &ClusterState, _task: &Task, _node: &Node) -> Result<(), FitReason> {
         Ok(())
     }
+    /// Pools (bit `i` = pool `i`) outside of which [`Plugin::predicate`] rejects `task` on every
+    /// node: node scans jump over the other pools' nodes instead of asking about each. `None` (the
+    /// default) claims nothing.
+    fn pool_mask(&self, _st: &ClusterState, _task: &Task) -> Option<u64> {
+        None
+    }
     /// NodeOrderFn: a score added to the other plugins' scores.
     fn node_order(&self, _st: &ClusterState, _task: &Task, _node: &Node) -> f64 {
         0.0
@@ -163,6 +169,13 @@ pub trait Plugin {
     /// false for a task the plugin could return.
     fn may_be_victim(&self, _st: &ClusterState, _evictor: &Task, _candidate: TaskId, _hook: Hook) -> bool {
         true
+    }
+    /// Whether [`Plugin::may_be_victim`] can only turn from true to false while an action evicts
+    /// running tasks and pipelines pending ones, never the other way: then a node where no
+    /// candidate may be a victim stays so until the action undoes an eviction, and reclaim need
+    /// not ask about it again. The default (false) is always safe.
+    fn may_be_victim_shrinks(&self) -> bool {
+        false
     }
     /// Everything [`Plugin::may_be_victim`] reads about the evictor, as numbers: evictors with the
     /// same key (and queue) get the same answers, so actions may reuse them.

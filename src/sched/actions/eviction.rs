@@ -2,7 +2,8 @@
 //! one task on one node by evicting victims in Volcano's victim order, then pipelining the task
 //! there (it binds in a later cycle, once the victims are gone).
 
-use crate::model::{JobId, NodeId, PodGroupPhase, QueueId, TaskId, TaskStatus};
+use crate::model::resources::SCALAR_SLOTS;
+use crate::model::{JobId, NodeId, PodGroupPhase, QueueId, Resources, TaskId, TaskStatus};
 use crate::sched::pq::PriorityQueue;
 use crate::sched::session::Session;
 use crate::sched::statement::Statement;
@@ -42,6 +43,104 @@ pub fn pending_tasks(ssn: &Session, j: JobId) -> PriorityQueue<TaskId> {
         }
     }
     pq
+}
+
+/// One dimension of a [`Resources`] by index: 0 cpu, 1 memory, `2 + s` scalar slot `s`.
+#[inline(always)]
+fn at(r: &Resources, i: u8) -> i64 {
+    match i {
+        0 => r.cpu,
+        1 => r.memory,
+        _ => r.scalars[i as usize - 2],
+    }
+}
+
+/// A request prepared for node scans: its positive dimensions, accelerators first (they are what
+/// is short on an AI fleet, so most nodes are rejected after one comparison).
+#[derive(Clone, Copy, Debug)]
+pub struct Need {
+    dims: [(u8, i64); 2 + SCALAR_SLOTS],
+    len: usize,
+}
+
+impl Need {
+    /// The positive dimensions of `req`.
+    pub fn new(req: &Resources) -> Need {
+        let mut need = Need { dims: [(0, 0); 2 + SCALAR_SLOTS], len: 0 };
+        for i in (2..2 + SCALAR_SLOTS as u8).chain([0, 1]) {
+            let r = at(req, i);
+            if r > 0 {
+                need.dims[need.len] = (i, r);
+                need.len += 1;
+            }
+        }
+        need
+    }
+
+    /// `req.le_on_own_dims(&(future_idle + row[add[0]] + row[add[1]] + …))` — the same saturating
+    /// sums, dimension by dimension, stopping at the first dimension that falls short instead of
+    /// building every vector first. Node scans call this for every node they visit, with
+    /// `future_idle` from [`crate::model::ClusterState::future_idle`].
+    #[inline]
+    pub fn covered_by(&self, future_idle: &Resources, row: &[Resources], add: &[usize]) -> bool {
+        self.dims[..self.len].iter().all(|&(i, r)| {
+            let mut v = at(future_idle, i);
+            for &o in add {
+                v = v.saturating_add(at(&row[o], i));
+            }
+            r <= v
+        })
+    }
+}
+
+/// The nodes an eviction search still has to look at, for one kind of evictor: a node leaves the
+/// set once it is shown to have no possible victim for that kind (or is unhealthy), and such a
+/// proof holds while the action has only evicted and pipelined since `epoch` (see
+/// [`crate::sched::plugin::Plugin::may_be_victim_shrinks`]). Nodes are visited in id order by
+/// [`NodeSet::next`], which skips 64 proven nodes per step.
+#[derive(Clone, Debug)]
+pub struct NodeSet {
+    /// The action's count of undone statements the proofs are valid at.
+    pub epoch: u64,
+    maybe: Vec<u64>,
+    checked: Vec<u64>,
+}
+
+impl NodeSet {
+    /// Every one of `n` nodes, none checked yet.
+    pub fn new(n: usize, epoch: u64) -> NodeSet {
+        let mut maybe = vec![u64::MAX; n.div_ceil(64)];
+        if !n.is_multiple_of(64) {
+            *maybe.last_mut().expect("n > 0") = (1u64 << (n % 64)) - 1;
+        }
+        NodeSet { epoch, maybe, checked: vec![0; n.div_ceil(64)] }
+    }
+
+    /// The first node at or after `from` still in the set.
+    pub fn next(&self, from: usize) -> Option<usize> {
+        let mut w = from / 64;
+        let mut bits = self.maybe.get(w)? & (u64::MAX << (from % 64));
+        loop {
+            if bits != 0 {
+                return Some(w * 64 + bits.trailing_zeros() as usize);
+            }
+            w += 1;
+            bits = *self.maybe.get(w)?;
+        }
+    }
+
+    /// Takes node `i` out of the set.
+    pub fn remove(&mut self, i: usize) {
+        self.maybe[i / 64] &= !(1 << (i % 64));
+    }
+
+    /// Marks node `i` checked; true the first time.
+    pub fn first_check(&mut self, i: usize) -> bool {
+        let (w, b) = (i / 64, 1u64 << (i % 64));
+        let first = self.checked[w] & b == 0;
+        self.checked[w] |= b;
+        first
+    }
 }
 
 /// Whether evicting every candidate would free enough for `task` on `node` — a necessary
@@ -96,4 +195,53 @@ pub fn evict_and_pipeline(
     }
     ssn.pipeline(stmt, task, node);
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::resources::GPU;
+    use crate::model::{Node, NodeId, PoolId};
+
+    #[test]
+    fn node_set_visits_what_is_left_in_order() {
+        let mut s = NodeSet::new(130, 0);
+        assert_eq!(s.next(0), Some(0));
+        for i in (0..130).filter(|i| i % 7 != 3) {
+            s.remove(i);
+        }
+        let mut seen = vec![];
+        let mut i = 0;
+        while let Some(k) = s.next(i) {
+            seen.push(k);
+            i = k + 1;
+        }
+        assert_eq!(seen, (0..130).filter(|i| i % 7 == 3).collect::<Vec<_>>());
+        assert_eq!(s.next(130), None);
+        assert!(s.first_check(65) && !s.first_check(65));
+    }
+
+    #[test]
+    fn need_agrees_with_the_vector_sums() {
+        let mut node = Node::new(NodeId(0), "n".into(), PoolId(0), Resources::new(100, 100).with_scalar(GPU, 8000), 10);
+        node.add(Resources::new(10, 20).with_scalar(GPU, 4000), TaskStatus::Running);
+        node.add(Resources::new(10, 10).with_scalar(GPU, 1000), TaskStatus::Releasing);
+        node.add(Resources::new(5, 0).with_scalar(GPU, 2000), TaskStatus::Pipelined);
+        let row = [Resources::new(3, 3).with_scalar(GPU, 3000), Resources::new(0, 50)];
+        for cpu in [0, 70, 80, 90, 100] {
+            for mem in [0, 70, 121, 130] {
+                for gpu in [0, 2000, 3000, 5000, 6000, 9000] {
+                    let req = Resources::new(cpu, mem).with_scalar(GPU, gpu);
+                    for add in [&[][..], &[0], &[1], &[0, 1]] {
+                        let most = add.iter().fold(node.future_idle(), |acc, o| acc + row[*o]);
+                        assert_eq!(
+                            Need::new(&req).covered_by(&node.future_idle(), &row, add),
+                            req.le_on_own_dims(&most),
+                            "{req:?} {add:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

@@ -5,6 +5,9 @@
 use crate::model::Resources;
 use crate::model::resources::{ALL_DIMS, Dim, format_dim};
 use crate::model::{NodeId, TaskId};
+use crate::sched::actions::eviction::Need;
+use crate::sched::conf::Hook;
+use crate::sched::node_scan::NodeScan;
 use crate::sched::plugin::FitReason;
 use crate::sched::session::Session;
 use std::fmt::Write;
@@ -74,33 +77,35 @@ pub fn place(ssn: &mut Session, task: TaskId) -> Result<Placement, FitSummary> {
     }
     let n = ssn.state.nodes.len();
     let mut scan = ssn.carry.scan.clone();
-    let mut summary = FitSummary { nodes: 0, counts: Vec::new(), everywhere: None };
-    let mut seen = vec![Resources::ZERO; ssn.state.pools.len()];
+    let start = match scan.mode {
+        NodeScan::Volcano if n > 0 => scan.offset % n,
+        _ => 0,
+    };
+    let req = ssn.state.tasks[task.idx()].request;
+    let need = Need::new(&req);
     let feasible = {
         let s: &Session = ssn;
-        scan.scan(n, |i| {
-            let nd = &s.state.nodes[i];
-            if !nd.healthy {
-                return false;
-            }
-            summary.nodes += 1;
-            seen[nd.pool.idx()] = seen[nd.pool.idx()].max(nd.future_idle());
-            match node_fits(s, task, NodeId(i as u32)) {
-                Ok(()) => true,
-                Err(r) => {
-                    summary.add(r);
-                    false
-                }
-            }
-        })
+        // The cheap resource test first: on a busy fleet most nodes fail it, and the plugin
+        // predicates are only asked about the rest (the same conjunction as `node_fits`).
+        let skip = PoolSkip::new(s, task);
+        scan.scan_skipping(
+            n,
+            |i, end| skip.next(s, i, end),
+            |i| {
+                need.covered_by(&s.state.future_idle[i], &[], &[])
+                    && s.state.nodes[i].healthy
+                    && s.predicate(task, NodeId(i as u32)).is_ok()
+            },
+        )
     };
     ssn.carry.scan.offset = scan.offset;
     if feasible.is_empty() {
-        // The scan visited every healthy node: the bounds can be made exact.
+        // The scan visited every healthy node and found none: say why, node by node in the
+        // same order, and make the bounds exact.
+        let (summary, seen) = explain(ssn, task, start);
         ssn.set_pool_bounds(seen);
         return Err(summary);
     }
-    let req = ssn.state.tasks[task.idx()].request;
     let idle: Vec<NodeId> =
         feasible.iter().copied().filter(|n| req.le_on_own_dims(&ssn.state.nodes[n.idx()].idle)).collect();
     let (class, pipelined) = if idle.is_empty() { (feasible, true) } else { (idle, false) };
@@ -111,6 +116,72 @@ pub fn place(ssn: &mut Session, task: TaskId) -> Result<Placement, FitSummary> {
         class[scan.pick_best(&class, &scores, &mut ssn.carry.rng)]
     };
     Ok(if pipelined { Placement::Pipeline(best) } else { Placement::Allocate(best) })
+}
+
+/// The pools a task's predicates allow (the AND of every predicate plugin's
+/// [`crate::sched::plugin::Plugin::pool_mask`]) and where each pool's nodes end, so that a scan can
+/// jump from a node of a pool outside the mask to the next pool: nodes are stored pool by pool.
+pub struct PoolSkip {
+    mask: u64,
+    /// Per pool: one past the index of its last node.
+    ends: Vec<usize>,
+}
+
+impl PoolSkip {
+    /// The pools `task` may use and the pools' node ranges.
+    pub fn new(ssn: &Session, task: TaskId) -> PoolSkip {
+        let t = &ssn.state.tasks[task.idx()];
+        let mask = ssn
+            .hooks
+            .slots(Hook::Predicate)
+            .iter()
+            .filter_map(|&i| ssn.slots[i].plugin.pool_mask(ssn.state, t))
+            .fold(u64::MAX, |a, b| a & b);
+        let nodes = &ssn.state.nodes;
+        let ends = if mask == u64::MAX {
+            Vec::new()
+        } else {
+            (0..ssn.state.pools.len()).map(|p| nodes.partition_point(|n| n.pool.idx() <= p)).collect()
+        };
+        PoolSkip { mask, ends }
+    }
+
+    /// The first node in `i..end` of an allowed pool, or `end`.
+    pub fn next(&self, ssn: &Session, mut i: usize, end: usize) -> usize {
+        if self.mask == u64::MAX {
+            return i;
+        }
+        while i < end {
+            let p = ssn.state.nodes[i].pool.idx();
+            if p >= 64 || self.mask & (1 << p) != 0 {
+                return i;
+            }
+            i = self.ends[p].max(i + 1);
+        }
+        end
+    }
+}
+
+/// Why `task` fits no node: every healthy node's first failure, visited from `start` in scan
+/// order, and per pool the largest future-idle resources seen (exact bounds, see
+/// [`Session::set_pool_bounds`]). Only called after a scan found no node, so it is off the hot path.
+fn explain(ssn: &Session, task: TaskId, start: usize) -> (FitSummary, Vec<Resources>) {
+    let n = ssn.state.nodes.len();
+    let mut summary = FitSummary { nodes: 0, counts: Vec::new(), everywhere: None };
+    let mut seen = vec![Resources::ZERO; ssn.state.pools.len()];
+    for k in 0..n {
+        let i = (start + k) % n;
+        let nd = &ssn.state.nodes[i];
+        if !nd.healthy {
+            continue;
+        }
+        summary.nodes += 1;
+        seen[nd.pool.idx()] = seen[nd.pool.idx()].max(nd.future_idle());
+        if let Err(r) = node_fits(ssn, task, NodeId(i as u32)) {
+            summary.add(r);
+        }
+    }
+    (summary, seen)
 }
 
 /// Rejects a request no node can hold, from the per-pool bounds, without scanning: some dimension

@@ -5,9 +5,12 @@
 //! committed only if the preemptor job is then pipelined (gang), otherwise discarded. A pod
 //! annotated `volcano.sh/preemptable: false` is never a victim (`GetPodPreemptable`, default true).
 
-use super::eviction::{could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue};
+use super::eviction::{
+    Need, NodeSet, could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue,
+};
+use super::placement::PoolSkip;
 use super::preempt_topology::PreemptArgs;
-use crate::model::{NodeId, QueueId, Resources, TaskId, TaskStatus};
+use crate::model::{JobId, NodeId, QueueId, Resources, TaskId, TaskStatus};
 use crate::sched::conf::Hook;
 use crate::sched::session::Session;
 use crate::sched::statement::Statement;
@@ -35,7 +38,10 @@ pub fn execute(ssn: &mut Session, args: &PreemptArgs) {
     // priority (priority), job allocation (drf), request, node selector and the plugins' evictor
     // keys (tdm); valid while nothing moved.
     let mut failed: Vec<FailedSearch> = Vec::new();
-    let mut anywhere = Anywhere::new();
+    let mut memo = Memo {
+        shrinks: ssn.hooks.slots(Hook::Preemptable).iter().all(|&i| ssn.slots[i].plugin.may_be_victim_shrinks()),
+        ..Memo::default()
+    };
     for q in queues {
         let mut starving = Vec::new();
         // Phase A: between jobs of the queue.
@@ -51,7 +57,7 @@ pub fn execute(ssn: &mut Session, args: &PreemptArgs) {
                 if failed.iter().any(|f| (f.0, f.1, f.2, f.3, f.4) == key && f.5 == ekey && f.6 == ssn.mutations) {
                     break;
                 }
-                if !preempt_task(ssn, &mut stmt, t, Scope::OtherJobsSameQueue, &mut anywhere, args) {
+                if !preempt_task(ssn, &mut stmt, t, Scope::OtherJobsSameQueue, &mut memo, args) {
                     failed.push((key.0, key.1, key.2, key.3, key.4, ekey, ssn.mutations));
                     break;
                 }
@@ -59,6 +65,7 @@ pub fn execute(ssn: &mut Session, args: &PreemptArgs) {
             if ssn.job_pipelined(j) {
                 ssn.commit(stmt);
             } else {
+                memo.undone += !stmt.is_empty() as u64;
                 ssn.discard(stmt);
             }
         }
@@ -67,7 +74,8 @@ pub fn execute(ssn: &mut Session, args: &PreemptArgs) {
             let mut tasks = pending_tasks(ssn, j);
             while let Some(t) = tasks.pop(&mut |a, b| ssn.task_order(a, b) == Ordering::Less) {
                 let mut stmt = Statement::new();
-                if !preempt_task(ssn, &mut stmt, t, Scope::SameJob, &mut anywhere, args) {
+                if !preempt_task(ssn, &mut stmt, t, Scope::SameJob, &mut memo, args) {
+                    memo.undone += !stmt.is_empty() as u64;
                     ssn.discard(stmt);
                     break;
                 }
@@ -82,12 +90,47 @@ pub fn execute(ssn: &mut Session, args: &PreemptArgs) {
 /// Phase-A "could any node have a victim" answers, see [`preempt_task`].
 type Anywhere = BTreeMap<(QueueId, Vec<i64>, bool), (u64, bool)>;
 
+/// What preempt remembers between tasks within one run of the action.
+#[derive(Default)]
+struct Memo {
+    /// See [`Anywhere`].
+    anywhere: Anywhere,
+    /// Per kind of preemptor (scope is same-job, job, plugins' evictor key, best-effort): the
+    /// nodes not shown to have no possible victim (see [`NodeSet`]). The candidates depend on the
+    /// preemptor's job (its own tasks are in or out) and the plugins' answers on the evictor key.
+    sets: BTreeMap<(bool, JobId, Vec<i64>, bool), NodeSet>,
+    /// Statements with evictions this action has discarded so far.
+    undone: u64,
+    /// Whether every Preemptable plugin's `may_be_victim` only shrinks under evictions.
+    shrinks: bool,
+    /// Per queue: its Running and Bound tasks when the action started, node by node (built on
+    /// first use). Every eligible candidate of a preemptor is among its queue's: within the
+    /// action no task becomes Running or Bound except by undoing its own eviction.
+    queue_running: Option<Vec<Vec<TaskId>>>,
+}
+
+impl Memo {
+    fn queue_running(&mut self, ssn: &Session, q: QueueId) -> &[TaskId] {
+        let lists = self.queue_running.get_or_insert_with(|| {
+            let mut lists = vec![Vec::new(); ssn.state.queues.len()];
+            for &t in ssn.state.node_tasks.iter().flatten() {
+                let task = &ssn.state.tasks[t.idx()];
+                if matches!(task.status, TaskStatus::Running | TaskStatus::Bound) {
+                    lists[ssn.state.jobs[task.job.idx()].queue.idx()].push(t);
+                }
+            }
+            lists
+        });
+        &lists[q.idx()]
+    }
+}
+
 fn preempt_task(
     ssn: &mut Session,
     stmt: &mut Statement,
     task: TaskId,
     scope: Scope,
-    anywhere: &mut Anywhere,
+    memo: &mut Memo,
     args: &PreemptArgs,
 ) -> bool {
     let preemptor = &ssn.state.tasks[task.idx()];
@@ -110,18 +153,34 @@ fn preempt_task(
     // If no plugin could name a victim among all eligible tasks of the cluster, no node has one.
     // Phase A's answer depends on the preemptor only through its queue, the plugins' evictor keys
     // and best-effort-ness, so it is remembered per those while the session is unchanged.
-    let key = (pqueue, ssn.evictor_key(Hook::Preemptable, task), best_effort);
+    let ekey = ssn.evictor_key(Hook::Preemptable, task);
+    let key = (pqueue, ekey.clone(), best_effort);
     let cached = match scope {
-        Scope::OtherJobsSameQueue => anywhere.get(&key).filter(|(at, _)| *at == ssn.mutations).map(|(_, any)| *any),
+        Scope::OtherJobsSameQueue => {
+            memo.anywhere.get(&key).filter(|(at, _)| *at == ssn.mutations).map(|(_, any)| *any)
+        }
         Scope::SameJob => None,
     };
     let any = cached.unwrap_or_else(|| {
-        let everywhere: Vec<TaskId> =
-            ssn.state.node_tasks.iter().flatten().copied().filter(|v| eligible(ssn, *v)).collect();
+        // `may_have_victims` can only turn true as candidates are added, so it is asked about
+        // growing prefixes (64, 256, 1024, … eligible tasks) and the whole list last: the same
+        // answer, usually without walking the whole cluster.
+        let mut everywhere: Vec<TaskId> = Vec::new();
+        let mut next_check = 64;
+        // Eligible tasks are Running or Bound tasks of the preemptor's queue (its own job's too).
+        for v in memo.queue_running(ssn, pqueue).iter().copied().filter(|v| eligible(ssn, *v)) {
+            everywhere.push(v);
+            if everywhere.len() == next_check {
+                if ssn.may_have_victims(Hook::Preemptable, task, &everywhere) {
+                    return true;
+                }
+                next_check *= 4;
+            }
+        }
         !everywhere.is_empty() && ssn.may_have_victims(Hook::Preemptable, task, &everywhere)
     });
     if let Scope::OtherJobsSameQueue = scope {
-        anywhere.insert(key, (ssn.mutations, any));
+        memo.anywhere.insert(key, (ssn.mutations, any));
     }
     if !any {
         return false;
@@ -130,26 +189,57 @@ fn preempt_task(
     // visited by descending score (node id breaks ties).
     let mut nodes: Vec<(f64, NodeId, Vec<TaskId>)> = Vec::new();
     let (req, nq) = (ssn.state.tasks[task.idx()].request, ssn.state.queues.len());
-    for n in ssn.state.nodes.iter().filter(|n| n.healthy).map(|n| n.id) {
-        if let Scope::OtherJobsSameQueue = scope {
-            // At most: what is free plus every running task of the preemptor's queue.
-            let most =
-                ssn.state.nodes[n.idx()].future_idle() + ssn.state.node_queue_running[n.idx() * nq + pqueue.idx()];
-            if !req.le_on_own_dims(&most) {
-                continue;
-            }
-        }
-        let candidates: Vec<TaskId> =
-            ssn.state.node_tasks[n.idx()].iter().copied().filter(|v| eligible(ssn, *v)).collect();
-        if candidates.is_empty()
-            || !could_fit(ssn, task, n, &candidates)
-            || !ssn.may_have_victims(Hook::Preemptable, task, &candidates)
-            || ssn.predicate(task, n).is_err()
-        {
+    let need = Need::new(&req);
+    let mut candidates: Vec<TaskId> = Vec::new();
+    let same_job = matches!(scope, Scope::SameJob);
+    let set_key = (same_job, pjob, ekey, best_effort);
+    let mut set = match memo.sets.remove(&set_key) {
+        Some(set) if set.epoch == memo.undone => set,
+        _ => NodeSet::new(ssn.state.nodes.len(), memo.undone),
+    };
+    let skip = PoolSkip::new(ssn, task);
+    let mut from = 0;
+    while let Some(i) = set.next(from) {
+        // Nodes of pools the predicates rule out for this task cannot be chosen: jump over them.
+        let allowed = skip.next(ssn, i, ssn.state.nodes.len());
+        if allowed != i {
+            from = allowed;
             continue;
         }
-        nodes.push((ssn.node_score(task, n), n, candidates));
+        from = i + 1;
+        let first = set.first_check(i);
+        // Health does not change within a session: an unhealthy node leaves the set on its first
+        // visit.
+        if first && !ssn.state.nodes[i].healthy {
+            set.remove(i);
+            continue;
+        }
+        let n = NodeId(i as u32);
+        // At most: what is free plus every running task of the preemptor's queue. Checked first,
+        // except on a node's first visit, where the victim test runs regardless so that a node
+        // without possible victims leaves the set for every later task of this kind.
+        let row = &ssn.state.node_queue_running[i * nq..(i + 1) * nq];
+        let most_ok = || same_job || need.covered_by(&ssn.state.future_idle[i], row, &[pqueue.idx()]);
+        let first = memo.shrinks && first;
+        if !first && !most_ok() {
+            continue;
+        }
+        candidates.clear();
+        candidates.extend(ssn.state.node_tasks[i].iter().copied().filter(|v| eligible(ssn, *v)));
+        if candidates.is_empty() || !ssn.may_have_victims(Hook::Preemptable, task, &candidates) {
+            // Evictions and pipelines add no candidate and, when the plugins' answers only
+            // shrink, no possible victim: the node stays without one until a statement is undone.
+            if memo.shrinks {
+                set.remove(i);
+            }
+            continue;
+        }
+        if (first && !most_ok()) || !could_fit(ssn, task, n, &candidates) || ssn.predicate(task, n).is_err() {
+            continue;
+        }
+        nodes.push((ssn.node_score(task, n), n, candidates.clone()));
     }
+    memo.sets.insert(set_key, set);
     nodes.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(Ordering::Equal).then(a.1.cmp(&b.1)));
     for (_, n, candidates) in nodes {
         let candidates = in_victim_order(ssn, task, candidates);

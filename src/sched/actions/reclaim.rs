@@ -5,7 +5,10 @@
 //! if the reclaiming job is then pipelined. Pods annotated `volcano.sh/preemptable: false` are
 //! never reclaimed.
 
-use super::eviction::{could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue};
+use super::eviction::{
+    Need, NodeSet, could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue,
+};
+use super::placement::PoolSkip;
 use crate::model::{NodeId, QueueId, Resources, TaskId, TaskStatus};
 use crate::sched::conf::Hook;
 use crate::sched::session::Session;
@@ -20,7 +23,10 @@ pub fn execute(ssn: &mut Session) {
     // node selector and the plugins' evictor keys (hierarchical drf looks at the reclaimer's job),
     // valid while nothing moved.
     let mut failed: Vec<(FailKey, u64)> = Vec::new();
-    let mut victims_cache = VictimCache::default();
+    let mut victims_cache = VictimCache {
+        shrinks: ssn.hooks.slots(Hook::Reclaimable).iter().all(|&i| ssn.slots[i].plugin.may_be_victim_shrinks()),
+        ..VictimCache::default()
+    };
     while !queues.is_empty() {
         let q = ssn.pop_best_queue(&mut queues);
         if ssn.overused(q) {
@@ -48,6 +54,7 @@ pub fn execute(ssn: &mut Session) {
         if ssn.job_pipelined(j) {
             ssn.commit(stmt);
         } else {
+            victims_cache.undone += !stmt.is_empty() as u64;
             ssn.discard(stmt);
         }
         if !per_queue[q.idx()].is_empty() {
@@ -66,52 +73,85 @@ fn reclaim_for_task(
     cache: &mut VictimCache,
 ) -> bool {
     let dims = ssn.state.tasks[task.idx()].request.dims().fold(0u16, |m, d| m | dim_bit(d));
-    let dims = (dims, ssn.evictor_key(Hook::Reclaimable, task));
-    // Anywhere at all? Cached per (queue, requested dimensions) like the per-node answers.
+    let dims: EvictorKind = (dims, ssn.evictor_key(Hook::Reclaimable, task));
+    let nodes = ssn.state.nodes.len();
+    let mut set = match cache.sets.remove(&(queue, dims.clone())) {
+        Some(set) if set.epoch == cache.undone => set,
+        _ => NodeSet::new(nodes, cache.undone),
+    };
+    // Anywhere at all? Cached per (queue, requested dimensions) like the per-node answers. Only
+    // nodes of the set can have a victim.
     let anywhere = match cache.anywhere.get(&(queue, dims.clone())) {
         Some((at, any)) if *at == ssn.mutations => *any,
         _ => {
-            let any = ssn.state.nodes.iter().any(|n| n.healthy && !candidates_on(ssn, task, queue, n.id).is_empty());
+            let buf = &mut cache.buf;
+            let mut any = false;
+            let mut from = 0;
+            while let Some(i) = set.next(from) {
+                from = i + 1;
+                if ssn.state.nodes[i].healthy && candidates_on(ssn, task, queue, NodeId(i as u32), buf) {
+                    any = true;
+                    break;
+                }
+            }
             cache.anywhere.insert((queue, dims.clone()), (ssn.mutations, any));
             any
         }
     };
     if !anywhere {
+        cache.sets.insert((queue, dims.clone()), set);
         return false;
     }
     let req = ssn.state.tasks[task.idx()].request;
     let nq = ssn.state.queues.len();
     let others: Vec<usize> = (0..nq).filter(|o| *o != queue.idx() && ssn.state.queues[*o].reclaimable).collect();
-    let nodes: Vec<_> = ssn
-        .state
-        .nodes
-        .iter()
-        .filter(|n| {
-            // At most: what is free plus every running task of the other reclaimable queues.
-            let most =
-                others.iter().fold(n.future_idle(), |acc, o| acc + ssn.state.node_queue_running[n.id.idx() * nq + o]);
-            n.healthy && req.le_on_own_dims(&most) && ssn.predicate(task, n.id).is_ok()
-        })
-        .map(|n| n.id)
-        .collect();
-    for n in nodes {
-        let key = (n, queue, dims.clone());
-        let victims = match cache.per_node.get(&key) {
-            Some((at, v)) if *at == ssn.mutations => v.clone(),
-            _ => {
-                let v = victims_on(ssn, task, queue, n);
-                cache.per_node.insert(key, (ssn.mutations, v.clone()));
-                v
-            }
-        };
+    let need = Need::new(&req);
+    if cache.per_node.len() < ssn.state.nodes.len() {
+        cache.per_node.resize_with(ssn.state.nodes.len(), Default::default);
+    }
+    // Nodes in id order, each checked lazily: nothing changes the session until a node works, so
+    // checking node by node finds the same first node as filtering them all up front. Nodes shown
+    // to have no possible victim are left out (see `VictimCache::sets`).
+    let mut placed = false;
+    let skip = PoolSkip::new(ssn, task);
+    let mut from = 0;
+    while let Some(i) = set.next(from) {
+        // Nodes of pools the predicates rule out for this task cannot be chosen: jump over them.
+        let allowed = skip.next(ssn, i, nodes);
+        if allowed != i {
+            from = allowed;
+            continue;
+        }
+        from = i + 1;
+        let n = NodeId(i as u32);
+        // On a node's first visit: unhealthy nodes leave the set for good (health does not change
+        // within a session), and the plugins are asked even when this task cannot use the node, so
+        // that a node without possible victims leaves the set for every later task.
+        if set.first_check(i)
+            && (!ssn.state.nodes[i].healthy || (cache.shrinks && cache.victims(ssn, task, queue, &dims, i).1))
+        {
+            set.remove(i);
+            continue;
+        }
+        // At most: what is free plus every running task of the other reclaimable queues.
+        let row = &ssn.state.node_queue_running[i * nq..(i + 1) * nq];
+        if !need.covered_by(&ssn.state.future_idle[i], row, &others) || ssn.predicate(task, n).is_err() {
+            continue;
+        }
+        let (victims, none) = cache.victims(ssn, task, queue, &dims, i);
+        if none {
+            set.remove(i);
+        }
         if victims.is_empty() || !could_fit(ssn, task, n, &victims) {
             continue;
         }
         if evict_and_pipeline(ssn, stmt, task, n, victims, false) {
-            return true;
+            placed = true;
+            break;
         }
     }
-    false
+    cache.sets.insert((queue, dims), set);
+    placed
 }
 
 /// What a failed victim search depended on: queue, request, node selector, evictor keys.
@@ -126,10 +166,72 @@ type EvictorKind = (u16, Vec<i64>);
 /// the same kind gets the same answer.
 #[derive(Default)]
 struct VictimCache {
-    /// Per (node, reclaimer queue, kind): the plugin-approved victims.
-    per_node: BTreeMap<(NodeId, QueueId, EvictorKind), (u64, Vec<TaskId>)>,
-    /// Per (reclaimer queue, kind): whether any node may have victims at all.
+    /// Per node: the answers for each (reclaimer queue, requested dimensions) asked about.
+    per_node: Vec<Vec<Entry>>,
+    /// Statements with evictions this action has discarded so far.
+    undone: u64,
+    /// Whether every Reclaimable plugin's `may_be_victim` only shrinks under evictions.
+    shrinks: bool,
+    /// Per (reclaimer queue, requested dimensions): the nodes not shown to have no possible
+    /// victim. Reclaim takes nodes in id order, so without it every task would walk again over
+    /// the nodes already emptied of victims by the tasks before it.
+    sets: BTreeMap<(QueueId, EvictorKind), NodeSet>,
+    /// Per (reclaimer queue, requested dimensions): whether any node may have victims at all.
     anywhere: BTreeMap<(QueueId, EvictorKind), (u64, bool)>,
+    /// Scratch list for the candidates of one node.
+    buf: Vec<TaskId>,
+}
+
+impl VictimCache {
+    /// The victims on node `i` for a reclaimer of `queue` requesting `dims` (remembered or
+    /// computed), and whether the node is known to have no possible victim at all.
+    fn victims(
+        &mut self,
+        ssn: &Session,
+        task: TaskId,
+        queue: QueueId,
+        dims: &EvictorKind,
+        i: usize,
+    ) -> (Vec<TaskId>, bool) {
+        let (mutations, undone, shrinks) = (ssn.mutations, self.undone, self.shrinks);
+        let entries = &mut self.per_node[i];
+        let known = entries.iter().position(|e| e.queue == queue && e.dims == *dims);
+        match known.map(|k| &entries[k]) {
+            Some(e) if e.at == mutations => (e.victims.clone(), shrinks && e.none_since == Some(undone)),
+            // Nothing on this node could be a victim, and since then this action has only evicted
+            // and pipelined, which cannot make any candidate a victim (`may_be_victim_shrinks`).
+            Some(e) if shrinks && e.none_since == Some(undone) => (Vec::new(), true),
+            _ => {
+                let (victims, none) = victims_on(ssn, task, queue, NodeId(i as u32), &mut self.buf);
+                let entry = Entry {
+                    queue,
+                    dims: dims.clone(),
+                    at: mutations,
+                    victims: victims.clone(),
+                    none_since: none.then_some(undone),
+                };
+                let entries = &mut self.per_node[i];
+                match known {
+                    Some(k) => entries[k] = entry,
+                    None => entries.push(entry),
+                }
+                (victims, shrinks && none)
+            }
+        }
+    }
+}
+
+/// One remembered answer of [`victims_on`].
+struct Entry {
+    queue: QueueId,
+    dims: EvictorKind,
+    /// `Session::mutations` when the answer was computed; it holds while the count is unchanged.
+    at: u64,
+    victims: Vec<TaskId>,
+    /// When no candidate on the node could be a victim at all: [`VictimCache::undone`] at that
+    /// time. The answer stays "none" while no statement has been undone since, if the plugins'
+    /// `may_be_victim` only shrinks.
+    none_since: Option<u64>,
 }
 
 fn dim_bit(d: crate::model::Dim) -> u16 {
@@ -137,32 +239,27 @@ fn dim_bit(d: crate::model::Dim) -> u16 {
     1 << i
 }
 
-/// Running tasks of other reclaimable queues on `node`, if the plugins may take any of them.
-fn candidates_on(ssn: &Session, task: TaskId, queue: QueueId, node: NodeId) -> Vec<TaskId> {
-    let candidates: Vec<TaskId> = ssn.state.node_tasks[node.idx()]
-        .iter()
-        .copied()
-        .filter(|v| {
-            let victim = &ssn.state.tasks[v.idx()];
-            let vqueue = ssn.state.jobs[victim.job.idx()].queue;
-            victim.status == TaskStatus::Running
-                && vqueue != queue
-                && ssn.state.queues[vqueue.idx()].reclaimable
-                && ssn.state.jobs[victim.job.idx()].pods_preemptable()
-        })
-        .collect();
-    if candidates.is_empty() || !ssn.may_have_victims(Hook::Reclaimable, task, &candidates) {
-        return Vec::new();
-    }
-    candidates
+/// Fills `out` with the running tasks of other reclaimable queues on `node`; true if the plugins
+/// may take any of them (false leaves `out` unspecified).
+fn candidates_on(ssn: &Session, task: TaskId, queue: QueueId, node: NodeId, out: &mut Vec<TaskId>) -> bool {
+    out.clear();
+    out.extend(ssn.state.node_tasks[node.idx()].iter().copied().filter(|v| {
+        let victim = &ssn.state.tasks[v.idx()];
+        let vqueue = ssn.state.jobs[victim.job.idx()].queue;
+        victim.status == TaskStatus::Running
+            && vqueue != queue
+            && ssn.state.queues[vqueue.idx()].reclaimable
+            && ssn.state.jobs[victim.job.idx()].pods_preemptable()
+    }));
+    !out.is_empty() && ssn.may_have_victims(Hook::Reclaimable, task, out)
 }
 
-/// Running tasks of other reclaimable queues on `node`, in victim order, filtered by the plugins.
-fn victims_on(ssn: &Session, task: TaskId, queue: QueueId, node: NodeId) -> Vec<TaskId> {
-    let candidates = candidates_on(ssn, task, queue, node);
-    if candidates.is_empty() {
-        return candidates;
+/// Running tasks of other reclaimable queues on `node`, in victim order, filtered by the plugins;
+/// and whether there were none the plugins may take at all (see [`Session::may_have_victims`]).
+fn victims_on(ssn: &Session, task: TaskId, queue: QueueId, node: NodeId, buf: &mut Vec<TaskId>) -> (Vec<TaskId>, bool) {
+    if !candidates_on(ssn, task, queue, node, buf) {
+        return (Vec::new(), true);
     }
-    let candidates = in_victim_order(ssn, task, candidates);
-    ssn.reclaimable(task, &candidates)
+    let candidates = in_victim_order(ssn, task, buf.clone());
+    (ssn.reclaimable(task, &candidates), false)
 }

@@ -129,6 +129,9 @@ impl Plugin for Capacity {
         want.le_on_own_dims_of(&task.request, &attr.real_capability)
             && task.request.dims().any(|d| want.get(d) <= attr.deserved.get(d))
     }
+    fn may_be_victim_shrinks(&self) -> bool {
+        true // evictions lower queue allocations, pipelines leave them; deserved is fixed per session
+    }
     fn may_be_victim(&self, st: &ClusterState, reclaimer: &Task, c: TaskId, _h: Hook) -> bool {
         let v = &st.tasks[c.idx()];
         let qi = st.jobs[v.job.idx()].queue.idx();

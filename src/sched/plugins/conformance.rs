@@ -20,6 +20,9 @@ impl Plugin for Conformance {
     fn hooks(&self) -> &'static [Hook] {
         &[Hook::Preemptable, Hook::Reclaimable]
     }
+    fn may_be_victim_shrinks(&self) -> bool {
+        true // every candidate may be a victim, always
+    }
     fn preemptable(&self, _st: &ClusterState, _p: &Task, candidates: &[TaskId]) -> Option<Vec<TaskId>> {
         Some(candidates.to_vec())
     }

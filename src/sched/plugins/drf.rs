@@ -36,6 +36,9 @@ impl Plugin for Drf {
     fn hooks(&self) -> &'static [Hook] {
         &[Hook::JobOrder, Hook::Preemptable]
     }
+    fn may_be_victim_shrinks(&self) -> bool {
+        true // evictions lower the victim job's share; the preemptor's share is in its evictor key
+    }
     fn may_be_victim(&self, st: &ClusterState, preemptor: &Task, c: TaskId, _h: crate::sched::conf::Hook) -> bool {
         let mine = dominant_share(&(st.jobs[preemptor.job.idx()].allocated + preemptor.request), &self.total);
         let v = &st.tasks[c.idx()];

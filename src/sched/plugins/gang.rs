@@ -126,6 +126,9 @@ impl Plugin for Gang {
     fn unified_evictable(&self, _st: &ClusterState, _k: EvictionKind, _e: &Job, c: &[TaskId]) -> Option<Vec<TaskId>> {
         Some(c.to_vec())
     }
+    fn may_be_victim_shrinks(&self) -> bool {
+        true // evictions lower ready counts; pipelined tasks are not ready
+    }
     fn may_be_victim(&self, st: &ClusterState, _e: &Task, c: TaskId, _h: Hook) -> bool {
         let job = &st.jobs[st.tasks[c.idx()].job.idx()];
         job.ready_tasks() > job.min_available

@@ -28,6 +28,9 @@ impl Plugin for Predicates {
     fn hooks(&self) -> &'static [Hook] {
         &[Hook::Predicate]
     }
+    fn pool_mask(&self, st: &ClusterState, task: &Task) -> Option<u64> {
+        Some(st.jobs[task.job.idx()].role_pools[task.role as usize])
+    }
     fn predicate(&self, st: &ClusterState, task: &Task, node: &Node) -> Result<(), FitReason> {
         let mask = st.jobs[task.job.idx()].role_pools[task.role as usize];
         if mask & (1u64 << node.pool.0) == 0 {

@@ -29,6 +29,9 @@ impl Plugin for Priority {
         // task's priority must be.
         Some(candidates.iter().copied().filter(|c| self.may_be_victim(st, preemptor, *c, Hook::Preemptable)).collect())
     }
+    fn may_be_victim_shrinks(&self) -> bool {
+        true // job priorities never change
+    }
     fn may_be_victim(&self, st: &ClusterState, preemptor: &Task, c: TaskId, _h: Hook) -> bool {
         let victim = &st.tasks[c.idx()];
         if victim.job == preemptor.job {

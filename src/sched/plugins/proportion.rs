@@ -242,6 +242,9 @@ impl Plugin for Proportion {
         }
         Some(out)
     }
+    fn may_be_victim_shrinks(&self) -> bool {
+        true // evictions lower queue allocations, pipelines leave them; deserved is fixed per session
+    }
     fn may_be_victim(&self, st: &ClusterState, _r: &Task, c: TaskId, _h: Hook) -> bool {
         let q = st.jobs[st.tasks[c.idx()].job.idx()].queue.idx();
         self.attrs[q].as_ref().is_some_and(|a| !le_all(&to_f(&st.queues[q].allocated), &a.deserved))
