@@ -48,14 +48,21 @@ impl Job {
     /// A pod's `Preemptable` (`api/pod_info.go: GetPodPreemptable`): the annotation's value, false
     /// when it does not parse, **true** when absent. preempt and reclaim never take a pod that is
     /// not preemptable.
+    /// Read once when the job is added (victim filters ask for every candidate).
     pub fn pods_preemptable(&self) -> bool {
-        self.annotation(PREEMPTABLE).map(|v| parse_bool(v).unwrap_or(false)).unwrap_or(true)
+        self.preemptable.0
+    }
+
+    /// Both readings from the annotations: (pods, PodGroup).
+    pub fn read_preemptable(annotations: &std::collections::BTreeMap<String, String>) -> (bool, bool) {
+        let v = annotations.get(PREEMPTABLE).map(String::as_str);
+        (v.map(|v| parse_bool(v).unwrap_or(false)).unwrap_or(true), v.and_then(parse_bool).unwrap_or(false))
     }
 
     /// The job's `Preemptable` (`api/job_info.go: extractPreemptable`): the PodGroup annotation's
     /// value, **false** when absent or unparsable (note the default differs from the pods').
     pub fn podgroup_preemptable(&self) -> bool {
-        self.annotation(PREEMPTABLE).and_then(parse_bool).unwrap_or(false)
+        self.preemptable.1
     }
 }
 

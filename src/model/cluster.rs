@@ -179,6 +179,7 @@ impl ClusterState {
             progressing_since: None,
             generation: 0,
             changed: false,
+            preemptable: Job::read_preemptable(&spec.annotations),
             annotations: spec.annotations,
         });
         self.active.insert(id);

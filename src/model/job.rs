@@ -248,6 +248,8 @@ pub struct Job {
     pub changed: bool,
     /// PodGroup annotations from the spec.
     pub annotations: BTreeMap<String, String>,
+    /// `volcano.sh/preemptable` as (pods, PodGroup) read it, see [`Job::pods_preemptable`].
+    pub preemptable: (bool, bool),
 }
 
 impl Job {

@@ -73,15 +73,15 @@ fn reclaim_for_task(
     cache: &mut VictimCache,
 ) -> bool {
     let dims = ssn.state.tasks[task.idx()].request.dims().fold(0u16, |m, d| m | dim_bit(d));
-    let dims: EvictorKind = (dims, ssn.evictor_key(Hook::Reclaimable, task));
+    let dims = cache.kind_id((dims, ssn.evictor_key(Hook::Reclaimable, task)));
     let nodes = ssn.state.nodes.len();
-    let mut set = match cache.sets.remove(&(queue, dims.clone())) {
+    let mut set = match cache.sets.remove(&(queue, dims)) {
         Some(set) if set.epoch == cache.undone => set,
         _ => NodeSet::new(nodes, cache.undone),
     };
     // Anywhere at all? Cached per (queue, requested dimensions) like the per-node answers. Only
     // nodes of the set can have a victim.
-    let anywhere = match cache.anywhere.get(&(queue, dims.clone())) {
+    let anywhere = match cache.anywhere.get(&(queue, dims)) {
         Some((at, any)) if *at == ssn.mutations => *any,
         _ => {
             let buf = &mut cache.buf;
@@ -94,12 +94,12 @@ fn reclaim_for_task(
                     break;
                 }
             }
-            cache.anywhere.insert((queue, dims.clone()), (ssn.mutations, any));
+            cache.anywhere.insert((queue, dims), (ssn.mutations, any));
             any
         }
     };
     if !anywhere {
-        cache.sets.insert((queue, dims.clone()), set);
+        cache.sets.insert((queue, dims), set);
         return false;
     }
     let req = ssn.state.tasks[task.idx()].request;
@@ -128,7 +128,7 @@ fn reclaim_for_task(
         // within a session), and the plugins are asked even when this task cannot use the node, so
         // that a node without possible victims leaves the set for every later task.
         if set.first_check(i)
-            && (!ssn.state.nodes[i].healthy || (cache.shrinks && cache.victims(ssn, task, queue, &dims, i).1))
+            && (!ssn.state.nodes[i].healthy || (cache.shrinks && cache.victims(ssn, task, queue, dims, i).1))
         {
             set.remove(i);
             continue;
@@ -138,7 +138,7 @@ fn reclaim_for_task(
         if !need.covered_by(&ssn.state.future_idle[i], row, &others) || ssn.predicate(task, n).is_err() {
             continue;
         }
-        let (victims, none) = cache.victims(ssn, task, queue, &dims, i);
+        let (victims, none) = cache.victims(ssn, task, queue, dims, i);
         if none {
             set.remove(i);
         }
@@ -175,27 +175,33 @@ struct VictimCache {
     /// Per (reclaimer queue, requested dimensions): the nodes not shown to have no possible
     /// victim. Reclaim takes nodes in id order, so without it every task would walk again over
     /// the nodes already emptied of victims by the tasks before it.
-    sets: BTreeMap<(QueueId, EvictorKind), NodeSet>,
+    sets: BTreeMap<(QueueId, u32), NodeSet>,
     /// Per (reclaimer queue, requested dimensions): whether any node may have victims at all.
-    anywhere: BTreeMap<(QueueId, EvictorKind), (u64, bool)>,
+    anywhere: BTreeMap<(QueueId, u32), (u64, bool)>,
+    /// Every evictor kind met in this action; the caches above key on its index.
+    kinds: Vec<EvictorKind>,
     /// Scratch list for the candidates of one node.
     buf: Vec<TaskId>,
 }
 
 impl VictimCache {
+    /// A small number for an evictor kind, so that lookups compare integers, not key vectors.
+    fn kind_id(&mut self, kind: EvictorKind) -> u32 {
+        match self.kinds.iter().position(|k| *k == kind) {
+            Some(i) => i as u32,
+            None => {
+                self.kinds.push(kind);
+                (self.kinds.len() - 1) as u32
+            }
+        }
+    }
+
     /// The victims on node `i` for a reclaimer of `queue` requesting `dims` (remembered or
     /// computed), and whether the node is known to have no possible victim at all.
-    fn victims(
-        &mut self,
-        ssn: &Session,
-        task: TaskId,
-        queue: QueueId,
-        dims: &EvictorKind,
-        i: usize,
-    ) -> (Vec<TaskId>, bool) {
+    fn victims(&mut self, ssn: &Session, task: TaskId, queue: QueueId, dims: u32, i: usize) -> (Vec<TaskId>, bool) {
         let (mutations, undone, shrinks) = (ssn.mutations, self.undone, self.shrinks);
         let entries = &mut self.per_node[i];
-        let known = entries.iter().position(|e| e.queue == queue && e.dims == *dims);
+        let known = entries.iter().position(|e| e.queue == queue && e.dims == dims);
         match known.map(|k| &entries[k]) {
             Some(e) if e.at == mutations => (e.victims.clone(), shrinks && e.none_since == Some(undone)),
             // Nothing on this node could be a victim, and since then this action has only evicted
@@ -203,13 +209,8 @@ impl VictimCache {
             Some(e) if shrinks && e.none_since == Some(undone) => (Vec::new(), true),
             _ => {
                 let (victims, none) = victims_on(ssn, task, queue, NodeId(i as u32), &mut self.buf);
-                let entry = Entry {
-                    queue,
-                    dims: dims.clone(),
-                    at: mutations,
-                    victims: victims.clone(),
-                    none_since: none.then_some(undone),
-                };
+                let entry =
+                    Entry { queue, dims, at: mutations, victims: victims.clone(), none_since: none.then_some(undone) };
                 let entries = &mut self.per_node[i];
                 match known {
                     Some(k) => entries[k] = entry,
@@ -224,7 +225,8 @@ impl VictimCache {
 /// One remembered answer of [`victims_on`].
 struct Entry {
     queue: QueueId,
-    dims: EvictorKind,
+    /// Index of the evictor kind in [`VictimCache::kinds`].
+    dims: u32,
     /// `Session::mutations` when the answer was computed; it holds while the count is unchanged.
     at: u64,
     victims: Vec<TaskId>,
