@@ -152,6 +152,35 @@ pub struct JobSpec {
 }
 
 impl JobSpec {
+    /// A job of one role with no accelerator model, priority 0 and no annotations, submitted at 0
+    /// with 1 ms of work: the usual starting point of hand-built test states.
+    pub fn one_role(
+        name: &str,
+        queue: &str,
+        role: &str,
+        replicas: u32,
+        min_available: u32,
+        request: Resources,
+    ) -> JobSpec {
+        JobSpec {
+            name: name.into(),
+            submit: SimTime(0),
+            work_ms: 1,
+            queue: queue.into(),
+            priority: 0,
+            roles: vec![Role {
+                name: role.into(),
+                replicas,
+                min_available,
+                request,
+                accelerator_model: None,
+                priority: 0,
+            }],
+            annotations: BTreeMap::new(),
+            origin: String::new(),
+        }
+    }
+
     /// Gang minimum: the sum of the roles' minima (Volcano's default job minAvailable).
     pub fn min_available(&self) -> u32 {
         self.roles.iter().map(|r| r.min_available).sum()

@@ -51,6 +51,13 @@ pub struct Node {
     pub pods: u32,
 }
 
+impl Pool {
+    /// A pool without accelerators or labels.
+    pub fn plain(name: &str, allocatable: Resources, max_pods: u32) -> Pool {
+        Pool { name: name.into(), allocatable, accelerator_model: None, labels: BTreeMap::new(), max_pods }
+    }
+}
+
 impl Node {
     /// A fresh, empty, healthy node.
     pub fn new(id: NodeId, name: String, pool: PoolId, allocatable: Resources, max_pods: u32) -> Node {

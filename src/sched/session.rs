@@ -619,7 +619,7 @@ mod tests {
     //! are told.
 
     use super::*;
-    use crate::model::{Job, JobSpec, Pool, Queue, Resources, Role};
+    use crate::model::{Job, JobSpec, Pool, Queue, Resources};
     use crate::sched::node_scan::{NodeScan, ScanState};
     use rand::SeedableRng;
 
@@ -661,31 +661,13 @@ mod tests {
         &[Hook::JobOrder, Hook::JobEnqueueable, Hook::JobPipelined, Hook::JobStarving, Hook::JobReady, Hook::Overused];
 
     fn state() -> ClusterState {
-        let pool = Pool {
-            name: "p".into(),
-            allocatable: Resources::new(1000, 1000),
-            accelerator_model: None,
-            labels: Default::default(),
-            max_pods: 10,
-        };
+        let pool = Pool::plain("p", Resources::new(1000, 1000), 10);
         let mut st = ClusterState::new(vec![(pool, 1)], vec![Queue::new(QueueId(0), "q")]);
         for name in ["a", "b"] {
             let spec = JobSpec {
-                name: name.into(),
                 submit: SimTime(5),
-                work_ms: 1,
-                queue: "q".into(),
-                priority: 0,
-                roles: vec![Role {
-                    name: "w".into(),
-                    replicas: 1,
-                    min_available: 1,
-                    request: Resources::new(1, 1),
-                    accelerator_model: None,
-                    priority: 0,
-                }],
                 annotations: Default::default(),
-                origin: String::new(),
+                ..JobSpec::one_role(name, "q", "w", 1, 1, Resources::new(1, 1))
             };
             st.add_job(spec, QueueId(0), vec![1]);
         }

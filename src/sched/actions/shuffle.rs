@@ -72,13 +72,7 @@ mod tests {
             })
             .collect();
         let hooks = HookTable::build(&slots);
-        let pool = Pool {
-            name: "p".into(),
-            allocatable: Resources::new(1000, 1000),
-            accelerator_model: None,
-            labels: Default::default(),
-            max_pods: 10,
-        };
+        let pool = Pool::plain("p", Resources::new(1000, 1000), 10);
         let mut st = ClusterState::new(vec![(pool, 1)], vec![Queue::new(QueueId(0), "q")]);
         let mut carry = Carry {
             rng: ChaCha8Rng::seed_from_u64(1),

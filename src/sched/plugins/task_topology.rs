@@ -421,7 +421,7 @@ impl Plugin for TaskTopology {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{JobSpec, Pool, Queue, QueueId, Role, TaskStatus};
+    use crate::model::{JobSpec, Pool, Queue, QueueId, TaskStatus};
 
     /// Two 8-cpu nodes; job `j` with `worker` × 3 (2 cpu each) and the given annotations.
     fn cluster(annotations: &[(&str, &str)]) -> ClusterState {
@@ -429,30 +429,11 @@ mod tests {
     }
 
     fn cluster_with_role(role: &str, annotations: &[(&str, &str)]) -> ClusterState {
-        let pool = Pool {
-            name: "n".into(),
-            allocatable: Resources::new(8000, 1 << 35),
-            accelerator_model: None,
-            labels: Default::default(),
-            max_pods: 110,
-        };
+        let pool = Pool::plain("n", Resources::new(8000, 1 << 35), 110);
         let mut st = ClusterState::new(vec![(pool, 2)], vec![Queue::new(QueueId(0), "q")]);
         let spec = JobSpec {
-            name: "j".into(),
-            submit: SimTime(0),
-            work_ms: 1,
-            queue: "q".into(),
-            priority: 0,
-            roles: vec![Role {
-                name: role.into(),
-                replicas: 3,
-                min_available: 1,
-                request: Resources::new(2000, 1 << 30),
-                accelerator_model: None,
-                priority: 0,
-            }],
             annotations: annotations.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            origin: String::new(),
+            ..JobSpec::one_role("j", "q", role, 3, 1, Resources::new(2000, 1 << 30))
         };
         let j = st.add_job(spec, QueueId(0), vec![1]);
         st.create_pods(j);

@@ -372,31 +372,12 @@ mod tests {
     }
 
     fn job(annotations: &[(&str, &str)], running: u32) -> Job {
-        use crate::model::{JobSpec, Pool, Queue, QueueId, Resources, Role};
-        let pool = Pool {
-            name: "p".into(),
-            allocatable: Resources::new(100_000, 1 << 40),
-            accelerator_model: None,
-            labels: Default::default(),
-            max_pods: 110,
-        };
+        use crate::model::{JobSpec, Pool, Queue, QueueId, Resources};
+        let pool = Pool::plain("p", Resources::new(100_000, 1 << 40), 110);
         let mut st = ClusterState::new(vec![(pool, 1)], vec![Queue::new(QueueId(0), "q")]);
         let spec = JobSpec {
-            name: "j".into(),
-            submit: SimTime(0),
-            work_ms: 1,
-            queue: "q".into(),
-            priority: 0,
-            roles: vec![Role {
-                name: "w".into(),
-                replicas: 4,
-                min_available: 1,
-                request: Resources::new(1000, 1 << 30),
-                accelerator_model: None,
-                priority: 0,
-            }],
             annotations: annotations.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            origin: String::new(),
+            ..JobSpec::one_role("j", "q", "w", 4, 1, Resources::new(1000, 1 << 30))
         };
         let j = st.add_job(spec, QueueId(0), vec![1]);
         st.create_pods(j);

@@ -293,32 +293,13 @@ mod tests {
 
     #[test]
     fn risk_factor_applies_once_the_composite_load_reaches_the_threshold() {
-        use crate::model::{JobSpec, NodeId, Pool, Queue, QueueId, Resources, Role};
-        let pool = Pool {
-            name: "n".into(),
-            allocatable: Resources::new(8000, 1 << 35),
-            accelerator_model: None,
-            labels: Default::default(),
-            max_pods: 110,
-        };
+        use crate::model::{JobSpec, NodeId, Pool, Queue, QueueId, Resources};
+        let pool = Pool::plain("n", Resources::new(8000, 1 << 35), 110);
         let mut st = ClusterState::new(vec![(pool, 1)], vec![Queue::new(QueueId(0), "q")]);
         for (name, cpu) in [("a", 5000), ("b", 1000)] {
             let spec = JobSpec {
-                name: name.into(),
-                submit: SimTime(0),
-                work_ms: 1,
-                queue: "q".into(),
-                priority: 0,
-                roles: vec![Role {
-                    name: "w".into(),
-                    replicas: 1,
-                    min_available: 1,
-                    request: Resources::new(cpu, 1 << 30),
-                    accelerator_model: None,
-                    priority: 0,
-                }],
                 annotations: Default::default(),
-                origin: String::new(),
+                ..JobSpec::one_role(name, "q", "w", 1, 1, Resources::new(cpu, 1 << 30))
             };
             let j = st.add_job(spec, QueueId(0), vec![1]);
             st.create_pods(j);
