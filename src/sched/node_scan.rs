@@ -46,36 +46,8 @@ impl ScanState {
 
     /// Visits node indices in scan order, calling `check` on each; stops once enough feasible
     /// nodes were found (Volcano mode). Advances the offset by the nodes processed.
-    pub fn scan(&mut self, n: usize, mut check: impl FnMut(usize) -> bool) -> Vec<NodeId> {
-        let mut found = Vec::new();
-        if n == 0 {
-            return found;
-        }
-        let (start, limit) = match self.mode {
-            NodeScan::Volcano => (self.offset % n, feasible_nodes_to_find(n)),
-            NodeScan::Exhaustive => (0, n),
-        };
-        let mut processed = 0;
-        let mut i = start;
-        for _ in 0..n {
-            // `i = (start + k) % n`, without a division per node.
-            let here = i;
-            i += 1;
-            if i == n {
-                i = 0;
-            }
-            processed += 1;
-            if check(here) {
-                found.push(NodeId(here as u32));
-                if found.len() >= limit {
-                    break;
-                }
-            }
-        }
-        if self.mode == NodeScan::Volcano {
-            self.offset = (start + processed) % n;
-        }
-        found
+    pub fn scan(&mut self, n: usize, check: impl FnMut(usize) -> bool) -> Vec<NodeId> {
+        self.scan_skipping(n, |i, _| i, check)
     }
 
     /// [`ScanState::scan`] that asks `next(i, end)` for the first index in `i..end` that may pass
