@@ -46,6 +46,9 @@ pub struct ClusterState {
     /// visit thousands of nodes per task and most of them fail on resources; this dense copy
     /// answers that test from one cache line per node instead of three fields of a large struct.
     pub future_idle: Vec<Resources>,
+    /// Per node: a counter bumped whenever the node's accounting changes, so that answers
+    /// computed from a node's state (node scores) can be reused while it is unchanged.
+    pub node_epoch: Vec<u32>,
     /// Per node and queue (`node * queues + queue`): requests of the queue's Bound and Running
     /// tasks on the node — what preempt and reclaim could free there at most.
     pub node_queue_running: Vec<Resources>,
@@ -124,6 +127,7 @@ impl ClusterState {
                 state.nodes.push(Node::new(id, name, pid, pool.allocatable, pool.max_pods));
                 state.node_tasks.push(Vec::new());
                 state.future_idle.push(state.nodes[id.idx()].future_idle());
+                state.node_epoch.push(0);
                 state.total += pool.allocatable;
             }
             state.pools.push(pool);
@@ -245,6 +249,7 @@ impl ClusterState {
             let delta = before - nd.used;
             self.pool_used[nd.pool.idx()] -= delta;
             self.future_idle[n.idx()] = nd.future_idle();
+            self.node_epoch[n.idx()] = self.node_epoch[n.idx()].wrapping_add(1);
         }
         let new_node = if to.on_node() { node.or(old_node) } else { None };
         if to.on_node() {
@@ -258,6 +263,7 @@ impl ClusterState {
             let delta = nd.used - before;
             self.pool_used[nd.pool.idx()] += delta;
             self.future_idle[n.idx()] = nd.future_idle();
+            self.node_epoch[n.idx()] = self.node_epoch[n.idx()].wrapping_add(1);
         }
         if from.on_node() && (from == TaskStatus::Pipelined || !to.on_node() || to == TaskStatus::Releasing) {
             self.release_epoch += 1;

@@ -113,6 +113,12 @@ pub trait Plugin {
     fn node_order(&self, _st: &ClusterState, _task: &Task, _node: &Node) -> f64 {
         0.0
     }
+    /// Whether [`Plugin::node_order`] reads nothing but the task's request and the node's own
+    /// accounting (allocatable, used, idle, releasing, pipelined, pods): then a score computed for
+    /// one request on one node holds until that node changes, and the session reuses it.
+    fn node_order_reads_node_only(&self) -> bool {
+        false
+    }
     /// JobValidFn.
     fn job_valid(&self, _st: &ClusterState, _job: &Job) -> Result<(), String> {
         Ok(())

@@ -60,6 +60,8 @@ pub struct Carry {
     pub fit_failed_at: Vec<Option<u64>>,
     /// The plugins' combined [`Plugin::predicate_epoch`] at the last session.
     pub predicate_epoch: u64,
+    /// Node scores kept across sessions (see [`ScoreCache`]).
+    pub scores: std::cell::RefCell<ScoreCache>,
 }
 
 /// One scheduling cycle.
@@ -90,6 +92,55 @@ pub struct Session<'a> {
     pub mutations: u64,
     /// What the running action's evictions count as (set by the scheduler before each action).
     pub evict_cause: EvictCause,
+    /// Whether every NodeOrder plugin reads the node only, so [`Carry::scores`] may answer.
+    cache_scores: bool,
+}
+
+/// Node scores remembered across sessions by request and node, valid while the node's epoch
+/// ([`ClusterState::node_epoch`]) is unchanged: the NodeOrder plugins that allow it compute a
+/// score from the request and the node's accounting alone.
+#[derive(Default)]
+pub struct ScoreCache {
+    /// Requests with a row, in row order.
+    shapes: Vec<Resources>,
+    /// Per row, per node: (node epoch + 1 when computed, row generation, score); 0 is empty.
+    table: Vec<Vec<(u32, u32, f64)>>,
+    /// Per row: bumped when the row is given to another request, which voids its entries.
+    generation: Vec<u32>,
+    /// The row used last (scans ask for one request many times in a row).
+    last: usize,
+    /// The row to reuse next once [`ScoreCache::ROWS`] rows exist.
+    next_reuse: usize,
+}
+
+impl ScoreCache {
+    /// At most this many requests keep a row (a row holds one entry per node).
+    const ROWS: usize = 64;
+
+    /// The row of `req`, taking one (the oldest, once all are used) if it has none.
+    fn row(&mut self, req: &Resources, nodes: usize) -> usize {
+        if self.shapes.get(self.last) == Some(req) {
+            return self.last;
+        }
+        let r = match self.shapes.iter().position(|s| s == req) {
+            Some(i) => i,
+            None if self.shapes.len() < Self::ROWS => {
+                self.shapes.push(*req);
+                self.table.push(vec![(0, 0, 0.0); nodes]);
+                self.generation.push(0);
+                self.shapes.len() - 1
+            }
+            None => {
+                let r = self.next_reuse;
+                self.next_reuse = (r + 1) % Self::ROWS;
+                self.shapes[r] = *req;
+                self.generation[r] = self.generation[r].wrapping_add(1);
+                r
+            }
+        };
+        self.last = r;
+        r
+    }
 }
 
 impl<'a> Session<'a> {
@@ -126,7 +177,16 @@ impl<'a> Session<'a> {
             pool_bound: None,
             mutations: 0,
             evict_cause: EvictCause::Preempt,
+            cache_scores: false,
         }
+        .with_score_cache()
+    }
+
+    /// Turns on the node-score cache when every NodeOrder plugin reads the node only.
+    fn with_score_cache(mut self) -> Session<'a> {
+        let pure = self.hooks.slots(Hook::NodeOrder).iter().all(|&i| self.slots[i].plugin.node_order_reads_node_only());
+        self.cache_scores = pure;
+        self
     }
 
     // ----- ordering (first non-equal answer wins, then Volcano's fallbacks) -----
@@ -200,6 +260,24 @@ impl<'a> Session<'a> {
 
     /// NodeOrderFn: the sum of all registered plugins' scores.
     pub fn node_score(&self, task: TaskId, node: NodeId) -> f64 {
+        if self.cache_scores {
+            let req = self.state.tasks[task.idx()].request;
+            let stamp = self.state.node_epoch[node.idx()].wrapping_add(1).max(1);
+            let mut c = self.carry.scores.borrow_mut();
+            let row = c.row(&req, self.state.nodes.len());
+            let generation = c.generation[row];
+            let slot = &mut c.table[row][node.idx()];
+            if slot.0 == stamp && slot.1 == generation {
+                return slot.2;
+            }
+            let score = self.compute_node_score(task, node);
+            *slot = (stamp, generation, score);
+            return score;
+        }
+        self.compute_node_score(task, node)
+    }
+
+    fn compute_node_score(&self, task: TaskId, node: NodeId) -> f64 {
         let (t, n) = (&self.state.tasks[task.idx()], &self.state.nodes[node.idx()]);
         self.hooks.slots(Hook::NodeOrder).iter().map(|&i| self.slots[i].plugin.node_order(self.state, t, n)).sum()
     }
@@ -693,6 +771,7 @@ mod tests {
         let hooks = HookTable::build(&slots);
         let mut st = state();
         let mut carry = Carry {
+            scores: Default::default(),
             rng: ChaCha8Rng::seed_from_u64(1),
             scan: ScanState::new(NodeScan::Exhaustive),
             fit_failed_at: Vec::new(),

@@ -49,6 +49,7 @@ impl VolcanoScheduler {
             gang_preempt,
             gang_reclaim,
             carry: Carry {
+                scores: Default::default(),
                 rng: ChaCha8Rng::seed_from_u64(seed),
                 scan: ScanState::new(scan),
                 fit_failed_at: Vec::new(),

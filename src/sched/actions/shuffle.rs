@@ -75,6 +75,7 @@ mod tests {
         let pool = Pool::plain("p", Resources::new(1000, 1000), 10);
         let mut st = ClusterState::new(vec![(pool, 1)], vec![Queue::new(QueueId(0), "q")]);
         let mut carry = Carry {
+            scores: Default::default(),
             rng: ChaCha8Rng::seed_from_u64(1),
             scan: ScanState::new(NodeScan::Exhaustive),
             fit_failed_at: Vec::new(),

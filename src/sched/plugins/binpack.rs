@@ -52,6 +52,9 @@ impl Plugin for Binpack {
     fn hooks(&self) -> &'static [Hook] {
         &[Hook::NodeOrder]
     }
+    fn node_order_reads_node_only(&self) -> bool {
+        true
+    }
     fn node_order(&self, _st: &ClusterState, task: &Task, node: &Node) -> f64 {
         if self.weight == 0.0 {
             return 0.0;

@@ -125,6 +125,9 @@ impl Plugin for NodeOrder {
     fn hooks(&self) -> &'static [Hook] {
         &[Hook::NodeOrder]
     }
+    fn node_order_reads_node_only(&self) -> bool {
+        true
+    }
     fn node_order(&self, _st: &ClusterState, task: &Task, node: &Node) -> f64 {
         let mut score = 0.0;
         if self.least != 0.0 {
