@@ -260,21 +260,30 @@ impl<'a> Session<'a> {
 
     /// NodeOrderFn: the sum of all registered plugins' scores.
     pub fn node_score(&self, task: TaskId, node: NodeId) -> f64 {
-        if self.cache_scores {
-            let req = self.state.tasks[task.idx()].request;
-            let stamp = self.state.node_epoch[node.idx()].wrapping_add(1).max(1);
-            let mut c = self.carry.scores.borrow_mut();
-            let row = c.row(&req, self.state.nodes.len());
-            let generation = c.generation[row];
-            let slot = &mut c.table[row][node.idx()];
-            if slot.0 == stamp && slot.1 == generation {
-                return slot.2;
-            }
-            let score = self.compute_node_score(task, node);
-            *slot = (stamp, generation, score);
-            return score;
+        self.node_scores(task, &[node])[0]
+    }
+
+    /// [`Session::node_score`] for several nodes: the request's cache row is found once.
+    pub fn node_scores(&self, task: TaskId, nodes: &[NodeId]) -> Vec<f64> {
+        if !self.cache_scores {
+            return nodes.iter().map(|n| self.compute_node_score(task, *n)).collect();
         }
-        self.compute_node_score(task, node)
+        let req = self.state.tasks[task.idx()].request;
+        let mut c = self.carry.scores.borrow_mut();
+        let row = c.row(&req, self.state.nodes.len());
+        let generation = c.generation[row];
+        let entries = &mut c.table[row];
+        nodes
+            .iter()
+            .map(|n| {
+                let stamp = self.state.node_epoch[n.idx()].wrapping_add(1).max(1);
+                let slot = &mut entries[n.idx()];
+                if slot.0 != stamp || slot.1 != generation {
+                    *slot = (stamp, generation, self.compute_node_score(task, *n));
+                }
+                slot.2
+            })
+            .collect()
     }
 
     fn compute_node_score(&self, task: TaskId, node: NodeId) -> f64 {

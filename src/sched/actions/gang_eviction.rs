@@ -235,7 +235,7 @@ fn best_node(ssn: &mut Session, t: TaskId) -> Option<NodeId> {
     if class.len() == 1 {
         return Some(class[0]);
     }
-    let scores: Vec<f64> = class.iter().map(|n| ssn.node_score(t, *n)).collect();
+    let scores = ssn.node_scores(t, &class);
     let scan = ssn.carry.scan.clone();
     Some(class[scan.pick_best(&class, &scores, &mut ssn.carry.rng)])
 }

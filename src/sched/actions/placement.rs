@@ -112,7 +112,7 @@ pub fn place(ssn: &mut Session, task: TaskId) -> Result<Placement, FitSummary> {
     let best = if class.len() == 1 {
         class[0]
     } else {
-        let scores: Vec<f64> = class.iter().map(|n| ssn.node_score(task, *n)).collect();
+        let scores = ssn.node_scores(task, &class);
         class[scan.pick_best(&class, &scores, &mut ssn.carry.rng)]
     };
     Ok(if pipelined { Placement::Pipeline(best) } else { Placement::Allocate(best) })
