@@ -61,6 +61,10 @@ pub struct ClusterState {
     /// (index `k`). Gives, in O(cards), an upper bound of how many pods of an accelerator request
     /// the pool can still take, so a gang that cannot fit is rejected without a node scan.
     pub free_cards: Vec<Vec<u32>>,
+    /// `card_bits.0[k - 1]` is a bitset over node ids: a bit is set iff the node is healthy and
+    /// has at least `k` whole accelerators of future-idle capacity. Node scans jump over the
+    /// nodes that cannot hold a request's accelerators, 64 nodes a word.
+    pub card_bits: CardBits,
     /// Time of day at t = 0 and the cycle period, for time-driven plugins.
     pub clock: super::clock::Clock,
 }
@@ -103,6 +107,39 @@ impl JobTallies {
     }
 }
 
+/// Per number of whole free accelerators `k ≥ 1`, the nodes that have at least `k`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CardBits(pub Vec<Vec<u64>>);
+
+impl CardBits {
+    fn set(&mut self, node: usize, cards: usize, on: bool) {
+        for k in 1..=cards.min(self.0.len()) {
+            let w = &mut self.0[k - 1][node / 64];
+            if on {
+                *w |= 1 << (node % 64);
+            } else {
+                *w &= !(1 << (node % 64));
+            }
+        }
+    }
+
+    /// The first node in `i..end` with at least `cards` free accelerators, or `end`.
+    pub fn next(&self, cards: usize, mut i: usize, end: usize) -> usize {
+        if cards == 0 {
+            return i;
+        }
+        let Some(bits) = self.0.get(cards - 1) else { return end };
+        while i < end {
+            let word = bits[i / 64] >> (i % 64);
+            if word != 0 {
+                return (i + word.trailing_zeros() as usize).min(end);
+            }
+            i = (i / 64 + 1) * 64;
+        }
+        end
+    }
+}
+
 /// Whole accelerators of a node's future-idle capacity.
 #[inline]
 pub fn free_cards(node: &Node) -> usize {
@@ -132,6 +169,13 @@ impl ClusterState {
             }
             state.pools.push(pool);
             state.pool_used.push(Resources::ZERO);
+        }
+        let most = state.free_cards.iter().map(|h| h.len() - 1).max().unwrap_or(0);
+        let words = state.nodes.len().div_ceil(64);
+        state.card_bits = CardBits(vec![vec![0; words]; most]);
+        for i in 0..state.nodes.len() {
+            let cards = free_cards(&state.nodes[i]);
+            state.card_bits.set(i, cards, true);
         }
         state.node_queue_running = vec![Resources::ZERO; state.nodes.len() * nq];
         state
@@ -237,6 +281,7 @@ impl ClusterState {
             let nd = &self.nodes[n.idx()];
             if nd.healthy {
                 self.free_cards[nd.pool.idx()][free_cards(nd)] -= 1;
+                self.card_bits.set(n.idx(), free_cards(nd), false);
             }
         }
         if let Some(n) = old_node.filter(|_| from.on_node()) {
@@ -272,6 +317,7 @@ impl ClusterState {
             let nd = &self.nodes[n.idx()];
             if nd.healthy {
                 self.free_cards[nd.pool.idx()][free_cards(nd)] += 1;
+                self.card_bits.set(n.idx(), free_cards(nd), true);
             }
         }
         let evictable = |s: TaskStatus| matches!(s, TaskStatus::Bound | TaskStatus::Running);
@@ -472,6 +518,13 @@ impl ClusterState {
         }
         if hist != self.free_cards {
             return Err("free-card histogram differs from the nodes".into());
+        }
+        let mut bits = CardBits(self.card_bits.0.iter().map(|b| vec![0; b.len()]).collect());
+        for n in self.nodes.iter().filter(|n| n.healthy) {
+            bits.set(n.id.idx(), free_cards(n), true);
+        }
+        if bits != self.card_bits {
+            return Err("free-card bitsets differ from the nodes".into());
         }
         let mut q_alloc = vec![Resources::ZERO; self.queues.len()];
         for job in &self.jobs {

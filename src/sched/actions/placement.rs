@@ -88,9 +88,18 @@ pub fn place(ssn: &mut Session, task: TaskId) -> Result<Placement, FitSummary> {
         // The cheap resource test first: on a busy fleet most nodes fail it, and the plugin
         // predicates are only asked about the rest (the same conjunction as `node_fits`).
         let skip = PoolSkip::new(s, task);
+        // Nodes with fewer whole free accelerators than requested fail the resource test.
+        let cards = (req.accelerators().max(0) / 1000) as usize;
         scan.scan_skipping(
             n,
-            |i, end| skip.next(s, i, end),
+            |mut i, end| loop {
+                let j = skip.next(s, i, end);
+                let k = s.state.card_bits.next(cards, j, end);
+                if k == j {
+                    return j;
+                }
+                i = k;
+            },
             |i| {
                 need.covered_by(&s.state.future_idle[i], &[], &[])
                     && s.state.nodes[i].healthy
