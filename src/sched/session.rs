@@ -96,6 +96,19 @@ pub struct Session<'a> {
     cache_scores: bool,
 }
 
+impl Carry {
+    /// Fresh state: tie-break stream from `seed`, scan offset 0, nothing remembered.
+    pub fn new(seed: u64, scan: super::node_scan::NodeScan) -> Carry {
+        Carry {
+            rng: rand::SeedableRng::seed_from_u64(seed),
+            scan: ScanState::new(scan),
+            fit_failed_at: Vec::new(),
+            predicate_epoch: 0,
+            scores: Default::default(),
+        }
+    }
+}
+
 /// Node scores remembered across sessions by request and node, valid while the node's epoch
 /// ([`ClusterState::node_epoch`]) is unchanged: the NodeOrder plugins that allow it compute a
 /// score from the request and the node's accounting alone.
@@ -707,8 +720,7 @@ mod tests {
 
     use super::*;
     use crate::model::{Job, JobSpec, Pool, Queue, Resources};
-    use crate::sched::node_scan::{NodeScan, ScanState};
-    use rand::SeedableRng;
+    use crate::sched::node_scan::NodeScan;
 
     struct Fake {
         vote: Vote,
@@ -779,13 +791,7 @@ mod tests {
             .collect();
         let hooks = HookTable::build(&slots);
         let mut st = state();
-        let mut carry = Carry {
-            scores: Default::default(),
-            rng: ChaCha8Rng::seed_from_u64(1),
-            scan: ScanState::new(NodeScan::Exhaustive),
-            fit_failed_at: Vec::new(),
-            predicate_epoch: 0,
-        };
+        let mut carry = Carry::new(1, NodeScan::Exhaustive);
         let ssn = Session::open(&mut st, SimTime(0), &mut slots, &hooks, &mut carry, true);
         f(&ssn)
     }

@@ -6,13 +6,11 @@ use super::actions::gang_eviction::GangEvictionArgs;
 use super::actions::preempt_topology::PreemptArgs;
 use super::conf::SchedulerConf;
 use super::decisions::{Decisions, EvictCause};
-use super::node_scan::{NodeScan, ScanState};
+use super::node_scan::NodeScan;
 use super::plugin::EvictionKind;
 use super::plugins;
 use super::session::{Carry, HookTable, PluginSlot, Session};
 use crate::model::{ClusterState, SimTime};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 
 /// A Volcano scheduler built from a [`SchedulerConf`].
 pub struct VolcanoScheduler {
@@ -48,13 +46,7 @@ impl VolcanoScheduler {
             preempt,
             gang_preempt,
             gang_reclaim,
-            carry: Carry {
-                scores: Default::default(),
-                rng: ChaCha8Rng::seed_from_u64(seed),
-                scan: ScanState::new(scan),
-                fit_failed_at: Vec::new(),
-                predicate_epoch: 0,
-            },
+            carry: Carry::new(seed, scan),
         })
     }
 }

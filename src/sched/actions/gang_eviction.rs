@@ -23,7 +23,7 @@
 
 use super::bundle::{self, Bundle};
 use super::eviction::starving_by_queue;
-use super::placement::node_fits;
+use super::placement::{Placement, choose, node_fits};
 use crate::model::{JobId, NodeId, QueueId, Resources, TaskId, TaskStatus};
 use crate::sched::conf::Arguments;
 use crate::sched::plugin::EvictionKind;
@@ -223,21 +223,14 @@ fn dry_run(
 /// `prioritizeNodesForSimulate`: every healthy node passing the predicate, nodes whose idle
 /// resources fit before those that fit only future-idle ones, best score (ties per node scan mode).
 fn best_node(ssn: &mut Session, t: TaskId) -> Option<NodeId> {
-    let req = ssn.state.tasks[t.idx()].request;
     let feasible: Vec<NodeId> =
         ssn.state.nodes.iter().filter(|n| n.healthy).map(|n| n.id).filter(|n| node_fits(ssn, t, *n).is_ok()).collect();
     if feasible.is_empty() {
         return None;
     }
-    let idle: Vec<NodeId> =
-        feasible.iter().copied().filter(|n| req.le_on_own_dims(&ssn.state.nodes[n.idx()].idle)).collect();
-    let class = if idle.is_empty() { feasible } else { idle };
-    if class.len() == 1 {
-        return Some(class[0]);
-    }
-    let scores = ssn.node_scores(t, &class);
-    let scan = ssn.carry.scan.clone();
-    Some(class[scan.pick_best(&class, &scores, &mut ssn.carry.rng)])
+    Some(match choose(ssn, t, feasible) {
+        Placement::Allocate(n) | Placement::Pipeline(n) => n,
+    })
 }
 
 #[cfg(test)]

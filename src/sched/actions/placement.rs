@@ -115,6 +115,13 @@ pub fn place(ssn: &mut Session, task: TaskId) -> Result<Placement, FitSummary> {
         ssn.set_pool_bounds(seen);
         return Err(summary);
     }
+    Ok(choose(ssn, task, feasible))
+}
+
+/// `prioritizeNodes` over feasible nodes (non-empty): nodes whose idle resources hold the request
+/// before those that only fit future-idle ones, then the best summed score, ties per scan mode.
+pub fn choose(ssn: &mut Session, task: TaskId, feasible: Vec<NodeId>) -> Placement {
+    let req = ssn.state.tasks[task.idx()].request;
     let idle: Vec<NodeId> =
         feasible.iter().copied().filter(|n| req.le_on_own_dims(&ssn.state.nodes[n.idx()].idle)).collect();
     let (class, pipelined) = if idle.is_empty() { (feasible, true) } else { (idle, false) };
@@ -122,9 +129,10 @@ pub fn place(ssn: &mut Session, task: TaskId) -> Result<Placement, FitSummary> {
         class[0]
     } else {
         let scores = ssn.node_scores(task, &class);
+        let scan = ssn.carry.scan.clone();
         class[scan.pick_best(&class, &scores, &mut ssn.carry.rng)]
     };
-    Ok(if pipelined { Placement::Pipeline(best) } else { Placement::Allocate(best) })
+    if pipelined { Placement::Pipeline(best) } else { Placement::Allocate(best) }
 }
 
 /// The pools a task's predicates allow (the AND of every predicate plugin's

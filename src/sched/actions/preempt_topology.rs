@@ -12,6 +12,7 @@
 //! outcomes Volcano can produce, and reproducible.
 
 use super::eviction::in_victim_order;
+use super::placement::node_fits;
 use crate::model::{NodeId, SimTime, TaskId};
 use crate::sched::conf::Arguments;
 use crate::sched::session::Session;
@@ -97,11 +98,8 @@ impl PreemptArgs {
 /// Whether `task` fits `node` now: its queue may take it, the node's future-idle resources hold
 /// it and every plugin predicate passes.
 fn fits(ssn: &Session, task: TaskId, node: NodeId) -> bool {
-    let req = ssn.state.tasks[task.idx()].request;
     let queue = ssn.state.jobs[ssn.state.tasks[task.idx()].job.idx()].queue;
-    ssn.allocatable(queue, task)
-        && req.le_on_own_dims(&ssn.state.nodes[node.idx()].future_idle())
-        && ssn.predicate(task, node).is_ok()
+    ssn.allocatable(queue, task) && node_fits(ssn, task, node).is_ok()
 }
 
 /// Whether `task` fits `node` with exactly `evicted` gone (tried on a statement that is undone).
@@ -231,9 +229,7 @@ pub fn preempt_task(
     for v in victims {
         ssn.evict(&mut tmp, v, task);
     }
-    if ssn.predicate(task, node).is_err()
-        || !ssn.state.tasks[task.idx()].request.le_on_own_dims(&ssn.state.nodes[node.idx()].future_idle())
-    {
+    if node_fits(ssn, task, node).is_err() {
         ssn.discard(tmp);
         return false;
     }

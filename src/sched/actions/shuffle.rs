@@ -38,11 +38,9 @@ mod tests {
 
     use crate::model::{ClusterState, Pool, Queue, QueueId, Resources, TaskId};
     use crate::sched::conf::{Hook, PluginOption};
-    use crate::sched::node_scan::{NodeScan, ScanState};
+    use crate::sched::node_scan::NodeScan;
     use crate::sched::plugin::Plugin;
     use crate::sched::session::{Carry, HookTable, PluginSlot, Session};
-    use rand::SeedableRng;
-    use rand_chacha::ChaCha8Rng;
 
     struct Names(Vec<u32>);
 
@@ -74,13 +72,7 @@ mod tests {
         let hooks = HookTable::build(&slots);
         let pool = Pool::plain("p", Resources::new(1000, 1000), 10);
         let mut st = ClusterState::new(vec![(pool, 1)], vec![Queue::new(QueueId(0), "q")]);
-        let mut carry = Carry {
-            scores: Default::default(),
-            rng: ChaCha8Rng::seed_from_u64(1),
-            scan: ScanState::new(NodeScan::Exhaustive),
-            fit_failed_at: Vec::new(),
-            predicate_epoch: 0,
-        };
+        let mut carry = Carry::new(1, NodeScan::Exhaustive);
         let ssn = Session::open(&mut st, crate::model::SimTime(0), &mut slots, &hooks, &mut carry, true);
         ssn.victim_tasks(&[]).into_iter().map(|t| t.0).collect()
     }
