@@ -93,27 +93,87 @@ impl Need {
     }
 }
 
+/// The statements of one run of an eviction action, and which of them were undone. Evictions and
+/// pipelines only shrink the plugins' possible victims (see
+/// [`crate::sched::plugin::Plugin::may_be_victim_shrinks`]), and undoing a statement brings the
+/// session back to where that statement began. So a proof "no possible victim here" made during
+/// statement `s` holds for the rest of the action unless `s` itself is undone: the statements
+/// after `s` are either kept (more evictions) or undone (back to where they began, which is after
+/// the proof).
+#[derive(Clone, Debug)]
+pub struct Proofs {
+    /// Per statement serial (0: before the first statement): whether it was undone.
+    undone: Vec<bool>,
+}
+
+impl Default for Proofs {
+    fn default() -> Proofs {
+        Proofs { undone: vec![false] }
+    }
+}
+
+impl Proofs {
+    /// Starts the next statement; proofs made from now on carry its serial.
+    pub fn begin(&mut self) {
+        self.undone.push(false);
+    }
+
+    /// The current statement is being discarded: its proofs no longer hold. A statement that
+    /// changed nothing undoes nothing.
+    pub fn discard(&mut self, stmt_was_empty: bool) {
+        *self.undone.last_mut().expect("serial 0 exists") |= !stmt_was_empty;
+    }
+
+    /// The serial of the current statement.
+    pub fn serial(&self) -> u64 {
+        (self.undone.len() - 1) as u64
+    }
+
+    /// Whether a proof made during statement `serial` still holds.
+    pub fn hold(&self, serial: u64) -> bool {
+        !self.undone[serial as usize]
+    }
+}
+
 /// The nodes an eviction search still has to look at, for one kind of evictor: a node leaves the
-/// set once it is shown to have no possible victim for that kind (or is unhealthy), and such a
-/// proof holds while the action has only evicted and pipelined since `epoch` (see
-/// [`crate::sched::plugin::Plugin::may_be_victim_shrinks`]). Nodes are visited in id order by
-/// [`NodeSet::next`], which skips 64 proven nodes per step.
+/// set once it is shown to have no possible victim for that kind (or is unhealthy). Such a proof
+/// holds until the statement it was made in is undone (see [`Proofs`]); the set remembers which
+/// nodes left during the statement it was last used in and takes them back if that statement was
+/// undone ([`NodeSet::sync`]). Nodes are visited in id order by [`NodeSet::next`], which skips 64
+/// proven nodes per step.
 #[derive(Clone, Debug)]
 pub struct NodeSet {
-    /// The action's count of undone statements the proofs are valid at.
-    pub epoch: u64,
+    /// The statement serial `journal` belongs to.
+    serial: u64,
+    /// Nodes removed during statement `serial`.
+    journal: Vec<u32>,
     maybe: Vec<u64>,
     checked: Vec<u64>,
 }
 
 impl NodeSet {
-    /// Every one of `n` nodes, none checked yet.
-    pub fn new(n: usize, epoch: u64) -> NodeSet {
+    /// Every one of `n` nodes, none checked yet, as of statement `serial`.
+    pub fn new(n: usize, serial: u64) -> NodeSet {
         let mut maybe = vec![u64::MAX; n.div_ceil(64)];
         if !n.is_multiple_of(64) {
             *maybe.last_mut().expect("n > 0") = (1u64 << (n % 64)) - 1;
         }
-        NodeSet { epoch, maybe, checked: vec![0; n.div_ceil(64)] }
+        NodeSet { serial, journal: Vec::new(), maybe, checked: vec![0; n.div_ceil(64)] }
+    }
+
+    /// Brings the set to the current statement: the nodes removed during an undone statement come
+    /// back (already checked, so they are looked at like any other node).
+    pub fn sync(&mut self, proofs: &Proofs) {
+        if self.serial == proofs.serial() {
+            return;
+        }
+        if !proofs.hold(self.serial) {
+            for &i in &self.journal {
+                self.maybe[i as usize / 64] |= 1 << (i % 64);
+            }
+        }
+        self.journal.clear();
+        self.serial = proofs.serial();
     }
 
     /// The first node at or after `from` still in the set.
@@ -131,7 +191,11 @@ impl NodeSet {
 
     /// Takes node `i` out of the set.
     pub fn remove(&mut self, i: usize) {
-        self.maybe[i / 64] &= !(1 << (i % 64));
+        let (w, b) = (i / 64, 1u64 << (i % 64));
+        if self.maybe[w] & b != 0 {
+            self.maybe[w] &= !b;
+            self.journal.push(i as u32);
+        }
     }
 
     /// Marks node `i` checked; true the first time.
@@ -219,6 +283,30 @@ mod tests {
         assert_eq!(seen, (0..130).filter(|i| i % 7 == 3).collect::<Vec<_>>());
         assert_eq!(s.next(130), None);
         assert!(s.first_check(65) && !s.first_check(65));
+    }
+
+    #[test]
+    fn node_set_takes_back_what_an_undone_statement_removed() {
+        let mut proofs = Proofs::default();
+        let mut s = NodeSet::new(10, proofs.serial());
+        s.remove(1); // before any statement: holds for good
+        proofs.begin();
+        s.sync(&proofs);
+        s.remove(2); // statement 1, kept
+        proofs.begin();
+        s.sync(&proofs);
+        s.remove(3); // statement 2, undone
+        s.remove(3);
+        proofs.discard(false);
+        proofs.begin();
+        s.sync(&proofs);
+        assert_eq!(s.next(1), Some(3));
+        s.remove(4); // statement 3, undone but empty: holds
+        proofs.discard(true);
+        proofs.begin();
+        s.sync(&proofs);
+        assert_eq!((s.next(0), s.next(1), s.next(4)), (Some(0), Some(3), Some(5)));
+        assert!(proofs.hold(0) && proofs.hold(1) && !proofs.hold(2) && proofs.hold(3));
     }
 
     #[test]

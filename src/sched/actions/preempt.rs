@@ -6,7 +6,7 @@
 //! annotated `volcano.sh/preemptable: false` is never a victim (`GetPodPreemptable`, default true).
 
 use super::eviction::{
-    Need, NodeSet, could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue,
+    Need, NodeSet, Proofs, could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue,
 };
 use super::placement::PoolSkip;
 use super::preempt_topology::PreemptArgs;
@@ -48,6 +48,7 @@ pub fn execute(ssn: &mut Session, args: &PreemptArgs) {
         while let Some(j) = per_queue[q.idx()].pop(&mut |a, b| ssn.job_order(a, b) == Ordering::Less) {
             starving.push(j);
             let mut stmt = Statement::new();
+            memo.proofs.begin();
             let mut tasks = pending_tasks(ssn, j);
             while ssn.job_starving(j) {
                 let Some(t) = tasks.pop(&mut |a, b| ssn.task_order(a, b) == Ordering::Less) else { break };
@@ -65,7 +66,7 @@ pub fn execute(ssn: &mut Session, args: &PreemptArgs) {
             if ssn.job_pipelined(j) {
                 ssn.commit(stmt);
             } else {
-                memo.undone += !stmt.is_empty() as u64;
+                memo.proofs.discard(stmt.is_empty());
                 ssn.discard(stmt);
             }
         }
@@ -74,8 +75,9 @@ pub fn execute(ssn: &mut Session, args: &PreemptArgs) {
             let mut tasks = pending_tasks(ssn, j);
             while let Some(t) = tasks.pop(&mut |a, b| ssn.task_order(a, b) == Ordering::Less) {
                 let mut stmt = Statement::new();
+                memo.proofs.begin();
                 if !preempt_task(ssn, &mut stmt, t, Scope::SameJob, &mut memo, args) {
-                    memo.undone += !stmt.is_empty() as u64;
+                    memo.proofs.discard(stmt.is_empty());
                     ssn.discard(stmt);
                     break;
                 }
@@ -99,8 +101,8 @@ struct Memo {
     /// nodes not shown to have no possible victim (see [`NodeSet`]). The candidates depend on the
     /// preemptor's job (its own tasks are in or out) and the plugins' answers on the evictor key.
     sets: BTreeMap<(bool, JobId, Vec<i64>, bool), NodeSet>,
-    /// Statements with evictions this action has discarded so far.
-    undone: u64,
+    /// This action's statements and which were undone (see [`Proofs`]).
+    proofs: Proofs,
     /// Whether every Preemptable plugin's `may_be_victim` only shrinks under evictions.
     shrinks: bool,
     /// Per queue: its Running and Bound tasks when the action started, node by node (built on
@@ -193,10 +195,9 @@ fn preempt_task(
     let mut candidates: Vec<TaskId> = Vec::new();
     let same_job = matches!(scope, Scope::SameJob);
     let set_key = (same_job, pjob, ekey, best_effort);
-    let mut set = match memo.sets.remove(&set_key) {
-        Some(set) if set.epoch == memo.undone => set,
-        _ => NodeSet::new(ssn.state.nodes.len(), memo.undone),
-    };
+    let mut set =
+        memo.sets.remove(&set_key).unwrap_or_else(|| NodeSet::new(ssn.state.nodes.len(), memo.proofs.serial()));
+    set.sync(&memo.proofs);
     let skip = PoolSkip::new(ssn, task);
     let mut from = 0;
     while let Some(i) = set.next(from) {

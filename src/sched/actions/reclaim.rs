@@ -6,7 +6,7 @@
 //! never reclaimed.
 
 use super::eviction::{
-    Need, NodeSet, could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue,
+    Need, NodeSet, Proofs, could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue,
 };
 use super::placement::PoolSkip;
 use crate::model::{NodeId, QueueId, Resources, TaskId, TaskStatus};
@@ -34,6 +34,7 @@ pub fn execute(ssn: &mut Session) {
         }
         let Some(j) = per_queue[q.idx()].pop(&mut |a, b| ssn.job_order(a, b) == Ordering::Less) else { continue };
         let mut stmt = Statement::new();
+        victims_cache.proofs.begin();
         let mut tasks = pending_tasks(ssn, j);
         while ssn.job_starving(j) {
             let Some(t) = tasks.pop(&mut |a, b| ssn.task_order(a, b) == Ordering::Less) else { break };
@@ -54,7 +55,7 @@ pub fn execute(ssn: &mut Session) {
         if ssn.job_pipelined(j) {
             ssn.commit(stmt);
         } else {
-            victims_cache.undone += !stmt.is_empty() as u64;
+            victims_cache.proofs.discard(stmt.is_empty());
             ssn.discard(stmt);
         }
         if !per_queue[q.idx()].is_empty() {
@@ -75,10 +76,8 @@ fn reclaim_for_task(
     let dims = ssn.state.tasks[task.idx()].request.dims().fold(0u16, |m, d| m | dim_bit(d));
     let dims = cache.kind_id((dims, ssn.evictor_key(Hook::Reclaimable, task)));
     let nodes = ssn.state.nodes.len();
-    let mut set = match cache.sets.remove(&(queue, dims)) {
-        Some(set) if set.epoch == cache.undone => set,
-        _ => NodeSet::new(nodes, cache.undone),
-    };
+    let mut set = cache.sets.remove(&(queue, dims)).unwrap_or_else(|| NodeSet::new(nodes, cache.proofs.serial()));
+    set.sync(&cache.proofs);
     // Anywhere at all? Cached per (queue, requested dimensions) like the per-node answers. Only
     // nodes of the set can have a victim.
     let anywhere = match cache.anywhere.get(&(queue, dims)) {
@@ -168,8 +167,9 @@ type EvictorKind = (u16, Vec<i64>);
 struct VictimCache {
     /// Per node: the answers for each (reclaimer queue, requested dimensions) asked about.
     per_node: Vec<Vec<Entry>>,
-    /// Statements with evictions this action has discarded so far.
-    undone: u64,
+    /// This action's statements and which were undone: "no possible victim" answers hold while
+    /// the statement they were found in stands.
+    proofs: Proofs,
     /// Whether every Reclaimable plugin's `may_be_victim` only shrinks under evictions.
     shrinks: bool,
     /// Per (reclaimer queue, requested dimensions): the nodes not shown to have no possible
@@ -199,18 +199,24 @@ impl VictimCache {
     /// The victims on node `i` for a reclaimer of `queue` requesting `dims` (remembered or
     /// computed), and whether the node is known to have no possible victim at all.
     fn victims(&mut self, ssn: &Session, task: TaskId, queue: QueueId, dims: u32, i: usize) -> (Vec<TaskId>, bool) {
-        let (mutations, undone, shrinks) = (ssn.mutations, self.undone, self.shrinks);
-        let entries = &mut self.per_node[i];
+        let (mutations, shrinks) = (ssn.mutations, self.shrinks);
+        let holds = |e: &Entry| e.none_since.is_some_and(|s| self.proofs.hold(s));
+        let entries = &self.per_node[i];
         let known = entries.iter().position(|e| e.queue == queue && e.dims == dims);
         match known.map(|k| &entries[k]) {
-            Some(e) if e.at == mutations => (e.victims.clone(), shrinks && e.none_since == Some(undone)),
+            Some(e) if e.at == mutations => (e.victims.clone(), shrinks && holds(e)),
             // Nothing on this node could be a victim, and since then this action has only evicted
             // and pipelined, which cannot make any candidate a victim (`may_be_victim_shrinks`).
-            Some(e) if shrinks && e.none_since == Some(undone) => (Vec::new(), true),
+            Some(e) if shrinks && holds(e) => (Vec::new(), true),
             _ => {
                 let (victims, none) = victims_on(ssn, task, queue, NodeId(i as u32), &mut self.buf);
-                let entry =
-                    Entry { queue, dims, at: mutations, victims: victims.clone(), none_since: none.then_some(undone) };
+                let entry = Entry {
+                    queue,
+                    dims,
+                    at: mutations,
+                    victims: victims.clone(),
+                    none_since: none.then_some(self.proofs.serial()),
+                };
                 let entries = &mut self.per_node[i];
                 match known {
                     Some(k) => entries[k] = entry,
@@ -230,8 +236,8 @@ struct Entry {
     /// `Session::mutations` when the answer was computed; it holds while the count is unchanged.
     at: u64,
     victims: Vec<TaskId>,
-    /// When no candidate on the node could be a victim at all: [`VictimCache::undone`] at that
-    /// time. The answer stays "none" while no statement has been undone since, if the plugins'
+    /// When no candidate on the node could be a victim at all: the statement serial at that time.
+    /// The answer stays "none" while that statement is not undone (see [`Proofs`]), if the plugins'
     /// `may_be_victim` only shrinks.
     none_since: Option<u64>,
 }
