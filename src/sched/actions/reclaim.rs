@@ -76,11 +76,13 @@ fn reclaim_for_task(
     let dims = ssn.state.tasks[task.idx()].request.dims().fold(0u16, |m, d| m | dim_bit(d));
     let dims = cache.kind_id((dims, ssn.evictor_key(Hook::Reclaimable, task)));
     let nodes = ssn.state.nodes.len();
-    let mut set = cache.sets.remove(&(queue, dims)).unwrap_or_else(|| NodeSet::new(nodes, cache.proofs.serial()));
+    let req = ssn.state.tasks[task.idx()].request;
+    let set_key = (queue, dims, cache.request_id(req));
+    let mut set = cache.sets.remove(&set_key).unwrap_or_else(|| NodeSet::new(nodes, cache.proofs.serial()));
     set.sync(&cache.proofs);
-    // Anywhere at all? Cached per (queue, requested dimensions) like the per-node answers. Only
-    // nodes of the set can have a victim.
-    let anywhere = match cache.anywhere.get(&(queue, dims)) {
+    // Anywhere at all? Cached per set like the per-node answers. Only nodes of the set can have a
+    // victim.
+    let anywhere = match cache.anywhere.get(&set_key) {
         Some((at, any)) if *at == ssn.mutations => *any,
         _ => {
             let buf = &mut cache.buf;
@@ -93,15 +95,14 @@ fn reclaim_for_task(
                     break;
                 }
             }
-            cache.anywhere.insert((queue, dims), (ssn.mutations, any));
+            cache.anywhere.insert(set_key, (ssn.mutations, any));
             any
         }
     };
     if !anywhere {
-        cache.sets.insert((queue, dims), set);
+        cache.sets.insert(set_key, set);
         return false;
     }
-    let req = ssn.state.tasks[task.idx()].request;
     let nq = ssn.state.queues.len();
     let others: Vec<usize> = (0..nq).filter(|o| *o != queue.idx() && ssn.state.queues[*o].reclaimable).collect();
     let need = Need::new(&req);
@@ -132,9 +133,16 @@ fn reclaim_for_task(
             set.remove(i);
             continue;
         }
-        // At most: what is free plus every running task of the other reclaimable queues.
+        // At most: what is free plus every running task of the other reclaimable queues. Evicting
+        // one of those moves its request from the row to future-idle and pipelining lowers
+        // future-idle, so a node that falls short stays short for this request (until the
+        // statement is undone, see `Proofs`) and leaves the set.
         let row = &ssn.state.node_queue_running[i * nq..(i + 1) * nq];
-        if !need.covered_by(&ssn.state.future_idle[i], row, &others) || ssn.predicate(task, n).is_err() {
+        if !need.covered_by(&ssn.state.future_idle[i], row, &others) {
+            set.remove(i);
+            continue;
+        }
+        if ssn.predicate(task, n).is_err() {
             continue;
         }
         let (victims, none) = cache.victims(ssn, task, queue, dims, i);
@@ -149,12 +157,15 @@ fn reclaim_for_task(
             break;
         }
     }
-    cache.sets.insert((queue, dims), set);
+    cache.sets.insert(set_key, set);
     placed
 }
 
 /// What a failed victim search depended on: queue, request, node selector, evictor keys.
 type FailKey = (QueueId, Resources, u64, Vec<i64>);
+
+/// A node set's key: reclaimer queue, index of the evictor kind, index of the request.
+type SetKey = (QueueId, u32, u32);
 
 /// The reclaimer-side inputs of the plugins' answers: requested dimensions and evictor keys.
 type EvictorKind = (u16, Vec<i64>);
@@ -172,14 +183,17 @@ struct VictimCache {
     proofs: Proofs,
     /// Whether every Reclaimable plugin's `may_be_victim` only shrinks under evictions.
     shrinks: bool,
-    /// Per (reclaimer queue, requested dimensions): the nodes not shown to have no possible
-    /// victim. Reclaim takes nodes in id order, so without it every task would walk again over
-    /// the nodes already emptied of victims by the tasks before it.
-    sets: BTreeMap<(QueueId, u32), NodeSet>,
-    /// Per (reclaimer queue, requested dimensions): whether any node may have victims at all.
-    anywhere: BTreeMap<(QueueId, u32), (u64, bool)>,
+    /// Per (reclaimer queue, evictor kind, request): the nodes not shown to have no possible
+    /// victim or too little to take for the request. Reclaim takes nodes in id order, so without
+    /// it every task would walk again over the nodes already emptied of victims by the tasks
+    /// before it.
+    sets: BTreeMap<SetKey, NodeSet>,
+    /// Per set: whether any of its nodes may have victims at all.
+    anywhere: BTreeMap<SetKey, (u64, bool)>,
     /// Every evictor kind met in this action; the caches above key on its index.
     kinds: Vec<EvictorKind>,
+    /// Every request met in this action; the sets key on its index.
+    requests: Vec<Resources>,
     /// Scratch list for the candidates of one node.
     buf: Vec<TaskId>,
 }
@@ -192,6 +206,17 @@ impl VictimCache {
             None => {
                 self.kinds.push(kind);
                 (self.kinds.len() - 1) as u32
+            }
+        }
+    }
+
+    /// A small number for a request, for the node sets' keys.
+    fn request_id(&mut self, req: Resources) -> u32 {
+        match self.requests.iter().position(|r| *r == req) {
+            Some(i) => i as u32,
+            None => {
+                self.requests.push(req);
+                (self.requests.len() - 1) as u32
             }
         }
     }
