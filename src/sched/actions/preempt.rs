@@ -97,10 +97,13 @@ type Anywhere = BTreeMap<(QueueId, Vec<i64>, bool), (u64, bool)>;
 struct Memo {
     /// See [`Anywhere`].
     anywhere: Anywhere,
-    /// Per kind of preemptor (scope is same-job, job, plugins' evictor key, best-effort): the
-    /// nodes not shown to have no possible victim (see [`NodeSet`]). The candidates depend on the
-    /// preemptor's job (its own tasks are in or out) and the plugins' answers on the evictor key.
-    sets: BTreeMap<(bool, JobId, Vec<i64>, bool), NodeSet>,
+    /// Per kind of preemptor (scope is same-job, job, plugins' evictor key, best-effort, request):
+    /// the nodes not shown to have no possible victim or too little room for the request (see
+    /// [`NodeSet`]). The candidates depend on the preemptor's job (its own tasks are in or out)
+    /// and the plugins' answers on the evictor key.
+    sets: BTreeMap<(bool, JobId, Vec<i64>, bool, u32), NodeSet>,
+    /// Every request met in this action; the sets key on its index.
+    requests: Vec<Resources>,
     /// This action's statements and which were undone (see [`Proofs`]).
     proofs: Proofs,
     /// Whether every Preemptable plugin's `may_be_victim` only shrinks under evictions.
@@ -112,6 +115,17 @@ struct Memo {
 }
 
 impl Memo {
+    /// A small number for a request, for the node sets' keys.
+    fn request_id(&mut self, req: Resources) -> u32 {
+        match self.requests.iter().position(|r| *r == req) {
+            Some(i) => i as u32,
+            None => {
+                self.requests.push(req);
+                (self.requests.len() - 1) as u32
+            }
+        }
+    }
+
     fn queue_running(&mut self, ssn: &Session, q: QueueId) -> &[TaskId] {
         let lists = self.queue_running.get_or_insert_with(|| {
             let mut lists = vec![Vec::new(); ssn.state.queues.len()];
@@ -189,12 +203,12 @@ fn preempt_task(
     }
     // Nodes where the plugin predicates pass and evicting every eligible task would be enough,
     // visited by descending score (node id breaks ties).
-    let mut nodes: Vec<(f64, NodeId, Vec<TaskId>)> = Vec::new();
+    let mut nodes: Vec<(f64, NodeId)> = Vec::new();
     let (req, nq) = (ssn.state.tasks[task.idx()].request, ssn.state.queues.len());
     let need = Need::new(&req);
     let mut candidates: Vec<TaskId> = Vec::new();
     let same_job = matches!(scope, Scope::SameJob);
-    let set_key = (same_job, pjob, ekey, best_effort);
+    let set_key = (same_job, pjob, ekey, best_effort, memo.request_id(req));
     let mut set =
         memo.sets.remove(&set_key).unwrap_or_else(|| NodeSet::new(ssn.state.nodes.len(), memo.proofs.serial()));
     set.sync(&memo.proofs);
@@ -223,6 +237,10 @@ fn preempt_task(
         let most_ok = || same_job || need.covered_by(&ssn.state.future_idle[i], row, &[pqueue.idx()]);
         let first = memo.shrinks && first;
         if !first && !most_ok() {
+            // Within a queue's turn only that queue's tasks are evicted (their requests move from
+            // the row to future-idle) and pipelining lowers future-idle: a node that falls short
+            // of this request stays short until the statement is undone (see `Proofs`).
+            set.remove(i);
             continue;
         }
         candidates.clear();
@@ -235,14 +253,20 @@ fn preempt_task(
             }
             continue;
         }
-        if (first && !most_ok()) || !could_fit(ssn, task, n, &candidates) || ssn.predicate(task, n).is_err() {
+        if first && !most_ok() {
+            set.remove(i);
             continue;
         }
-        nodes.push((ssn.node_score(task, n), n, candidates.clone()));
+        if !could_fit(ssn, task, n, &candidates) || ssn.predicate(task, n).is_err() {
+            continue;
+        }
+        nodes.push((ssn.node_score(task, n), n));
     }
     memo.sets.insert(set_key, set);
     nodes.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(Ordering::Equal).then(a.1.cmp(&b.1)));
-    for (_, n, candidates) in nodes {
+    for (_, n) in nodes {
+        // The node's candidates again: evictions on the nodes tried before leave them unchanged.
+        let candidates = ssn.state.node_tasks[n.idx()].iter().copied().filter(|v| eligible(ssn, *v)).collect();
         let candidates = in_victim_order(ssn, task, candidates);
         let victims = ssn.preemptable(task, &candidates);
         if victims.is_empty() {
