@@ -161,6 +161,13 @@ impl NodeSet {
         NodeSet { serial, journal: Vec::new(), maybe, checked: vec![0; n.div_ceil(64)] }
     }
 
+    /// The nodes whose bits are set in `maybe` (one bit per node id), none checked yet, as of
+    /// statement `serial`.
+    pub fn from_bits(maybe: Vec<u64>, serial: u64) -> NodeSet {
+        let checked = vec![0; maybe.len()];
+        NodeSet { serial, journal: Vec::new(), maybe, checked }
+    }
+
     /// Brings the set to the current statement: the nodes removed during an undone statement come
     /// back (already checked, so they are looked at like any other node).
     pub fn sync(&mut self, proofs: &Proofs) {

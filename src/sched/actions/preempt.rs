@@ -112,6 +112,10 @@ struct Memo {
     /// first use). Every eligible candidate of a preemptor is among its queue's: within the
     /// action no task becomes Running or Bound except by undoing its own eviction.
     queue_running: Option<Vec<Vec<TaskId>>>,
+    /// Per queue: the nodes holding any of its Running or Bound tasks when the action started, as
+    /// a bitset over node ids — the only nodes where a preemptor of the queue can find a
+    /// candidate, so a new node set starts from them.
+    queue_nodes: Vec<Vec<u64>>,
 }
 
 impl Memo {
@@ -138,6 +142,23 @@ impl Memo {
             lists
         });
         &lists[q.idx()]
+    }
+
+    /// A fresh node set for a preemptor of queue `q`: the nodes that hold a task of `q`.
+    fn node_set(&mut self, ssn: &Session, q: QueueId) -> NodeSet {
+        if self.queue_nodes.is_empty() {
+            let words = ssn.state.nodes.len().div_ceil(64);
+            let mut bits = vec![vec![0u64; words]; ssn.state.queues.len()];
+            for (queue, row) in bits.iter_mut().enumerate() {
+                for &t in self.queue_running(ssn, QueueId(queue as u32)) {
+                    if let Some(n) = ssn.state.tasks[t.idx()].node {
+                        row[n.idx() / 64] |= 1 << (n.idx() % 64);
+                    }
+                }
+            }
+            self.queue_nodes = bits;
+        }
+        NodeSet::from_bits(self.queue_nodes[q.idx()].clone(), self.proofs.serial())
     }
 }
 
@@ -209,8 +230,10 @@ fn preempt_task(
     let mut candidates: Vec<TaskId> = Vec::new();
     let same_job = matches!(scope, Scope::SameJob);
     let set_key = (same_job, pjob, ekey, best_effort, memo.request_id(req));
-    let mut set =
-        memo.sets.remove(&set_key).unwrap_or_else(|| NodeSet::new(ssn.state.nodes.len(), memo.proofs.serial()));
+    let mut set = match memo.sets.remove(&set_key) {
+        Some(set) => set,
+        None => memo.node_set(ssn, pqueue),
+    };
     set.sync(&memo.proofs);
     let skip = PoolSkip::new(ssn, task);
     let mut from = 0;
