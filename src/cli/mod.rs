@@ -1,6 +1,8 @@
 //! The command line (clap). Thin: parse, load, call [`crate::runner`], write, print.
 //! Exit codes: 0 ok, 1 regression / objective missed, 2 bad input.
 
+mod check;
+
 use crate::report;
 use crate::runner::{self, RunOptions};
 use crate::scenario::{self, Policy};
@@ -30,6 +32,9 @@ enum Command {
         #[arg(default_value = "scenarios/quickstart.yaml")]
         scenario: PathBuf,
     },
+    /// Regression gate: run a suite over seeds and compare medians with a baseline (exit 1 on a
+    /// regression, 2 on bad input).
+    Check(check::CheckArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -78,6 +83,7 @@ pub fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run(args),
+        Command::Check(args) => check::check(args),
         Command::Validate { scenario } => {
             let sc = scenario::load(&scenario)?;
             let jobs = sc.load_jobs()?;
