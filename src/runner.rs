@@ -1,7 +1,7 @@
 //! One run end to end: scenario → cluster and scheduler → simulation → results. The CLI and the
 //! tests both go through here, so what the tests check is what users run.
 
-use crate::metrics::{DecisionRow, QueueRow, Summary, TimelineRow};
+use crate::metrics::{DecisionRow, FairnessRow, QueueRow, Summary, TimelineRow};
 use crate::model::{ClusterState, SimTime};
 use crate::report::PerfReport;
 use crate::report::jobs::{JobRow, job_rows};
@@ -35,6 +35,8 @@ pub struct RunOutput {
     pub timeline: Vec<TimelineRow>,
     /// Per-queue rows.
     pub queues: Vec<QueueRow>,
+    /// Fairness timeline rows.
+    pub fairness: Vec<FairnessRow>,
     /// The decision log (empty unless asked for).
     pub decisions: Vec<DecisionRow>,
     /// Wall-clock figures.
@@ -96,6 +98,7 @@ pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress))
         jobs: job_rows(&sim.state),
         timeline: std::mem::take(&mut sim.recorder.timeline),
         queues: std::mem::take(&mut sim.recorder.queue_rows),
+        fairness: std::mem::take(&mut sim.recorder.fairness_rows),
         decisions: sim.recorder.decisions.take(),
         summary,
         perf,
