@@ -93,7 +93,7 @@ pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress))
         .map_err(|e| ScenarioError::Input(format!("{e} (scenario {}, seed {})", sc.name, sc.seed)))?;
     let summary = Summary::build(&sim.state, &sim.recorder, &sc.name, sc.seed, sc.policy.name(), sim.end.secs_f64());
     let wall = started.elapsed().as_secs_f64();
-    let perf = PerfReport::new(wall, sim.perf.events, &sim.perf.cycle_ns, sim.recorder.binds);
+    let perf = PerfReport::new(wall, sim.perf.events, &sim.perf.cycle_ns, sim.recorder.binds, sim.recorder.evictions);
     Ok(RunOutput {
         jobs: job_rows(&sim.state),
         timeline: std::mem::take(&mut sim.recorder.timeline),

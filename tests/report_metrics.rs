@@ -83,3 +83,46 @@ fn hand_computed_metrics() {
     let row = out.timeline.iter().find(|r| r.time_s == 60.0 && r.name == "a").unwrap();
     assert_eq!(row.accel_goodput, Some(3.0));
 }
+
+/// Queue names come from the trace: `<script>` and `&` in one must come out escaped in the HTML
+/// page (tables, legends of the inlined SVG charts) and in the Markdown.
+#[test]
+fn report_escapes_trace_strings() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = TRACE.replace(",a,", ",<script>alert(1)</script>&a,");
+    let scenario = SCENARIO.replace("queues:\n  - { name: a, weight: 1 }\n  - { name: b, weight: 1 }\n", "");
+    let path = write_scenario(dir.path(), &scenario, &trace);
+    let sc = tephra::scenario::load(&path).unwrap();
+    let out = run_checked(&path);
+    let report_dir = dir.path().join("out");
+    tephra::report::run_report::write(&report_dir, &sc, &out).unwrap();
+    let html = std::fs::read_to_string(report_dir.join("report.html")).unwrap();
+    assert!(!html.contains("<script"), "unescaped script tag in report.html");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;&amp;a"), "escaped queue name in the tables");
+    assert!(html.matches("<svg").count() >= 4, "charts inlined");
+    let md = std::fs::read_to_string(report_dir.join("report.md")).unwrap();
+    assert!(!md.contains("<script"));
+    for chart in ["gpu-allocation", "gpu-goodput", "queue-share", "queueing-delay-cdf", "jct-by-size"] {
+        let svg = std::fs::read_to_string(report_dir.join(format!("charts/{chart}.svg"))).unwrap();
+        assert!(!svg.contains("<script"), "{chart}.svg");
+        assert!(std::fs::metadata(report_dir.join(format!("charts/{chart}.png"))).unwrap().len() > 1000);
+    }
+}
+
+/// The summary of the tiny scenario, field for field (`tests/golden/tiny-summary.json`; rewrite it
+/// with `UPDATE_GOLDEN=1` after a deliberate schema change, and bump `SCHEMA_VERSION` when a field
+/// changes meaning or goes away).
+#[test]
+fn golden_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_checked(&write_scenario(dir.path(), SCENARIO, TRACE));
+    let json = tephra::report::pretty_json(&out.summary);
+    let golden = common::repo().join("tests/golden/tiny-summary.json");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+        std::fs::write(&golden, &json).unwrap();
+    }
+    let expected = std::fs::read_to_string(&golden).expect("golden file (run once with UPDATE_GOLDEN=1)");
+    assert_eq!(json, expected, "summary.json schema or values changed");
+    assert!(json.starts_with("{\n  \"schema_version\": 2,"));
+}

@@ -22,7 +22,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a scenario and write summary.json, perf.json, jobs.csv and timeline.csv.
+    /// Run a scenario and write summary.json, perf.json, jobs.csv, timeline.csv, queues.csv,
+    /// fairness.csv, charts/ and report.md + report.html.
     Run(RunArgs),
     /// Load a scenario, its trace and scheduler conf, and report problems without running.
     Validate {
@@ -156,6 +157,8 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         log.then_some(&output.decisions[..]),
     )
     .with_context(|| format!("writing reports to {}", out.display()))?;
+    report::run_report::write(&out, &sc, &output)
+        .with_context(|| format!("writing the report to {}", out.display()))?;
     if args.json {
         print!("{}", report::pretty_json(&output.summary));
     } else if !args.quiet {
