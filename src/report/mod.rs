@@ -2,6 +2,7 @@
 //! console table.
 
 pub mod charts;
+pub mod compare_report;
 pub mod document;
 pub mod jobs;
 pub mod run_report;
