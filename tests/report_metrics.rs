@@ -114,15 +114,26 @@ fn report_escapes_trace_strings() {
 /// changes meaning or goes away).
 #[test]
 fn golden_summary() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = run_checked(&write_scenario(dir.path(), SCENARIO, TRACE));
-    let json = tephra::report::pretty_json(&out.summary);
-    let golden = common::repo().join("tests/golden/tiny-summary.json");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
-        std::fs::write(&golden, &json).unwrap();
+    let conf = common::repo().join("scenarios/conf/volcano-default.conf");
+    let volcano = format!("scheduler: {{ conf: {}, node_scan: exhaustive }}", conf.display());
+    for (name, scenario) in [
+        ("tiny-summary.json", SCENARIO.to_string()),
+        (
+            "tiny-volcano-summary.json",
+            SCENARIO
+                .replace("scheduler: { policy: kube-default, node_scan: exhaustive, schedule_period: 1s }", &volcano),
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = run_checked(&write_scenario(dir.path(), &scenario, TRACE));
+        let json = tephra::report::pretty_json(&out.summary);
+        let golden = common::repo().join("tests/golden").join(name);
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+            std::fs::write(&golden, &json).unwrap();
+        }
+        let expected = std::fs::read_to_string(&golden).expect("golden file (run once with UPDATE_GOLDEN=1)");
+        assert_eq!(json, expected, "{name}: summary.json schema or values changed");
+        assert!(json.starts_with("{\n  \"schema_version\": 2,"));
     }
-    let expected = std::fs::read_to_string(&golden).expect("golden file (run once with UPDATE_GOLDEN=1)");
-    assert_eq!(json, expected, "summary.json schema or values changed");
-    assert!(json.starts_with("{\n  \"schema_version\": 2,"));
 }
