@@ -216,6 +216,55 @@ pub fn charts(out: &RunOutput) -> Vec<Chart> {
         caption: "Each queue's dominant share (solid) and its fair share (dashed, same colour) while it has demand."
             .into(),
     });
+    // The policy's own view, where it has one: allocated / deserved per queue (1 = at deserved).
+    let mut deserved: Vec<Series> = Vec::new();
+    for (i, q) in leaves.iter().enumerate() {
+        let pts: Vec<(f64, f64)> =
+            out.queues.iter().filter(|r| &r.queue == q).filter_map(|r| Some((r.time_s, r.share?))).collect();
+        if !pts.is_empty() {
+            deserved.push(Series::solid(q.clone(), i, pts));
+        }
+    }
+    if let (Some(first), Some(last)) = (out.queues.first(), out.queues.last())
+        && !deserved.is_empty()
+    {
+        deserved.push(Series::dashed("deserved", 7, vec![(first.time_s, 1.0), (last.time_s, 1.0)]));
+    }
+    charts.push(Chart {
+        id: "queue-deserved".into(),
+        title: "Queue allocation / deserved (policy)".into(),
+        x_label: "simulated time".into(),
+        y_label: "allocated / deserved (dominant)".into(),
+        x: XAxis::Time,
+        y: YAxis::Plain,
+        kind: Kind::Lines,
+        series: deserved,
+        caption: "Allocated over the deserved share the policy's proportion or capacity plugin computed, per queue; \
+                  1 = exactly at deserved. Absent for policies without a deserved share."
+            .into(),
+    });
+    // Jain's index over time.
+    let jain: Vec<(f64, f64)> = out.fairness.iter().filter_map(|r| Some((r.time_s, r.jain_index?))).collect();
+    let dev: Vec<(f64, f64)> =
+        out.fairness.iter().filter(|r| r.jain_index.is_some()).map(|r| (r.time_s, r.deviation_max)).collect();
+    if leaves.len() > 1 {
+        charts.push(Chart {
+            id: "fairness".into(),
+            title: "Fairness over time".into(),
+            x_label: "simulated time".into(),
+            y_label: "index / share of the cluster".into(),
+            x: XAxis::Time,
+            y: YAxis::Plain,
+            kind: Kind::Lines,
+            series: vec![
+                Series::solid("Jain's index", 0, jain),
+                Series::solid("max deviation from fair share", 1, dev),
+            ],
+            caption: "Jain's index over the queues with demand (1 = every queue at the same fraction of its fair \
+                      share), and the largest |dominant share − fair share| of any queue."
+                .into(),
+        });
+    }
     // Queueing-delay CDF, all jobs and per queue.
     let mut cdf = vec![Series::solid(
         "all jobs",
