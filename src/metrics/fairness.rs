@@ -17,6 +17,9 @@
 //!   not count. Reported time-averaged (∫J dt / time with demand), as its minimum, and over time.
 //! - **Deviation from fair share** = |dominant share − fair share| of a queue with demand, in
 //!   fractions of the cluster: its maximum over queues and time, and its time-average over queues.
+//!
+//! With a queue hierarchy (`spec.parent`) only leaf queues hold jobs; they are compared by their
+//! own weights as if the tree were flat (hierarchical weights are not composed).
 
 use crate::model::resources::ALL_DIMS;
 use crate::model::{ClusterState, Resources};

@@ -200,6 +200,14 @@ impl Recorder {
         nested.then(|| (0..st.queues.len()).map(|i| tree.sum(i, |q| st.queues[q].allocated)).collect())
     }
 
+    /// Per queue, accelerator milli-units of its progressing jobs as reported: an inner queue of a
+    /// hierarchy counts its whole subtree, like its allocation. `None` when no queue has children.
+    fn subtree_progressing(&self, st: &ClusterState) -> Option<Vec<i64>> {
+        let (tree, nested) = self.tree.as_ref()?;
+        let gpu = |q: usize| Resources::ZERO.with_scalar(crate::model::resources::GPU, st.queues[q].progressing_accel);
+        nested.then(|| (0..st.queues.len()).map(|i| tree.sum(i, gpu).accelerators()).collect())
+    }
+
     /// Healthy resources per pool (a node scan only when the healthy total moved).
     fn pool_healthy(&mut self, st: &ClusterState) -> &[Resources] {
         if self.pool_healthy.as_ref().is_none_or(|(total, v)| *total != st.total || v.len() != st.pools.len()) {
@@ -234,10 +242,11 @@ impl Recorder {
             self.cpu_healthy_area += dt * st.total.cpu as i128;
             self.queues.resize(st.queues.len(), QueueTally::default());
             let nested = self.subtree_allocated(st);
+            let progressing = self.subtree_progressing(st);
             for (q, tally) in st.queues.iter().zip(self.queues.iter_mut()) {
                 let allocated = nested.as_ref().map_or(q.allocated, |a| a[q.id.idx()]);
                 tally.accel_area += dt * allocated.accelerators() as i128;
-                tally.goodput_area += dt * q.progressing_accel as i128;
+                tally.goodput_area += dt * progressing.as_ref().map_or(q.progressing_accel, |p| p[q.id.idx()]) as i128;
                 if let Some(d) = self.deserved.get(q.id.idx()).copied().flatten() {
                     tally.share_area += dt as f64 * share(&allocated, &d);
                     tally.deserved_area += dt * d.accelerators() as i128;
@@ -346,6 +355,7 @@ impl Recorder {
             deviation_mean: super::summary::round6(snap.deviation_mean),
         });
         let nested = self.subtree_allocated(st);
+        let progressing = self.subtree_progressing(st);
         let allocated = |q: &crate::model::Queue| nested.as_ref().map_or(q.allocated, |a| a[q.id.idx()]);
         for q in &st.queues {
             let d = self.deserved.get(q.id.idx()).copied().flatten();
@@ -382,7 +392,9 @@ impl Recorder {
                 cpu_total: None,
                 jobs_pending: Some(pending[i]),
                 jobs_running: Some(running[i]),
-                accel_goodput: Some(q.progressing_accel as f64 / 1000.0),
+                accel_goodput: Some(
+                    progressing.as_ref().map_or(q.progressing_accel, |p| p[q.id.idx()]) as f64 / 1000.0,
+                ),
             });
         }
     }

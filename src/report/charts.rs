@@ -231,8 +231,16 @@ impl Chart {
             } else {
                 chart.draw_series(LineSeries::new(s.points.iter().copied(), style)).map_err(err)?
             };
-            anno.label(s.name.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+            if s.dashed {
+                anno.label(s.name.as_str()).legend(move |(x, y)| {
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (7, 0)], c.stroke_width(2))
+                        + PathElement::new(vec![(11, 0), (18, 0)], c.stroke_width(2))
+                });
+            } else {
+                anno.label(s.name.as_str())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+            }
         }
         chart
             .configure_series_labels()

@@ -290,6 +290,27 @@ pub fn charts(out: &RunOutput) -> Vec<Chart> {
         series: cdf,
         caption: "Fraction of jobs whose gang ran within a given delay of submission.".into(),
     });
+    // JCT CDF per GPU size class.
+    let mut jct_cdf = Vec::new();
+    for (i, class) in crate::metrics::job_stats::SIZE_CLASSES.iter().enumerate() {
+        let v: Vec<f64> = out.jobs.iter().filter(|j| j.size_class == *class).filter_map(|j| j.jct_s).collect();
+        if !v.is_empty() {
+            let name = if *class == "cpu" { "CPU only".to_string() } else { format!("{class} GPU") };
+            jct_cdf.push(Series::solid(name, i, cdf_points(&v, 400)));
+        }
+    }
+    charts.push(Chart {
+        id: "jct-cdf".into(),
+        title: "Job completion time by GPU size class (CDF)".into(),
+        x_label: "JCT (log scale)".into(),
+        y_label: "fraction of jobs".into(),
+        x: XAxis::LogDuration,
+        y: YAxis::Percent,
+        kind: Kind::Lines,
+        series: jct_cdf,
+        caption: "Fraction of completed jobs of each GPU size class that finished within a given time of submission."
+            .into(),
+    });
     charts.push(jct_by_class(&[(String::new(), &out.summary)]));
     charts.extend(optional_charts(out));
     charts.retain(|c| !c.is_empty());
