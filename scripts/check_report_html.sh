@@ -5,6 +5,10 @@
 #
 #   scripts/check_report_html.sh [REPORT_DIR] [MIN_CHARTS]
 #
+# When a Python with the `markdown` package is found (Debian's python3-markdown), report.md is also
+# rendered as a Markdown viewer would (tables extension): it must give tables, no raw <script>, and
+# chart images whose files exist; the rendered page is screenshotted to REPORT_DIR/screenshot-md.png.
+#
 # Without REPORT_DIR it runs the quickstart scenario into a temporary folder first. The screenshot
 # is left at REPORT_DIR/screenshot.png, the rendered DOM at REPORT_DIR/rendered-dom.html. Exit 0 when every check passes, 1 otherwise, 2 when no
 # Chromium is installed (apt-get install chromium).
@@ -55,3 +59,30 @@ else:
 print("report renders: ok" if ok else "report renders: FAILED")
 sys.exit(0 if ok else 1)
 PY
+
+md_python=""
+for p in python3 /usr/bin/python3; do
+    if "$p" -c "import markdown" >/dev/null 2>&1; then md_python="$p"; break; fi
+done
+if [[ -z "$md_python" ]]; then
+    echo "markdown check skipped: no Python with the markdown package (apt-get install python3-markdown)"
+    exit 0
+fi
+"$md_python" - "$dir" "$min_charts" <<'PY'
+import os, re, sys, markdown
+d, min_charts = sys.argv[1], int(sys.argv[2])
+text = open(os.path.join(d, "report.md"), encoding="utf-8").read()
+html = markdown.markdown(text, extensions=["tables"])
+imgs = re.findall(r'<img[^>]*src="([^"]+)"', html)
+missing = [i for i in imgs if not os.path.exists(os.path.join(d, i))]
+tables = html.count("<table>")
+ok = tables >= 2 and len(imgs) >= min_charts and not missing and "<script" not in html.lower()
+print(f"report.md: {tables} tables, {len(imgs)} chart images, {len(missing)} missing")
+open(os.path.join(d, "report-md.html"), "w", encoding="utf-8").write(
+    "<!DOCTYPE html><meta charset=utf-8><style>body{font-family:sans-serif;max-width:1000px}"
+    "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}img{max-width:100%}</style>" + html)
+print("report.md renders: ok" if ok else "report.md renders: FAILED")
+sys.exit(0 if ok else 1)
+PY
+"$browser" "${flags[@]}" --window-size=1100,4000 --screenshot="$dir/screenshot-md.png" "file://$(cd "$dir" && pwd)/report-md.html" >/dev/null 2>&1
+echo "markdown screenshot: $dir/screenshot-md.png"
