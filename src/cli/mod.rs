@@ -218,6 +218,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     } else if !args.quiet {
         print!("{}", report::table::summary_table(&output.summary, output.perf.wall_s));
         println!("  {:<19}  {}", "reports", out.display());
+        println!("  {:<19}  {}", "report", out.join("report.html").display());
     }
     Ok(ExitCode::SUCCESS)
 }
