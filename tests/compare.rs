@@ -106,3 +106,27 @@ fn compare_rejects_unknown_set_keys() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("queues.nope.weight=2") && err.contains("no declared queue `nope`"), "{err}");
 }
+
+/// `--set` changes exactly the named settings of the variant's scenario, and the seed follows the
+/// plan's seed list.
+#[test]
+fn set_overrides_apply_to_the_variant() {
+    use tephra::experiment::{Change, Variant, overrides};
+    let dir = tempfile::tempdir().unwrap();
+    let conf = common::repo().join("scenarios/conf/volcano-default.conf");
+    let path = write_scenario(dir.path(), &SCENARIO.replace("CONF", conf.to_str().unwrap()), TRACE);
+    let base = tephra::scenario::load(&path).unwrap();
+    let v = Variant::new(Change::Set(
+        overrides::parse("queues.a.weight=5,run.pod_startup=30s,fleet.pools.gpu.count=3,scheduler.policy=kube-default")
+            .unwrap(),
+    ));
+    let sc = v.scenario(&base, 9).unwrap();
+    assert_eq!(sc.seed, 9);
+    assert_eq!(sc.queues.iter().map(|q| q.weight).collect::<Vec<_>>(), vec![5, 2]);
+    assert_eq!(sc.run.pod_startup.0, 30_000);
+    assert_eq!(sc.pools[0].1, 3);
+    assert_eq!(sc.policy.name(), "kube-default");
+    assert_eq!(base.queues[0].weight, 1, "the base scenario is untouched");
+    let err = Variant::new(Change::Set(overrides::parse("run.pod_startup=soon").unwrap())).scenario(&base, 1);
+    assert!(err.unwrap_err().to_string().contains("--set run.pod_startup=soon"));
+}
