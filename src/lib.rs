@@ -6,6 +6,7 @@
 //! scenarios, metrics and reports sit beside the simulator.
 
 pub mod cli;
+pub mod experiment;
 pub mod gate;
 pub mod metrics;
 pub mod model;

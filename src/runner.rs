@@ -1,7 +1,7 @@
 //! One run end to end: scenario → cluster and scheduler → simulation → results. The CLI and the
 //! tests both go through here, so what the tests check is what users run.
 
-use crate::metrics::{DecisionRow, QueueRow, Summary, TimelineRow};
+use crate::metrics::{DecisionRow, FairnessRow, QueueRow, Summary, TimelineRow};
 use crate::model::{ClusterState, SimTime};
 use crate::report::PerfReport;
 use crate::report::jobs::{JobRow, job_rows};
@@ -35,6 +35,8 @@ pub struct RunOutput {
     pub timeline: Vec<TimelineRow>,
     /// Per-queue rows.
     pub queues: Vec<QueueRow>,
+    /// Fairness timeline rows.
+    pub fairness: Vec<FairnessRow>,
     /// The decision log (empty unless asked for).
     pub decisions: Vec<DecisionRow>,
     /// Wall-clock figures.
@@ -91,11 +93,12 @@ pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress))
         .map_err(|e| ScenarioError::Input(format!("{e} (scenario {}, seed {})", sc.name, sc.seed)))?;
     let summary = Summary::build(&sim.state, &sim.recorder, &sc.name, sc.seed, sc.policy.name(), sim.end.secs_f64());
     let wall = started.elapsed().as_secs_f64();
-    let perf = PerfReport::new(wall, sim.perf.events, &sim.perf.cycle_ns, sim.recorder.binds);
+    let perf = PerfReport::new(wall, sim.perf.events, &sim.perf.cycle_ns, sim.recorder.binds, sim.recorder.evictions);
     Ok(RunOutput {
         jobs: job_rows(&sim.state),
         timeline: std::mem::take(&mut sim.recorder.timeline),
         queues: std::mem::take(&mut sim.recorder.queue_rows),
+        fairness: std::mem::take(&mut sim.recorder.fairness_rows),
         decisions: sim.recorder.decisions.take(),
         summary,
         perf,

@@ -40,6 +40,7 @@ const ABOVE_SCHED: &[&str] = &[
     "crate::report",
     "crate::cli",
     "crate::runner",
+    "crate::experiment",
 ];
 
 #[test]

@@ -24,8 +24,12 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a scenario and write summary.json, perf.json, jobs.csv and timeline.csv.
+    /// Run a scenario and write summary.json, perf.json, jobs.csv, timeline.csv, queues.csv,
+    /// fairness.csv, charts/ and report.md + report.html.
     Run(RunArgs),
+    /// Run variants of a scenario (other confs, kube-default, `--set` overrides) over several seeds
+    /// in parallel and write one side-by-side report.
+    Compare(CompareArgs),
     /// Load a scenario, its trace and scheduler conf, and report problems without running.
     Validate {
         /// Scenario file.
@@ -68,10 +72,60 @@ struct RunArgs {
     decisions: bool,
 }
 
+#[derive(clap::Args, Debug)]
+struct CompareArgs {
+    /// Scenario file.
+    scenario: PathBuf,
+    /// A variant running Volcano with this volcano-scheduler.conf (repeatable).
+    #[arg(long, action = clap::ArgAction::Append)]
+    conf: Vec<PathBuf>,
+    /// A variant with another policy: `kube-default` (repeatable).
+    #[arg(long, action = clap::ArgAction::Append)]
+    policy: Vec<String>,
+    /// A variant with overrides `key=value[,key=value…]` on the scenario (repeatable); keys:
+    /// seed, scheduler.conf, scheduler.policy, scheduler.node_scan, scheduler.schedule_period,
+    /// run.until, run.sample_every, run.pod_startup, run.controller_delay, queues.NAME.weight,
+    /// fleet.pools.NAME.count.
+    #[arg(long, action = clap::ArgAction::Append)]
+    set: Vec<String>,
+    /// Seeds per variant: the scenario's seed, seed + 1, ….
+    #[arg(long, default_value_t = 1)]
+    seeds: usize,
+    /// Output folder (default `reports/<scenario name>-compare/`).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print compare.json on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// No table.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
 /// Entry point used by `main`.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match dispatch(cli) {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    // Variants keep their command-line order across --conf, --policy and --set.
+    let order = matches.subcommand_matches("compare").map(|m| {
+        let mut idx: Vec<(usize, &'static str, usize)> = Vec::new();
+        for name in ["conf", "policy", "set"] {
+            if let Some(it) = m.indices_of(name) {
+                idx.extend(it.enumerate().map(|(k, i)| (i, name, k)));
+            }
+        }
+        idx.sort();
+        idx.into_iter().map(|(_, n, k)| (n, k)).collect::<Vec<_>>()
+    });
+    let result = match cli.command {
+        Command::Compare(args) => compare(args, order.unwrap_or_default()),
+        other => dispatch(Cli { command: other }),
+    };
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -84,6 +138,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Check(args) => check::check(args),
+        Command::Compare(args) => compare(args, Vec::new()),
         Command::Validate { scenario } => {
             let sc = scenario::load(&scenario)?;
             let jobs = sc.load_jobs()?;
@@ -162,11 +217,134 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         log.then_some(&output.decisions[..]),
     )
     .with_context(|| format!("writing reports to {}", out.display()))?;
+    report::run_report::write(&out, &sc, &output)
+        .with_context(|| format!("writing the report to {}", out.display()))?;
     if args.json {
         print!("{}", report::pretty_json(&output.summary));
     } else if !args.quiet {
         print!("{}", report::table::summary_table(&output.summary, output.perf.wall_s));
         println!("  {:<19}  {}", "reports", out.display());
+        println!("  {:<19}  {}", "report", out.join("report.html").display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tephra compare`: variants in command-line `order` (`(flag, k)`: the k-th value of the flag;
+/// empty = flag order conf, policy, set). Fewer than two variants: the scenario as written is put
+/// first as the reference.
+fn compare(args: CompareArgs, order: Vec<(&'static str, usize)>) -> Result<ExitCode> {
+    use crate::experiment::{self, Change, Plan, Variant};
+    use crate::report::compare_report::{self, RunDigest};
+    let base = scenario::load(&args.scenario)?;
+    let order = if order.is_empty() {
+        let mut o: Vec<(&'static str, usize)> = (0..args.conf.len()).map(|k| ("conf", k)).collect();
+        o.extend((0..args.policy.len()).map(|k| ("policy", k)));
+        o.extend((0..args.set.len()).map(|k| ("set", k)));
+        o
+    } else {
+        order
+    };
+    let mut variants = Vec::new();
+    for (flag, k) in order {
+        let change = match flag {
+            "conf" => Change::Conf(args.conf[k].clone()),
+            "policy" => match args.policy[k].as_str() {
+                "kube-default" => Change::KubeDefault,
+                other => {
+                    anyhow::bail!("--policy: `{other}` is not a policy (kube-default; Volcano confs go in --conf)")
+                }
+            },
+            _ => Change::Set(experiment::overrides::parse(&args.set[k])?),
+        };
+        variants.push(Variant::new(change));
+    }
+    if variants.len() < 2 {
+        variants.insert(0, Variant::new(Change::AsWritten));
+    }
+    if args.seeds == 0 {
+        anyhow::bail!("--seeds: at least 1");
+    }
+    let plan = Plan::new(base.clone(), variants, experiment::seeds(base.seed, args.seeds))?;
+    for v in &plan.variants {
+        for w in &v.scenario(&plan.base, plan.seeds[0])?.warnings {
+            eprintln!("warning: {}: {w}", v.label);
+        }
+    }
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-compare", base.name)));
+    if !args.quiet && !args.json {
+        eprintln!(
+            "tephra {}: comparing {} variants × {} seeds of {} ({} threads)",
+            env!("CARGO_PKG_VERSION"),
+            plan.variants.len(),
+            plan.seeds.len(),
+            base.name,
+            rayon::current_num_threads()
+        );
+    }
+    let opts = RunOptions::default();
+    let grid = experiment::run_matrix(&plan, &opts, |cell, sc, output| -> std::io::Result<RunDigest> {
+        let dir = out.join("variants").join(compare_report::slug(&plan.variants[cell.variant].label));
+        std::fs::create_dir_all(&dir)?;
+        report::write::write_atomic(
+            &dir.join(format!("summary-seed{}.json", cell.seed)),
+            report::pretty_json(&output.summary).as_bytes(),
+        )?;
+        if cell.seed_index == 0 {
+            report::write_all(
+                &dir,
+                &output.summary,
+                &output.perf,
+                &output.jobs,
+                &output.timeline,
+                &output.queues,
+                None,
+            )?;
+            report::run_report::write(&dir, sc, &output)?;
+        }
+        Ok(RunDigest::of(&output))
+    })?;
+    let grid: Vec<Vec<RunDigest>> = grid
+        .into_iter()
+        .map(|runs| runs.into_iter().collect::<std::io::Result<Vec<_>>>())
+        .collect::<std::io::Result<_>>()
+        .with_context(|| format!("writing reports to {}", out.display()))?;
+    compare_report::write(&out, &plan, &grid).with_context(|| format!("writing the report to {}", out.display()))?;
+    if args.json {
+        print!("{}", std::fs::read_to_string(out.join("compare.json"))?);
+    } else if !args.quiet {
+        let table = compare_report::rows(&grid);
+        let w = table.iter().map(|r| r.metric.chars().count()).max().unwrap_or(0);
+        print!("  {:<w$}", "");
+        for v in &plan.variants {
+            print!("  {:>16}", v.label);
+        }
+        println!();
+        for r in table.iter().filter(|r| {
+            [
+                "GPU allocation",
+                "GPU goodput",
+                "queueing delay p50",
+                "queueing delay p90",
+                "JCT p50",
+                "Jain's index (time mean)",
+            ]
+            .contains(&r.metric)
+        }) {
+            print!("  {:<w$}", r.metric);
+            for c in &r.cells {
+                let v = c.median.map(|m| match r.unit {
+                    compare_report::Unit::Percent => format!("{:.1}%", m * 100.0),
+                    compare_report::Unit::Seconds => report::table::human_secs(m),
+                    _ => format!("{m:.3}"),
+                });
+                print!(
+                    "  {:>16}",
+                    format!("{}{}", v.unwrap_or_else(|| "–".into()), if c.within_noise { " ≈" } else { "" })
+                );
+            }
+            println!();
+        }
+        println!("  report: {}", out.join("report.html").display());
     }
     Ok(ExitCode::SUCCESS)
 }

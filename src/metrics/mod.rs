@@ -2,9 +2,12 @@
 //! definitions live in the doc comments of each file and are repeated in the README.
 
 pub mod decision_log;
+pub mod fairness;
+pub mod job_stats;
 pub mod recorder;
 pub mod summary;
 
 pub use decision_log::{DecisionLog, DecisionRow};
+pub use fairness::FairnessRow;
 pub use recorder::{QueueRow, Recorder, TimelineRow};
 pub use summary::{Stats, Summary};

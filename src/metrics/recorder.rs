@@ -8,6 +8,13 @@
 //!   progress (at least `minAvailable` pods running). The gap to allocation is capacity held by
 //!   pods that do no work: partially placed gangs, pods still starting.
 //! - **CPU allocation**: as accelerator allocation, for CPU cores.
+//! - **Per pool / per device model**: the same ratios over the pool's (the model's pools') healthy
+//!   nodes. **Per queue**: time-weighted mean of the queue's allocated (and progressing)
+//!   accelerators, in units.
+//! - **Evicted GPU-hours** ("interference"): for every evicted pod, its accelerators × the time
+//!   since it was bound, i.e. the held capacity the eviction threw away; *cross-queue* when the
+//!   eviction made room for another queue's pod.
+//! - Fairness: see [`super::fairness`].
 
 use crate::model::queue_tree::QueueTree;
 use crate::model::{ClusterState, QueueId, Resources, SimTime};
@@ -35,6 +42,8 @@ pub struct TimelineRow {
     pub jobs_pending: Option<u32>,
     /// Jobs making progress (empty for pools).
     pub jobs_running: Option<u32>,
+    /// Accelerators of progressing jobs (goodput; empty for pools).
+    pub accel_goodput: Option<f64>,
 }
 
 /// One queue's sampled state (`queues.csv`).
@@ -71,6 +80,10 @@ pub struct QueueRow {
     pub cross_queue_evicted: u64,
     /// Pods of the queue evicted by shuffle so far.
     pub shuffled: u64,
+    /// Dominant share of the cluster the queue holds (own allocation; empty without demand).
+    pub dominant_share: Option<f64>,
+    /// Its policy-independent fair share (see [`super::fairness`]; empty without demand).
+    pub fair_share: Option<f64>,
 }
 
 /// Per-queue integrals and counters.
@@ -78,6 +91,10 @@ pub struct QueueRow {
 pub struct QueueTally {
     /// ∫ allocated accelerator milli-units dt (ms).
     pub accel_area: i128,
+    /// ∫ accelerator milli-units of the queue's progressing jobs dt (ms).
+    pub goodput_area: i128,
+    /// ∫ policy share (allocated / deserved, dominant over deserved dims) dt while deserved known.
+    pub share_area: f64,
     /// ∫ deserved accelerator milli-units dt while a deserved share was known.
     pub deserved_area: i128,
     /// Time with a known deserved share (ms).
@@ -100,6 +117,23 @@ pub struct QueueTally {
     pub reclaimed_for: u64,
     /// Pods of this queue evicted by shuffle (rescheduling, tdm, …).
     pub shuffled: u64,
+    /// Accelerator milli-unit × ms held by this queue's evicted pods (bind → eviction).
+    pub evicted_accel_ms: i128,
+    /// The part of `evicted_accel_ms` evicted for another queue's pods.
+    pub cross_queue_evicted_accel_ms: i128,
+}
+
+/// Per-pool integrals (milli-units × ms).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PoolTally {
+    /// ∫ allocated accelerators dt.
+    pub accel_alloc_area: i128,
+    /// ∫ healthy accelerators dt.
+    pub accel_healthy_area: i128,
+    /// ∫ allocated CPU dt.
+    pub cpu_alloc_area: i128,
+    /// ∫ healthy CPU dt.
+    pub cpu_healthy_area: i128,
 }
 
 /// Volcano's Overused: deserved ≤ allocated in every dimension.
@@ -144,6 +178,14 @@ pub struct Recorder {
     pub decisions: super::DecisionLog,
     /// The queue hierarchy (`spec.parent`) and whether it nests, built on first use.
     tree: Option<(QueueTree, bool)>,
+    /// Per pool.
+    pub pools: Vec<PoolTally>,
+    /// Healthy resources per pool, recomputed only when the cluster's healthy total changes.
+    pool_healthy: Option<(Resources, Vec<Resources>)>,
+    /// Fairness integrals.
+    pub fairness: super::fairness::FairnessTally,
+    /// Sampled fairness rows.
+    pub fairness_rows: Vec<super::fairness::FairnessRow>,
 }
 
 impl Recorder {
@@ -158,10 +200,40 @@ impl Recorder {
         nested.then(|| (0..st.queues.len()).map(|i| tree.sum(i, |q| st.queues[q].allocated)).collect())
     }
 
+    /// Per queue, accelerator milli-units of its progressing jobs as reported: an inner queue of a
+    /// hierarchy counts its whole subtree, like its allocation. `None` when no queue has children.
+    fn subtree_progressing(&self, st: &ClusterState) -> Option<Vec<i64>> {
+        let (tree, nested) = self.tree.as_ref()?;
+        let gpu = |q: usize| Resources::ZERO.with_scalar(crate::model::resources::GPU, st.queues[q].progressing_accel);
+        nested.then(|| (0..st.queues.len()).map(|i| tree.sum(i, gpu).accelerators()).collect())
+    }
+
+    /// Healthy resources per pool (a node scan only when the healthy total moved).
+    fn pool_healthy(&mut self, st: &ClusterState) -> &[Resources] {
+        if self.pool_healthy.as_ref().is_none_or(|(total, v)| *total != st.total || v.len() != st.pools.len()) {
+            let mut healthy = vec![Resources::ZERO; st.pools.len()];
+            for n in st.nodes.iter().filter(|n| n.healthy) {
+                healthy[n.pool.idx()] += n.allocatable;
+            }
+            self.pool_healthy = Some((st.total, healthy));
+        }
+        &self.pool_healthy.as_ref().expect("just set").1
+    }
+
     /// Integrates the current state from the last event to `now`.
     pub fn advance(&mut self, now: SimTime, st: &ClusterState) {
         let dt = now.since(self.last).0 as i128;
         if dt > 0 {
+            self.pool_healthy(st);
+            let healthy = &self.pool_healthy.as_ref().expect("computed above").1;
+            self.pools.resize(st.pools.len(), PoolTally::default());
+            for ((p, used), h) in self.pools.iter_mut().zip(&st.pool_used).zip(healthy) {
+                p.accel_alloc_area += dt * used.accelerators() as i128;
+                p.accel_healthy_area += dt * h.accelerators() as i128;
+                p.cpu_alloc_area += dt * used.cpu as i128;
+                p.cpu_healthy_area += dt * h.cpu as i128;
+            }
+            self.fairness.add(dt as u64, &super::fairness::Snapshot::of(st));
             let used = st.pool_used.iter().fold(crate::model::Resources::ZERO, |a, b| a + *b);
             self.accel_alloc_area += dt * used.accelerators() as i128;
             self.accel_healthy_area += dt * st.total.accelerators() as i128;
@@ -170,10 +242,13 @@ impl Recorder {
             self.cpu_healthy_area += dt * st.total.cpu as i128;
             self.queues.resize(st.queues.len(), QueueTally::default());
             let nested = self.subtree_allocated(st);
+            let progressing = self.subtree_progressing(st);
             for (q, tally) in st.queues.iter().zip(self.queues.iter_mut()) {
                 let allocated = nested.as_ref().map_or(q.allocated, |a| a[q.id.idx()]);
                 tally.accel_area += dt * allocated.accelerators() as i128;
+                tally.goodput_area += dt * progressing.as_ref().map_or(q.progressing_accel, |p| p[q.id.idx()]) as i128;
                 if let Some(d) = self.deserved.get(q.id.idx()).copied().flatten() {
+                    tally.share_area += dt as f64 * share(&allocated, &d);
                     tally.deserved_area += dt * d.accelerators() as i128;
                     tally.deserved_ms += dt as u64;
                     if overused(&allocated, &d) {
@@ -211,6 +286,20 @@ impl Recorder {
         }
     }
 
+    /// Records the capacity an evicted pod held (call before the pod's status changes; `by` is the
+    /// queue the eviction made room for).
+    pub fn evicted_hold(&mut self, st: &ClusterState, t: crate::model::TaskId, by: Option<QueueId>, now: SimTime) {
+        let task = &st.tasks[t.idx()];
+        let victim = st.jobs[task.job.idx()].queue;
+        let held = task.request.accelerators() as i128 * task.bound_at.map_or(0, |b| now.since(b).0) as i128;
+        let n = self.queues.len().max(victim.idx() + 1);
+        self.queues.resize(n, QueueTally::default());
+        self.queues[victim.idx()].evicted_accel_ms += held;
+        if by.is_some_and(|b| b != victim) {
+            self.queues[victim.idx()].cross_queue_evicted_accel_ms += held;
+        }
+    }
+
     /// Adds timeline rows for `now`.
     pub fn sample(&mut self, now: SimTime, st: &ClusterState) {
         let t = now.secs_f64();
@@ -237,6 +326,7 @@ impl Recorder {
             cpu_total: Some(st.total.cpu as f64 / 1000.0),
             jobs_pending: Some(pending.iter().sum()),
             jobs_running: Some(running.iter().sum()),
+            accel_goodput: Some(st.progressing_alloc.accelerators() as f64 / 1000.0),
         });
         let mut healthy = vec![crate::model::Resources::ZERO; st.pools.len()];
         for n in st.nodes.iter().filter(|n| n.healthy) {
@@ -253,9 +343,19 @@ impl Recorder {
                 cpu_total: Some(healthy[i].cpu as f64 / 1000.0),
                 jobs_pending: None,
                 jobs_running: None,
+                accel_goodput: None,
             });
         }
+        let snap = super::fairness::Snapshot::of(st);
+        self.fairness_rows.push(super::fairness::FairnessRow {
+            time_s: t,
+            queues_with_demand: snap.queues.iter().flatten().count() as u32,
+            jain_index: snap.jain.map(super::summary::round6),
+            deviation_max: super::summary::round6(snap.deviation_max),
+            deviation_mean: super::summary::round6(snap.deviation_mean),
+        });
         let nested = self.subtree_allocated(st);
+        let progressing = self.subtree_progressing(st);
         let allocated = |q: &crate::model::Queue| nested.as_ref().map_or(q.allocated, |a| a[q.id.idx()]);
         for q in &st.queues {
             let d = self.deserved.get(q.id.idx()).copied().flatten();
@@ -277,6 +377,8 @@ impl Recorder {
                 reclaimed_for: tally.reclaimed_for,
                 cross_queue_evicted: tally.cross_queue_received,
                 shuffled: tally.shuffled,
+                dominant_share: snap.queues[q.id.idx()].map(|x| super::summary::round6(x.0)),
+                fair_share: snap.queues[q.id.idx()].map(|x| super::summary::round6(x.1)),
             });
         }
         for (i, q) in st.queues.iter().enumerate() {
@@ -290,6 +392,9 @@ impl Recorder {
                 cpu_total: None,
                 jobs_pending: Some(pending[i]),
                 jobs_running: Some(running[i]),
+                accel_goodput: Some(
+                    progressing.as_ref().map_or(q.progressing_accel, |p| p[q.id.idx()]) as f64 / 1000.0,
+                ),
             });
         }
     }

@@ -1,15 +1,23 @@
-//! The end-of-run summary: simulated results only, so it is byte-identical across reruns.
+//! The end-of-run summary (`summary.json`): simulated results only, so it is byte-identical across
+//! reruns of the same scenario and seed. The schema is documented field by field below and in
+//! `docs/summary-schema.md`; [`SCHEMA_VERSION`] changes whenever a field changes meaning or goes
+//! away (adding a field does not remove any).
 //!
 //! Per job: **queueing delay** = submit → gang running (first time `minAvailable` pods ran);
-//! **JCT** = submit → completion. Percentiles use the nearest-rank rule (p95 of n values is the
+//! **JCT** = submit → completion; slowdown, starvation and finish-time fairness are defined in
+//! [`super::job_stats`]. Percentiles use the nearest-rank rule (p95 of n values is the
 //! ⌈0.95·n⌉-th smallest). **Makespan** = first submit → last completion.
 
+use super::job_stats::{self, SIZE_CLASSES};
 use super::recorder::Recorder;
 use crate::model::{ClusterState, JobState};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// Distribution of a per-job quantity, in seconds.
+/// Version of the `summary.json` schema (1 had no `schema_version` field).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Distribution of a per-job quantity (seconds, or a ratio for slowdown).
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct Stats {
     /// Number of values.
@@ -18,8 +26,12 @@ pub struct Stats {
     pub mean: f64,
     /// Median (nearest rank).
     pub p50: f64,
+    /// 90th percentile (nearest rank).
+    pub p90: f64,
     /// 95th percentile (nearest rank).
     pub p95: f64,
+    /// 99th percentile (nearest rank).
+    pub p99: f64,
     /// Maximum.
     pub max: f64,
 }
@@ -50,7 +62,9 @@ impl Stats {
             count: values.len(),
             mean: round6(mean),
             p50: round6(percentile(&values, 0.5)),
+            p90: round6(percentile(&values, 0.9)),
             p95: round6(percentile(&values, 0.95)),
+            p99: round6(percentile(&values, 0.99)),
             max: round6(*values.last().expect("non-empty")),
         }
     }
@@ -100,11 +114,85 @@ pub struct QueueSummary {
     pub reclaimed_for: u64,
     /// Its pods evicted by shuffle (rescheduling, tdm).
     pub shuffled: u64,
+    /// Time-weighted mean of the accelerators of its progressing jobs (goodput), units.
+    pub accel_goodput_mean: f64,
+    /// JCT of its completed jobs.
+    pub jct_s: Stats,
+    /// Slowdown (JCT / ideal runtime) of its completed jobs.
+    pub slowdown: Stats,
+    /// Starvation: its longest submit → gang-running wait (jobs still waiting count to the end).
+    pub longest_wait_s: f64,
+    /// Time-weighted mean of allocated / deserved (dominant over the deserved dimensions) while
+    /// the policy gave it a deserved share (`null`: never, e.g. kube-default).
+    pub share_mean: Option<f64>,
+    /// Time-weighted mean of its dominant share of the cluster while it had demand.
+    pub dominant_share_mean: Option<f64>,
+    /// Time-weighted mean of its fair share (weighted max-min, demand-capped) while it had demand.
+    pub fair_share_mean: Option<f64>,
+    /// Finish-time fairness ρ (Themis estimate; `null` without completed jobs).
+    pub finish_time_fairness: Option<f64>,
+    /// GPU-hours its evicted pods had held when evicted (accelerators × bind → eviction).
+    pub evicted_gpu_hours: f64,
+    /// The part of `evicted_gpu_hours` evicted for other queues' pods.
+    pub cross_queue_evicted_gpu_hours: f64,
+}
+
+/// Jobs of one GPU size class (total accelerators over the job's pods).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct SizeClassSummary {
+    /// `cpu`, `<1`, `1`, `2-4`, `5-8`, `9-32` or `33+`.
+    pub class: &'static str,
+    /// Jobs submitted.
+    pub jobs: usize,
+    /// Jobs completed.
+    pub completed: usize,
+    /// Queueing delay of jobs whose gang ran.
+    pub queueing_delay_s: Stats,
+    /// JCT of completed jobs.
+    pub jct_s: Stats,
+    /// Slowdown of completed jobs.
+    pub slowdown: Stats,
+}
+
+/// One pool's utilization.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct PoolSummary {
+    /// Accelerator model (`null` for CPU pools).
+    pub model: Option<String>,
+    /// Time-weighted allocated / healthy accelerators of the pool.
+    pub accel_allocation: f64,
+    /// Time-weighted allocated / healthy CPU of the pool.
+    pub cpu_allocation: f64,
+}
+
+/// Fairness between queues (definitions in `metrics::fairness` and `metrics::job_stats`).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct FairnessSummary {
+    /// Jain's index over queues with demand, time-averaged over the time any queue had demand.
+    pub jain_mean: Option<f64>,
+    /// Lowest instantaneous Jain's index.
+    pub jain_min: Option<f64>,
+    /// Largest |dominant share − fair share| of any queue at any time.
+    pub deviation_max: f64,
+    /// Time-average of the mean |dominant share − fair share| over queues with demand.
+    pub deviation_mean: f64,
+    /// Longest wait of any job (starvation), seconds.
+    pub longest_wait_s: f64,
+    /// Largest finish-time fairness ρ over queues.
+    pub finish_time_fairness_max: Option<f64>,
+    /// Pods evicted for another queue's pods.
+    pub cross_queue_evictions: u64,
+    /// GPU-hours held by evicted pods.
+    pub evicted_gpu_hours: f64,
+    /// GPU-hours held by pods evicted for another queue's pods (interference).
+    pub cross_queue_evicted_gpu_hours: f64,
 }
 
 /// The run summary (`summary.json`).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Summary {
+    /// Schema version ([`SCHEMA_VERSION`]).
+    pub schema_version: u32,
     /// tephra version.
     pub tephra_version: &'static str,
     /// Scenario name.
@@ -137,46 +225,104 @@ pub struct Summary {
     pub evictions: u64,
     /// Per queue, by name.
     pub queues: BTreeMap<String, QueueSummary>,
+    /// Slowdown (JCT / ideal runtime) of completed jobs.
+    pub slowdown: Stats,
+    /// Per GPU size class with jobs, smallest first.
+    pub size_classes: Vec<SizeClassSummary>,
+    /// Per pool, by name.
+    pub pools: BTreeMap<String, PoolSummary>,
+    /// Per accelerator model: time-weighted allocated / healthy accelerators of its pools.
+    pub device_models: BTreeMap<String, f64>,
+    /// Fairness between queues.
+    pub fairness: FairnessSummary,
+}
+
+/// Per-job values collected for one group (queue or size class).
+#[derive(Default)]
+struct Group {
+    waits: Vec<f64>,
+    jcts: Vec<f64>,
+    slowdowns: Vec<f64>,
+}
+
+impl Group {
+    fn add(&mut self, job: &crate::model::Job) {
+        self.waits.extend(job_stats::queueing_delay_s(job));
+        self.jcts.extend(job_stats::jct_s(job));
+        self.slowdowns.extend(job_stats::slowdown(job));
+    }
 }
 
 impl Summary {
     /// Builds the summary of a finished run.
     pub fn build(st: &ClusterState, rec: &Recorder, scenario: &str, seed: u64, policy: &str, end_s: f64) -> Summary {
         let mut counts = JobCounts { submitted: st.jobs.len(), ..JobCounts::default() };
-        let mut waits = Vec::new();
-        let mut jcts = Vec::new();
-        let mut queues: BTreeMap<String, (QueueSummary, Vec<f64>)> = BTreeMap::new();
+        let mut all = Group::default();
+        let mut queues: BTreeMap<String, (QueueSummary, Group)> = BTreeMap::new();
+        let mut classes: Vec<(SizeClassSummary, Group)> = SIZE_CLASSES
+            .iter()
+            .map(|c| (SizeClassSummary { class: c, ..SizeClassSummary::default() }, Group::default()))
+            .collect();
+        let run_ms = (end_s * 1000.0).round() as i128;
+        let mean_healthy = if run_ms > 0 { rec.accel_healthy_area as f64 / run_ms as f64 } else { 0.0 };
+        let entitled = job_stats::entitlements(st, mean_healthy);
+        let mut rho = vec![(0.0f64, 0.0f64); st.queues.len()];
+        let mut longest_wait = vec![0u64; st.queues.len()];
         let mut first_submit = f64::INFINITY;
         let mut last_finish: f64 = 0.0;
         for job in &st.jobs {
             let q = &mut queues.entry(st.queues[job.queue.idx()].name.clone()).or_default();
             q.0.jobs += 1;
+            let class =
+                SIZE_CLASSES.iter().position(|c| *c == job_stats::size_class(job.accelerators())).expect("class");
+            classes[class].0.jobs += 1;
             first_submit = first_submit.min(job.submit.secs_f64());
             match job.state {
                 JobState::Completed => {
                     counts.completed += 1;
                     q.0.completed += 1;
+                    classes[class].0.completed += 1;
                 }
                 JobState::Unschedulable => counts.unschedulable += 1,
                 JobState::Active => counts.unfinished += 1,
             }
-            if let Some(g) = job.gang_ready {
-                let w = g.since(job.submit).secs_f64();
-                waits.push(w);
-                q.1.push(w);
+            all.add(job);
+            q.1.add(job);
+            classes[class].1.add(job);
+            if job.state != JobState::Unschedulable {
+                let w = &mut longest_wait[job.queue.idx()];
+                *w = (*w).max(job_stats::wait_ms(job, run_ms as u64));
             }
             if let Some(f) = job.finished {
-                jcts.push(f.since(job.submit).secs_f64());
                 last_finish = last_finish.max(f.secs_f64());
+                let r = &mut rho[job.queue.idx()];
+                r.0 += f.since(job.submit).0 as f64;
+                r.1 += job_stats::isolated_ms(job, entitled[job.queue.idx()]);
             }
         }
         let ratio = |a: i128, b: i128| if b == 0 { 0.0 } else { round6(a as f64 / b as f64) };
-        let run_ms = (end_s * 1000.0).round() as i128;
+        let gpu_hours = |milli_ms: i128| round6(milli_ms as f64 / 1000.0 / 3_600_000.0);
+        let mut fairness = FairnessSummary::default();
         for q in &st.queues {
-            let Some(t) = rec.queues.get(q.id.idx()) else { continue };
             let s = &mut queues.entry(q.name.clone()).or_default().0;
+            let i = q.id.idx();
+            s.longest_wait_s = round6(longest_wait[i] as f64 / 1000.0);
+            fairness.longest_wait_s = fairness.longest_wait_s.max(s.longest_wait_s);
+            s.finish_time_fairness = (rho[i].1 > 0.0).then(|| round6(rho[i].0 / rho[i].1));
+            if let Some(r) = s.finish_time_fairness {
+                fairness.finish_time_fairness_max =
+                    Some(fairness.finish_time_fairness_max.map_or(r, |m: f64| m.max(r)));
+            }
+            let f = &rec.fairness;
+            if let Some(ms) = f.queue_demand_ms.get(i).copied().filter(|ms| *ms > 0) {
+                s.dominant_share_mean = Some(round6(f.dominant_area[i] / ms as f64));
+                s.fair_share_mean = Some(round6(f.fair_area[i] / ms as f64));
+            }
+            let Some(t) = rec.queues.get(i) else { continue };
             s.accel_alloc_mean = ratio(t.accel_area, run_ms * 1000);
+            s.accel_goodput_mean = ratio(t.goodput_area, run_ms * 1000);
             s.accel_deserved_mean = (t.deserved_ms > 0).then(|| ratio(t.deserved_area, t.deserved_ms as i128 * 1000));
+            s.share_mean = (t.deserved_ms > 0).then(|| round6(t.share_area / t.deserved_ms as f64));
             s.overused_s = round6(t.overused_ms as f64 / 1000.0);
             s.evictions_received = t.evictions_received;
             s.evictions_given = t.evictions_given;
@@ -186,8 +332,40 @@ impl Summary {
             s.reclaimed = t.reclaimed;
             s.reclaimed_for = t.reclaimed_for;
             s.shuffled = t.shuffled;
+            s.evicted_gpu_hours = gpu_hours(t.evicted_accel_ms);
+            s.cross_queue_evicted_gpu_hours = gpu_hours(t.cross_queue_evicted_accel_ms);
+            fairness.cross_queue_evictions += t.cross_queue_received;
+        }
+        let evicted: i128 = rec.queues.iter().map(|t| t.evicted_accel_ms).sum();
+        let cross: i128 = rec.queues.iter().map(|t| t.cross_queue_evicted_accel_ms).sum();
+        fairness.evicted_gpu_hours = gpu_hours(evicted);
+        fairness.cross_queue_evicted_gpu_hours = gpu_hours(cross);
+        let f = &rec.fairness;
+        if f.demand_ms > 0 {
+            fairness.jain_mean = Some(round6(f.jain_area / f.demand_ms as f64));
+            fairness.deviation_mean = round6(f.deviation_area / f.demand_ms as f64);
+        }
+        fairness.jain_min = f.jain_min.map(round6);
+        fairness.deviation_max = round6(f.deviation_max);
+        let mut pools = BTreeMap::new();
+        let mut models: BTreeMap<String, (i128, i128)> = BTreeMap::new();
+        for (pool, t) in st.pools.iter().zip(&rec.pools) {
+            pools.insert(
+                pool.name.clone(),
+                PoolSummary {
+                    model: pool.accelerator_model.clone(),
+                    accel_allocation: ratio(t.accel_alloc_area, t.accel_healthy_area),
+                    cpu_allocation: ratio(t.cpu_alloc_area, t.cpu_healthy_area),
+                },
+            );
+            if let Some(m) = &pool.accelerator_model {
+                let e = models.entry(m.clone()).or_default();
+                e.0 += t.accel_alloc_area;
+                e.1 += t.accel_healthy_area;
+            }
         }
         Summary {
+            schema_version: SCHEMA_VERSION,
             tephra_version: env!("CARGO_PKG_VERSION"),
             scenario: scenario.to_string(),
             seed,
@@ -196,8 +374,8 @@ impl Summary {
             accel_allocation: ratio(rec.accel_alloc_area, rec.accel_healthy_area),
             accel_goodput: ratio(rec.accel_goodput_area, rec.accel_healthy_area),
             cpu_allocation: ratio(rec.cpu_alloc_area, rec.cpu_healthy_area),
-            queueing_delay_s: Stats::of(waits),
-            jct_s: Stats::of(jcts),
+            queueing_delay_s: Stats::of(all.waits),
+            jct_s: Stats::of(all.jcts),
             makespan_s: if first_submit.is_finite() && last_finish > 0.0 {
                 round6(last_finish - first_submit)
             } else {
@@ -209,11 +387,27 @@ impl Summary {
             evictions: rec.evictions,
             queues: queues
                 .into_iter()
-                .map(|(k, (mut s, w))| {
-                    s.queueing_delay_s = Stats::of(w);
+                .map(|(k, (mut s, g))| {
+                    s.queueing_delay_s = Stats::of(g.waits);
+                    s.jct_s = Stats::of(g.jcts);
+                    s.slowdown = Stats::of(g.slowdowns);
                     (k, s)
                 })
                 .collect(),
+            slowdown: Stats::of(all.slowdowns),
+            size_classes: classes
+                .into_iter()
+                .filter(|(c, _)| c.jobs > 0)
+                .map(|(mut c, g)| {
+                    c.queueing_delay_s = Stats::of(g.waits);
+                    c.jct_s = Stats::of(g.jcts);
+                    c.slowdown = Stats::of(g.slowdowns);
+                    c
+                })
+                .collect(),
+            pools,
+            device_models: models.into_iter().map(|(m, (a, h))| (m, ratio(a, h))).collect(),
+            fairness,
         }
     }
 }
@@ -229,6 +423,6 @@ mod tests {
         assert_eq!(percentile(&v, 0.5), 10.0);
         assert_eq!(percentile(&[3.0], 0.95), 3.0);
         let s = Stats::of(vec![4.0, 1.0, 2.0, 3.0]);
-        assert_eq!((s.mean, s.p50, s.p95, s.max), (2.5, 2.0, 4.0, 4.0));
+        assert_eq!((s.mean, s.p50, s.p90, s.p95, s.p99, s.max), (2.5, 2.0, 4.0, 4.0, 4.0, 4.0));
     }
 }

@@ -233,6 +233,9 @@ impl ClusterState {
         self.active.insert(id);
         self.pending_phase.insert(id);
         self.queues[queue.idx()].active_jobs += 1;
+        let requested =
+            self.jobs[id.idx()].roles.iter().fold(Resources::ZERO, |a, r| a + r.request.times(r.replicas as i64));
+        self.queues[queue.idx()].requested += requested;
         id
     }
 
@@ -241,7 +244,11 @@ impl ClusterState {
         self.pending_phase.remove(&j);
         self.with_pending_pods.remove(&j);
         if self.active.remove(&j) {
-            self.queues[self.jobs[j.idx()].queue.idx()].active_jobs -= 1;
+            let job = &self.jobs[j.idx()];
+            let requested = job.roles.iter().fold(Resources::ZERO, |a, r| a + r.request.times(r.replicas as i64));
+            let queue = &mut self.queues[job.queue.idx()];
+            queue.active_jobs -= 1;
+            queue.requested -= requested;
         }
     }
 
@@ -350,6 +357,7 @@ impl ClusterState {
                 queue.allocated += r;
                 if job.progressing_since.is_some() {
                     self.progressing_alloc += r;
+                    queue.progressing_accel += r.accelerators();
                 }
             }
             (true, false) => {
@@ -357,6 +365,7 @@ impl ClusterState {
                 queue.allocated -= r;
                 if job.progressing_since.is_some() {
                     self.progressing_alloc -= r;
+                    queue.progressing_accel -= r.accelerators();
                 }
             }
             _ => {}
@@ -414,6 +423,7 @@ impl ClusterState {
         if job.progressing_since.is_none() {
             job.progressing_since = Some(now);
             self.progressing_alloc += job.allocated;
+            self.queues[job.queue.idx()].progressing_accel += job.allocated.accelerators();
         }
     }
 
@@ -423,6 +433,7 @@ impl ClusterState {
         if let Some(since) = job.progressing_since.take() {
             job.progress_ms += now.since(since).0;
             self.progressing_alloc -= job.allocated;
+            self.queues[job.queue.idx()].progressing_accel -= job.allocated.accelerators();
         }
     }
 
@@ -540,6 +551,22 @@ impl ClusterState {
             }
             if q.tallies != t {
                 return Err(format!("queue {}: job tallies drifted", q.name));
+            }
+        }
+        let mut progressing = vec![0i64; self.queues.len()];
+        let mut requested = vec![Resources::ZERO; self.queues.len()];
+        for job in &self.jobs {
+            if job.is_progressing() {
+                progressing[job.queue.idx()] += job.allocated.accelerators();
+            }
+            if self.active.contains(&job.id) {
+                requested[job.queue.idx()] +=
+                    job.roles.iter().fold(Resources::ZERO, |a, r| a + r.request.times(r.replicas as i64));
+            }
+        }
+        for ((q, p), r) in self.queues.iter().zip(progressing).zip(requested) {
+            if q.progressing_accel != p || q.requested != r {
+                return Err(format!("queue {}: goodput or demand tally drifted", q.name));
             }
         }
         let healthy_used: i64 = self.nodes.iter().filter(|n| n.healthy).map(|n| n.used.accelerators()).sum();

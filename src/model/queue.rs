@@ -49,6 +49,12 @@ pub struct Queue {
     pub active_jobs: u32,
     /// Live tallies over the queue's jobs, see [`super::cluster::JobTallies`].
     pub tallies: super::cluster::JobTallies,
+    /// Live (metrics only): accelerator milli-units allocated to this queue's jobs that are making
+    /// progress, so the recorder integrates per-queue goodput without walking jobs.
+    pub progressing_accel: i64,
+    /// Live (metrics only): requests of every pod of this queue's active jobs (created or not), the
+    /// queue's demand for the fairness metrics.
+    pub requested: Resources,
 }
 
 impl Queue {
@@ -71,6 +77,8 @@ impl Queue {
             pending: Resources::ZERO,
             active_jobs: 0,
             tallies: Default::default(),
+            progressing_accel: 0,
+            requested: Resources::ZERO,
         }
     }
 }

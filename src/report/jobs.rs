@@ -32,6 +32,10 @@ pub struct JobRow {
     pub jct_s: Option<f64>,
     /// Why the job is not done: unschedulable reason or last scheduling failure.
     pub reason: String,
+    /// GPU size class (see `metrics::job_stats::size_class`).
+    pub size_class: &'static str,
+    /// JCT / ideal runtime (the trace's work duration).
+    pub slowdown: Option<f64>,
 }
 
 /// Rows for every job, in submission order.
@@ -53,6 +57,8 @@ pub fn job_rows(st: &ClusterState) -> Vec<JobRow> {
             queueing_delay_s: j.gang_ready.map(|g| g.since(j.submit).secs_f64()),
             jct_s: j.finished.map(|f| f.since(j.submit).secs_f64()),
             reason: j.reason.clone(),
+            size_class: crate::metrics::job_stats::size_class(j.accelerators()),
+            slowdown: crate::metrics::job_stats::slowdown(j).map(crate::metrics::summary::round6),
         })
         .collect()
 }

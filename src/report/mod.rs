@@ -1,7 +1,11 @@
 //! Report writers: `summary.json`, `perf.json`, `jobs.csv`, `timeline.csv`, `queues.csv` and the
 //! console table.
 
+pub mod charts;
+pub mod compare_report;
+pub mod document;
 pub mod jobs;
+pub mod run_report;
 pub mod table;
 pub mod write;
 
@@ -27,11 +31,18 @@ pub struct PerfReport {
     pub cycle_us_max: f64,
     /// Binds per wall second.
     pub binds_per_s: f64,
+    /// Scheduler decisions: binds + evictions.
+    pub decisions: u64,
+    /// Wall time spent inside scheduling cycles, seconds.
+    pub scheduling_s: f64,
+    /// Decisions per second of scheduling wall time (the scheduler's throughput).
+    pub decisions_per_s: f64,
 }
 
 impl PerfReport {
     /// Builds the perf report from per-cycle wall times.
-    pub fn new(wall_s: f64, events: u64, cycle_ns: &[u64], binds: u64) -> PerfReport {
+    pub fn new(wall_s: f64, events: u64, cycle_ns: &[u64], binds: u64, evictions: u64) -> PerfReport {
+        let scheduling_s = cycle_ns.iter().sum::<u64>() as f64 / 1e9;
         let mut v: Vec<f64> = cycle_ns.iter().map(|n| *n as f64 / 1000.0).collect();
         v.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
         let pct = |p| crate::metrics::summary::percentile(&v, p);
@@ -43,6 +54,9 @@ impl PerfReport {
             cycle_us_p99: pct(0.99),
             cycle_us_max: v.last().copied().unwrap_or(0.0),
             binds_per_s: if wall_s > 0.0 { binds as f64 / wall_s } else { 0.0 },
+            decisions: binds + evictions,
+            scheduling_s,
+            decisions_per_s: if scheduling_s > 0.0 { (binds + evictions) as f64 / scheduling_s } else { 0.0 },
         }
     }
 }

@@ -33,6 +33,7 @@ pub fn summary_table(s: &Summary, wall_s: f64) -> String {
         ("queueing delay mean", human_secs(s.queueing_delay_s.mean)),
         ("queueing delay p95", human_secs(s.queueing_delay_s.p95)),
         ("JCT mean", human_secs(s.jct_s.mean)),
+        ("Jain's index (mean)", s.fairness.jain_mean.map_or("–".into(), |j| format!("{j:.3}"))),
         ("makespan", human_secs(s.makespan_s)),
         ("cycles run", s.cycles.to_string()),
         ("wall time", format!("{wall_s:.2}s")),

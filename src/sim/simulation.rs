@@ -297,6 +297,7 @@ impl Simulation {
             let queue_of = |x: crate::model::TaskId| self.state.jobs[self.state.tasks[x.idx()].job.idx()].queue;
             let (victim_q, by_q) = (queue_of(t), by.map(queue_of));
             self.recorder.eviction(victim_q, by_q, cause);
+            self.recorder.evicted_hold(&self.state, t, by_q, now);
             if let Some(n) = self.state.tasks[t.idx()].node {
                 self.recorder.decisions.evict(&self.state, now, cycle, t, n, (by, cause));
             }

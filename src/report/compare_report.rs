@@ -1,0 +1,405 @@
+//! The comparison report (`tephra compare`): one side-by-side table of every variant (median over
+//! seeds, [min–max] spread, relative change of the median against the first column, and a
+//! within-noise marker), overlaid charts, and links to each variant's own full report.
+//!
+//! **Within seed noise** (marked ≈): with at least two seeds, a variant's [min, max] range over
+//! seeds overlaps the first column's range, i.e. some seed of each variant gives values on the
+//! other side of the difference; the change is then not distinguishable from the effect of the
+//! seed (job arrival tie-breaks, node choice) at this number of seeds. With one seed there is no
+//! noise estimate and nothing is marked.
+//!
+//! Everything here comes from simulated results only, so the whole folder (except the
+//! sub-reports' `perf.json`) is byte-identical for any thread count.
+
+use super::charts::{Chart, Kind, Series, XAxis, YAxis};
+use super::document::{Block, Document};
+use super::run_report::{DEFINITIONS, cdf_points, cluster_series, jct_by_class, render_charts, settings_rows};
+use super::table::human_secs;
+use crate::experiment::{Change, Plan};
+use crate::metrics::Summary;
+use crate::runner::RunOutput;
+use serde::Serialize;
+use std::path::Path;
+
+/// What a comparison keeps of each run.
+#[derive(Clone, Debug)]
+pub struct RunDigest {
+    /// The run's summary.
+    pub summary: Summary,
+    /// Allocated accelerators over time (cluster).
+    pub alloc: Vec<(f64, f64)>,
+    /// Accelerators of progressing jobs over time (cluster).
+    pub goodput: Vec<(f64, f64)>,
+    /// Healthy accelerators over time.
+    pub capacity: Vec<(f64, f64)>,
+    /// Queueing delays of jobs whose gang ran, seconds.
+    pub delays: Vec<f64>,
+}
+
+impl RunDigest {
+    /// The digest of one run.
+    pub fn of(out: &RunOutput) -> RunDigest {
+        RunDigest {
+            summary: out.summary.clone(),
+            alloc: cluster_series(out, |r| Some(r.accel_alloc)),
+            goodput: cluster_series(out, |r| r.accel_goodput),
+            capacity: cluster_series(out, |r| r.accel_total),
+            delays: out.jobs.iter().filter_map(|j| j.queueing_delay_s).collect(),
+        }
+    }
+}
+
+/// How a metric is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    /// A fraction shown as %.
+    Percent,
+    /// Seconds.
+    Seconds,
+    /// A plain ratio or index.
+    Ratio,
+    /// A count.
+    Count,
+    /// GPU-hours.
+    GpuHours,
+}
+
+impl Unit {
+    fn show(self, v: f64) -> String {
+        match self {
+            Unit::Percent => format!("{:.1}%", v * 100.0),
+            Unit::Seconds => human_secs(v),
+            Unit::Ratio => format!("{v:.3}"),
+            Unit::Count => format!("{v:.0}"),
+            Unit::GpuHours => format!("{v:.1}"),
+        }
+    }
+}
+
+type Getter = fn(&Summary) -> Option<f64>;
+
+/// The compared metrics, in table order.
+pub const METRICS: &[(&str, Unit, Getter)] = &[
+    ("jobs completed", Unit::Count, |s| Some(s.jobs.completed as f64)),
+    ("GPU allocation", Unit::Percent, |s| Some(s.accel_allocation)),
+    ("GPU goodput", Unit::Percent, |s| Some(s.accel_goodput)),
+    ("CPU allocation", Unit::Percent, |s| Some(s.cpu_allocation)),
+    ("queueing delay mean", Unit::Seconds, |s| Some(s.queueing_delay_s.mean)),
+    ("queueing delay p50", Unit::Seconds, |s| Some(s.queueing_delay_s.p50)),
+    ("queueing delay p90", Unit::Seconds, |s| Some(s.queueing_delay_s.p90)),
+    ("queueing delay p99", Unit::Seconds, |s| Some(s.queueing_delay_s.p99)),
+    ("JCT p50", Unit::Seconds, |s| Some(s.jct_s.p50)),
+    ("JCT p90", Unit::Seconds, |s| Some(s.jct_s.p90)),
+    ("JCT p99", Unit::Seconds, |s| Some(s.jct_s.p99)),
+    ("slowdown p50", Unit::Ratio, |s| Some(s.slowdown.p50)),
+    ("slowdown p90", Unit::Ratio, |s| Some(s.slowdown.p90)),
+    ("makespan", Unit::Seconds, |s| Some(s.makespan_s)),
+    ("Jain's index (time mean)", Unit::Ratio, |s| s.fairness.jain_mean),
+    ("Jain's index (min)", Unit::Ratio, |s| s.fairness.jain_min),
+    ("deviation from fair share, max", Unit::Percent, |s| Some(s.fairness.deviation_max)),
+    ("deviation from fair share, mean", Unit::Percent, |s| Some(s.fairness.deviation_mean)),
+    ("longest wait", Unit::Seconds, |s| Some(s.fairness.longest_wait_s)),
+    ("finish-time fairness ρ, max", Unit::Ratio, |s| s.fairness.finish_time_fairness_max),
+    ("evictions", Unit::Count, |s| Some(s.evictions as f64)),
+    ("cross-queue evictions", Unit::Count, |s| Some(s.fairness.cross_queue_evictions as f64)),
+    ("evicted GPU-hours", Unit::GpuHours, |s| Some(s.fairness.evicted_gpu_hours)),
+    ("cross-queue evicted GPU-hours", Unit::GpuHours, |s| Some(s.fairness.cross_queue_evicted_gpu_hours)),
+    ("scheduling cycles", Unit::Count, |s| Some(s.cycles as f64)),
+];
+
+/// One variant's values of one metric over seeds.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CompareCell {
+    /// Per seed, in seed order (`null` where undefined).
+    pub values: Vec<Option<f64>>,
+    /// Median over the seeds with a value (mean of the middle two for an even count).
+    pub median: Option<f64>,
+    /// Smallest value.
+    pub min: Option<f64>,
+    /// Largest value.
+    pub max: Option<f64>,
+    /// (median − first column's median) / |first column's median|; `null` in the first column or
+    /// when the reference is 0.
+    pub rel_change: Option<f64>,
+    /// The ranges over seeds overlap the first column's (needs ≥ 2 seeds).
+    pub within_noise: bool,
+}
+
+/// One table row.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CompareRow {
+    /// Metric name.
+    pub metric: &'static str,
+    /// Unit.
+    pub unit: Unit,
+    /// Per variant.
+    pub cells: Vec<CompareCell>,
+}
+
+/// `compare.json`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CompareJson {
+    /// Schema version of this file.
+    pub schema_version: u32,
+    /// Scenario name.
+    pub scenario: String,
+    /// Seeds.
+    pub seeds: Vec<u64>,
+    /// Variant labels.
+    pub variants: Vec<String>,
+    /// Policy of each variant.
+    pub policies: Vec<String>,
+    /// The table.
+    pub rows: Vec<CompareRow>,
+}
+
+fn median(sorted: &[f64]) -> Option<f64> {
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
+}
+
+/// The table rows for `grid` (`[variant][seed]`).
+pub fn rows(grid: &[Vec<RunDigest>]) -> Vec<CompareRow> {
+    let seeds = grid.first().map_or(0, |g| g.len());
+    METRICS
+        .iter()
+        .map(|(name, unit, get)| {
+            let mut cells: Vec<CompareCell> = grid
+                .iter()
+                .map(|runs| {
+                    let values: Vec<Option<f64>> = runs.iter().map(|r| get(&r.summary)).collect();
+                    let mut v: Vec<f64> = values.iter().flatten().copied().collect();
+                    v.sort_by(|a, b| a.total_cmp(b));
+                    CompareCell {
+                        values,
+                        median: median(&v).map(crate::metrics::summary::round6),
+                        min: v.first().copied(),
+                        max: v.last().copied(),
+                        rel_change: None,
+                        within_noise: false,
+                    }
+                })
+                .collect();
+            let reference = cells.first().cloned();
+            if let Some(r) = reference {
+                for c in cells.iter_mut().skip(1) {
+                    c.rel_change = match (c.median, r.median) {
+                        (Some(m), Some(m0)) if m0 != 0.0 => Some(crate::metrics::summary::round6((m - m0) / m0.abs())),
+                        _ => None,
+                    };
+                    c.within_noise = seeds >= 2
+                        && matches!((c.min, c.max, r.min, r.max), (Some(a0), Some(a1), Some(b0), Some(b1)) if a0 <= b1 && b0 <= a1);
+                }
+            }
+            CompareRow { metric: name, unit: *unit, cells }
+        })
+        .collect()
+}
+
+fn show_cell(row: &CompareRow, c: &CompareCell, first: bool, seeds: usize) -> String {
+    let Some(m) = c.median else { return "–".into() };
+    let mut s = row.unit.show(m);
+    if seeds >= 2
+        && let (Some(lo), Some(hi)) = (c.min, c.max)
+    {
+        s.push_str(&format!(" [{}–{}]", row.unit.show(lo), row.unit.show(hi)));
+    }
+    if !first {
+        match c.rel_change {
+            Some(r) => s.push_str(&format!(" ({:+.1}%)", r * 100.0)),
+            None if m == 0.0 => {}
+            None => s.push_str(" (n/a)"),
+        }
+        if c.within_noise {
+            s.push_str(" ≈");
+        }
+    }
+    s
+}
+
+/// File-system-safe folder name for a variant label.
+pub fn slug(label: &str) -> String {
+    label.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' { c } else { '-' }).collect()
+}
+
+/// Overlaid charts: allocation and goodput over time (first seed of each variant), queueing-delay
+/// CDF pooled over seeds, JCT p50 by size class (first seed).
+pub fn charts(plan: &Plan, grid: &[Vec<RunDigest>]) -> Vec<Chart> {
+    let over_time = |id: &str, title: &str, caption: &str, pick: &dyn Fn(&RunDigest) -> Vec<(f64, f64)>| {
+        let mut series: Vec<Series> = plan
+            .variants
+            .iter()
+            .zip(grid)
+            .enumerate()
+            .map(|(i, (v, runs))| Series::solid(v.label.clone(), i, pick(&runs[0])))
+            .collect();
+        if let Some(runs) = grid.first() {
+            series.push(Series::dashed("healthy capacity", 7, runs[0].capacity.clone()));
+        }
+        Chart {
+            id: id.into(),
+            title: title.into(),
+            x_label: "simulated time".into(),
+            y_label: "accelerators".into(),
+            x: XAxis::Time,
+            y: YAxis::Plain,
+            kind: Kind::Lines,
+            series,
+            caption: caption.into(),
+        }
+    };
+    let mut charts = vec![
+        over_time(
+            "gpu-allocation",
+            "GPU allocation over time",
+            "Allocated accelerators per variant (first seed); dashed: healthy capacity.",
+            &|r| r.alloc.clone(),
+        ),
+        over_time(
+            "gpu-goodput",
+            "GPU goodput over time",
+            "Accelerators of jobs making progress per variant (first seed); dashed: healthy capacity.",
+            &|r| r.goodput.clone(),
+        ),
+    ];
+    charts.push(Chart {
+        id: "queueing-delay-cdf".into(),
+        title: "Queueing delay (CDF)".into(),
+        x_label: "queueing delay (log scale; under 1 s drawn at 1 s)".into(),
+        y_label: "fraction of jobs".into(),
+        x: XAxis::LogDuration,
+        y: YAxis::Percent,
+        kind: Kind::Lines,
+        series: plan
+            .variants
+            .iter()
+            .zip(grid)
+            .enumerate()
+            .map(|(i, (v, runs))| {
+                let all: Vec<f64> = runs.iter().flat_map(|r| r.delays.iter().copied()).collect();
+                Series::solid(v.label.clone(), i, cdf_points(&all, 400))
+            })
+            .collect(),
+        caption: "Queueing delay of all jobs of all seeds, per variant.".into(),
+    });
+    let firsts: Vec<(String, &Summary)> =
+        plan.variants.iter().zip(grid).map(|(v, runs)| (v.label.clone(), &runs[0].summary)).collect();
+    charts.push(jct_by_class(&firsts));
+    charts.retain(|c| !c.is_empty());
+    charts
+}
+
+fn describe(change: &Change) -> String {
+    match change {
+        Change::AsWritten => "the scenario as written".into(),
+        Change::Conf(p) => format!("Volcano with {}", p.display()),
+        Change::KubeDefault => "the stock Kubernetes scheduler (kube-default)".into(),
+        Change::Set(list) => {
+            format!("--set {}", list.iter().map(|a| format!("{}={}", a.key, a.value)).collect::<Vec<_>>().join(","))
+        }
+    }
+}
+
+/// Writes `report.md`, `report.html`, `compare.json` and `charts/` into `dir`; the per-variant
+/// sub-reports are expected under `variants/<slug>/` (written by the caller while running).
+pub fn write(dir: &Path, plan: &Plan, grid: &[Vec<RunDigest>]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let table = rows(grid);
+    let seeds = plan.seeds.len();
+    let policies: Vec<String> = grid.iter().map(|runs| runs[0].summary.policy.clone()).collect();
+    let json = CompareJson {
+        schema_version: 1,
+        scenario: plan.base.name.clone(),
+        seeds: plan.seeds.clone(),
+        variants: plan.variants.iter().map(|v| v.label.clone()).collect(),
+        policies: policies.clone(),
+        rows: table.clone(),
+    };
+    super::write::write_atomic(&dir.join("compare.json"), super::pretty_json(&json).as_bytes())?;
+
+    let mut settings = settings_rows(&plan.base);
+    settings.retain(|r| r[0] != "seed" && r[0] != "policy");
+    settings.insert(1, vec!["seeds".into(), plan.seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")]);
+    let mut blocks = vec![
+        Block::Heading(2, "Settings".into()),
+        Block::Table { header: vec!["setting".into(), "value".into()], rows: settings },
+        Block::Heading(2, "Variants".into()),
+        Block::Table {
+            header: vec!["variant".into(), "policy".into(), "what changes".into(), "full report".into()],
+            rows: plan
+                .variants
+                .iter()
+                .zip(&policies)
+                .map(|(v, p)| {
+                    vec![
+                        v.label.clone(),
+                        p.clone(),
+                        describe(&v.change),
+                        format!("variants/{}/report.html", slug(&v.label)),
+                    ]
+                })
+                .collect(),
+        },
+        Block::Heading(2, "Side by side".into()),
+        Block::Para(if seeds >= 2 {
+            format!(
+                "Median over {seeds} seeds, [min–max] over seeds, (relative change of the median against {}). \
+                 ≈ marks a difference within seed noise: the variant's range over seeds overlaps {}'s.",
+                plan.variants[0].label, plan.variants[0].label
+            )
+        } else {
+            format!(
+                "One seed per variant: (relative change against {}). With one seed there is no estimate of seed \
+                 noise; run with --seeds 3 or more before trusting small differences.",
+                plan.variants[0].label
+            )
+        }),
+    ];
+    let mut header = vec!["metric".to_string()];
+    header.extend(plan.variants.iter().map(|v| v.label.clone()));
+    blocks.push(Block::Table {
+        header,
+        rows: table
+            .iter()
+            .map(|r| {
+                let mut row = vec![r.metric.to_string()];
+                row.extend(r.cells.iter().enumerate().map(|(i, c)| show_cell(r, c, i == 0, seeds)));
+                row
+            })
+            .collect(),
+    });
+    let chart_blocks = render_charts(dir, &charts(plan, grid))?;
+    if !chart_blocks.is_empty() {
+        blocks.push(Block::Heading(2, "Charts".into()));
+        blocks.extend(chart_blocks);
+    }
+    blocks.push(Block::Heading(2, "Metric definitions".into()));
+    let mut defs: Vec<(String, String)> = DEFINITIONS.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    defs.push((
+        "Within seed noise (≈)".into(),
+        "with at least two seeds, the variant's [min, max] over seeds overlaps the first column's; the difference \
+         is then not distinguishable from the effect of the seed at this number of seeds."
+            .into(),
+    ));
+    blocks.push(Block::Definitions(defs));
+    let doc = Document { title: format!("tephra comparison: {}", plan.base.name), blocks };
+    super::write::write_atomic(&dir.join("report.md"), doc.to_markdown().as_bytes())?;
+    super::write::write_atomic(&dir.join("report.html"), doc.to_html().as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_and_noise() {
+        assert_eq!(median(&[1.0, 2.0, 10.0]), Some(2.0));
+        assert_eq!(median(&[1.0, 2.0, 3.0, 10.0]), Some(2.5));
+        assert_eq!(slug("a b/c=d"), "a-b-c-d");
+    }
+}
