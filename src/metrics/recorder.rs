@@ -144,9 +144,27 @@ pub struct Recorder {
     pub decisions: super::DecisionLog,
     /// The queue hierarchy (`spec.parent`) and whether it nests, built on first use.
     tree: Option<(QueueTree, bool)>,
+    /// Per job, with a declared topology: the smallest HyperNode holding every node its pods were
+    /// ever bound to.
+    pub job_span: Vec<Option<u32>>,
 }
 
 impl Recorder {
+    /// Widens `job`'s span (see [`Recorder::job_span`]) by a bind on `node`.
+    pub fn note_span(
+        &mut self,
+        topo: &crate::model::topology::Topology,
+        job: crate::model::JobId,
+        node: crate::model::NodeId,
+    ) {
+        if self.job_span.len() <= job.idx() {
+            self.job_span.resize(job.idx() + 1, None);
+        }
+        let leaf = topo.leaf_of(node);
+        let span = &mut self.job_span[job.idx()];
+        *span = Some(span.map_or(leaf, |h| topo.lca(h, leaf)));
+    }
+
     /// Per queue, its allocation as reported: an inner queue of a hierarchy (`spec.parent`) holds
     /// what its subtree holds. `None` when no queue has children (every queue's own allocation).
     fn subtree_allocated(&mut self, st: &ClusterState) -> Option<Vec<Resources>> {

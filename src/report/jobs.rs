@@ -32,6 +32,18 @@ pub struct JobRow {
     pub jct_s: Option<f64>,
     /// Why the job is not done: unschedulable reason or last scheduling failure.
     pub reason: String,
+    /// With a declared topology only: the highest HyperNode tier the job's pods spanned (`1` =
+    /// one leaf domain, `cluster` = only the whole cluster holds them; empty if never bound).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topology_tier: Option<String>,
+}
+
+/// Fills [`JobRow::topology_tier`] from the recorder's spans (call only with a topology).
+pub fn add_topology_tiers(rows: &mut [JobRow], topo: &crate::model::topology::Topology, spans: &[Option<u32>]) {
+    for (i, row) in rows.iter_mut().enumerate() {
+        let span = spans.get(i).copied().flatten();
+        row.topology_tier = Some(span.map(|h| crate::metrics::summary::span_tier_label(topo, h)).unwrap_or_default());
+    }
 }
 
 /// Rows for every job, in submission order.
@@ -53,6 +65,7 @@ pub fn job_rows(st: &ClusterState) -> Vec<JobRow> {
             queueing_delay_s: j.gang_ready.map(|g| g.since(j.submit).secs_f64()),
             jct_s: j.finished.map(|f| f.since(j.submit).secs_f64()),
             reason: j.reason.clone(),
+            topology_tier: None,
         })
         .collect()
 }

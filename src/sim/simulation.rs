@@ -290,6 +290,10 @@ impl Simulation {
             self.state.transition(t, TaskStatus::Bound, None);
             self.state.tasks[t.idx()].bound_at = Some(now);
             self.recorder.binds += 1;
+            if let Some(topo) = &self.state.topology {
+                let job = self.state.tasks[t.idx()].job;
+                self.recorder.note_span(topo, job, node);
+            }
             self.events.push(now.plus(self.settings.pod_startup), Event::PodStarted(t));
         }
         self.recorder.evictions += d.evictions.len() as u64;

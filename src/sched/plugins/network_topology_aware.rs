@@ -1,0 +1,351 @@
+//! `network-topology-aware` (`plugins/network-topology-aware/network_topology_aware.go`; docs
+//! `Network Topology Aware Scheduling.md`; reference §3.12): HyperNode search and scores for jobs
+//! with a network topology constraint, and HyperNode-level bin-packing for the other pods.
+//!
+//! - HyperNodeGradientForJobFn: breadth-first from the search root (the whole cluster, or, once
+//!   some pods are placed, the highest ancestor of their domain still within the allowed tier),
+//!   keep HyperNodes of tier ≤ the highest tier allowed whose idle or future-idle resources (as of
+//!   session open) hold the job's `minResources` (no such filter once pods are placed), grouped by
+//!   tier from the lowest, by name within a tier. Soft mode is hard mode with the highest tier =
+//!   the virtual root's (`convertSoftToHardTopology`).
+//! - HyperNodeOrderFn: bin-packing of the job's total request into the HyperNode,
+//!   `Σ_r w_r (used_r + req_r) / alloc_r / Σ w_r`, 0 if any resource overflows; × 100 × `weight`.
+//!   (Volcano also adds a task-count fraction to tied HyperNodes, but asks about one candidate at a
+//!   time, so that term never applies.)
+//! - BatchNodeOrderFn for pods of topology jobs: with `A` the domain the job's placed pods span, a
+//!   node scores 1 if its leaf HyperNode is `A`, else `(maxTier − tier(LCA(leaf, A))) / (maxTier −
+//!   minTier)` with maxTier the root's tier; nodes tied at the best score add the fraction of the
+//!   job's pods already in their leaf; × 100 × `weight`. No placed pods: no score.
+//! - BatchNodeOrderFn for other pods (`hypernode.binpack.normal-pod.enable`, default true):
+//!   `Σ_tier f^(tier−1) · binpack(pod, node's HyperNode at tier) / Σ_tier f^(tier−1)` with `f` =
+//!   `hypernode.binpack.normal-pod.fading` (0.8); a tier where the node has no HyperNode scores 1.
+//!
+//! Resource usage per HyperNode is summed at session open and kept current by the allocate and
+//! deallocate events, as Volcano's `hyperNodeResourceCache` is. Without a declared topology the
+//! plugin does nothing (and leaves the node-score cache on).
+
+use crate::model::annotations::TopologyMode;
+use crate::model::resources::{Dim, scalar_slot};
+use crate::model::topology::{HyperNodeId, Topology};
+use crate::model::{ClusterState, Job, NodeId, Resources, SimTime, Task, TaskId};
+use crate::sched::conf::{Arguments, Hook};
+use crate::sched::plugin::Plugin;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The plugin with its arguments and per-session HyperNode usage.
+#[derive(Debug)]
+pub struct NetworkTopologyAware {
+    weight: f64,
+    /// (dimension, weight) for HyperNode bin-packing; cpu and memory always, scalars as configured.
+    dims: Vec<(Dim, f64)>,
+    normal_pod: bool,
+    fading: f64,
+    /// `hypernode.gradient.evict.max-hypernodes`: read and checked; gang eviction does not search
+    /// HyperNodes in tephra yet.
+    #[allow(dead_code)]
+    evict_max: i64,
+    topo: Option<Arc<Topology>>,
+    alloc: Vec<Resources>,
+    used: Vec<Resources>,
+    idle: Vec<Resources>,
+    future_idle: Vec<Resources>,
+    /// Where each task counted by an allocate event sits (its node is gone when it is discarded).
+    counted: BTreeMap<TaskId, NodeId>,
+}
+
+const HOOKS: &[Hook] = &[Hook::BatchNodeOrder, Hook::HyperNodeOrder, Hook::HyperNodeGradient];
+
+impl NetworkTopologyAware {
+    /// Reads `weight`, `hypernode.binpack.cpu|memory`, `hypernode.binpack.resources` with
+    /// `hypernode.binpack.resources.<name>`, `hypernode.binpack.normal-pod.enable|fading` and
+    /// `hypernode.gradient.evict.max-hypernodes`; negative values fall back to the defaults, as in
+    /// Volcano.
+    pub fn new(args: &Arguments) -> Result<NetworkTopologyAware, String> {
+        args.check_known(
+            "network-topology-aware",
+            &[
+                "weight",
+                "hypernode.binpack.cpu",
+                "hypernode.binpack.memory",
+                "hypernode.binpack.resources",
+                "hypernode.binpack.normal-pod.enable",
+                "hypernode.binpack.normal-pod.fading",
+                "hypernode.gradient.evict.max-hypernodes",
+            ],
+            &["hypernode.binpack.resources."],
+        )?;
+        let int = |k: &str| -> Result<i64, String> {
+            let v = args.int(k, 1).map_err(|e| format!("plugin `network-topology-aware`: {e}"))?;
+            Ok(if v < 0 { 1 } else { v })
+        };
+        let mut dims = vec![
+            (Dim::Cpu, int("hypernode.binpack.cpu")? as f64),
+            (Dim::Memory, int("hypernode.binpack.memory")? as f64),
+        ];
+        if let Some(list) = args.str("hypernode.binpack.resources") {
+            for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                let slot = scalar_slot(name).ok_or_else(|| {
+                    format!("plugin `network-topology-aware`: hypernode.binpack.resources: unknown resource `{name}`")
+                })?;
+                dims.push((Dim::Scalar(slot), int(&format!("hypernode.binpack.resources.{name}"))? as f64));
+            }
+        }
+        let fading = args
+            .f64("hypernode.binpack.normal-pod.fading", 0.8)
+            .map_err(|e| format!("plugin `network-topology-aware`: {e}"))?;
+        let evict_max = args
+            .int("hypernode.gradient.evict.max-hypernodes", 8)
+            .map_err(|e| format!("plugin `network-topology-aware`: {e}"))?;
+        Ok(NetworkTopologyAware {
+            weight: int("weight")? as f64,
+            dims,
+            normal_pod: args
+                .bool("hypernode.binpack.normal-pod.enable", true)
+                .map_err(|e| format!("plugin `network-topology-aware`: {e}"))?,
+            fading: if fading < 0.0 { 0.8 } else { fading },
+            evict_max: if evict_max <= 0 { 8 } else { evict_max },
+            topo: None,
+            alloc: Vec::new(),
+            used: Vec::new(),
+            idle: Vec::new(),
+            future_idle: Vec::new(),
+            counted: BTreeMap::new(),
+        })
+    }
+
+    /// `Σ w (used + req) / alloc / Σ w` of `req` in HyperNode `h`; 0 if a resource overflows.
+    /// Only the resources `req` asks for count (`Resource.ResourceNames`).
+    fn binpack(&self, req: &Resources, h: HyperNodeId) -> f64 {
+        let (mut total, mut weights) = (0.0, 0.0);
+        for &(d, w) in &self.dims {
+            let r = req.get(d);
+            if w == 0.0 || r <= 0 {
+                continue;
+            }
+            let (alloc, used) = (self.alloc[h as usize].get(d), self.used[h as usize].get(d));
+            if used + r > alloc {
+                return 0.0;
+            }
+            if alloc <= 0 {
+                continue;
+            }
+            total += w * (used + r) as f64 / alloc as f64;
+            weights += w;
+        }
+        if weights > 0.0 { total / weights } else { 0.0 }
+    }
+
+    fn add_used(&mut self, node: NodeId, req: Resources, sign: i64) {
+        let Some(topo) = self.topo.clone() else { return };
+        let mut cur = Some(topo.leaf_of(node));
+        while let Some(h) = cur {
+            let u = &mut self.used[h as usize];
+            if sign > 0 {
+                *u += req
+            } else {
+                *u -= req
+            }
+            if h == topo.root {
+                break;
+            }
+            cur = topo.hypernodes[h as usize].parent;
+        }
+    }
+
+    /// Scores of topology pods: closeness of each node's leaf to the job's current domain.
+    fn topology_pod_scores(&self, st: &ClusterState, topo: &Topology, job: &Job, nodes: &[NodeId]) -> Option<Vec<f64>> {
+        let allocated = job_domain(st, topo, job)?;
+        let (min, max) = (topo.min_tier, topo.max_tier + 1);
+        let mut scores: Vec<f64> = nodes
+            .iter()
+            .map(|n| {
+                let Some(leaf) = topo.node_leaf[n.idx()] else { return 0.0 };
+                if leaf == allocated {
+                    return 1.0;
+                }
+                let t = topo.tier(topo.lca(leaf, allocated));
+                if min == max {
+                    1.0
+                } else if (min..=max).contains(&t) {
+                    (max - t) as f64 / (max - min) as f64
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let best = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        if scores.iter().filter(|s| **s == best).count() > 1 && job.task_count > 0 {
+            for (i, n) in nodes.iter().enumerate() {
+                if scores[i] != best {
+                    continue;
+                }
+                let leaf = topo.leaf_of(*n);
+                let here = job
+                    .task_ids()
+                    .filter(|t| st.tasks[t.idx()].node.is_some_and(|x| topo.contains(leaf, topo.leaf_of(x))))
+                    .count();
+                scores[i] += here as f64 / job.task_count as f64;
+            }
+        }
+        Some(scores.into_iter().map(|s| s * 100.0 * self.weight).collect())
+    }
+
+    /// Scores of other pods: tier-weighted bin-packing of the node's HyperNodes.
+    fn normal_pod_scores(&self, topo: &Topology, task: &Task, nodes: &[NodeId]) -> Vec<f64> {
+        let tiers: Vec<u32> = (topo.min_tier..=topo.max_tier).collect();
+        let weights: Vec<f64> = tiers.iter().map(|t| self.fading.powi(*t as i32 - 1)).collect();
+        let sum: f64 = weights.iter().sum();
+        nodes
+            .iter()
+            .map(|n| {
+                if sum <= 0.0 {
+                    return 0.0;
+                }
+                let total: f64 = tiers
+                    .iter()
+                    .zip(&weights)
+                    .map(|(t, w)| w * topo.at_tier(*n, *t).map_or(1.0, |h| self.binpack(&task.request, h)))
+                    .sum();
+                total / sum * 100.0 * self.weight
+            })
+            .collect()
+    }
+}
+
+/// The smallest HyperNode holding every pod of `job` that sits on a node (Volcano's
+/// `AllocatedHyperNode`, kept there as the LCA of the job's placements), if any pod does.
+pub fn job_domain(st: &ClusterState, topo: &Topology, job: &Job) -> Option<HyperNodeId> {
+    topo.span(job.task_ids().filter_map(|t| st.tasks[t.idx()].node))
+}
+
+impl Plugin for NetworkTopologyAware {
+    fn name(&self) -> &'static str {
+        "network-topology-aware"
+    }
+
+    fn hooks(&self) -> &'static [Hook] {
+        HOOKS
+    }
+
+    fn on_session_open(&mut self, st: &ClusterState, _now: SimTime) {
+        self.topo = st.topology.clone();
+        self.counted.clear();
+        let Some(topo) = self.topo.clone() else { return };
+        let n = topo.hypernodes.len();
+        self.alloc = vec![Resources::ZERO; n];
+        self.used = vec![Resources::ZERO; n];
+        self.idle = vec![Resources::ZERO; n];
+        self.future_idle = vec![Resources::ZERO; n];
+        for (h, hn) in topo.hypernodes.iter().enumerate() {
+            for node in hn.nodes.iter().map(|k| &st.nodes[k.idx()]).filter(|x| x.healthy) {
+                self.alloc[h] += node.allocatable;
+                self.used[h] += node.used;
+                self.idle[h] += node.idle;
+                self.future_idle[h] += node.future_idle();
+            }
+        }
+    }
+
+    fn node_order_reads_node_only(&self) -> bool {
+        self.topo.is_none()
+    }
+
+    fn batch_node_order(&self, st: &ClusterState, task: &Task, nodes: &[NodeId]) -> Option<Vec<f64>> {
+        let topo = self.topo.as_deref()?;
+        let job = &st.jobs[task.job.idx()];
+        if job.network_topology().is_some() {
+            self.topology_pod_scores(st, topo, job, nodes)
+        } else if self.normal_pod {
+            Some(self.normal_pod_scores(topo, task, nodes))
+        } else {
+            None
+        }
+    }
+
+    fn hypernode_gradient(
+        &self,
+        _st: &ClusterState,
+        job: &Job,
+        within: HyperNodeId,
+        allocated: Option<HyperNodeId>,
+    ) -> Option<Vec<Vec<HyperNodeId>>> {
+        let topo = self.topo.as_deref()?;
+        let nt = job.network_topology()?;
+        let soft = nt.mode == TopologyMode::Soft;
+        let highest = if soft { topo.tier(topo.root) } else { nt.highest_tier };
+        let start = match allocated {
+            None => within,
+            Some(a) => {
+                // `getSearchRoot`: the highest ancestor of the placed domain still allowed,
+                // intersected with `within`.
+                let mut best = None;
+                let mut cur = Some(a);
+                while let Some(h) = cur {
+                    if (h == topo.root && !soft) || topo.tier(h) > highest {
+                        break;
+                    }
+                    best = Some(h);
+                    cur = topo.hypernodes[h as usize].parent;
+                }
+                let Some(allowed) = best else { return Some(Vec::new()) };
+                match topo.lca(within, allowed) {
+                    l if l == allowed => within,
+                    l if l == within => allowed,
+                    _ => return Some(Vec::new()),
+                }
+            }
+        };
+        let mut by_tier: BTreeMap<u32, Vec<HyperNodeId>> = BTreeMap::new();
+        let mut queue = std::collections::VecDeque::from([start]);
+        while let Some(h) = queue.pop_front() {
+            let t = topo.tier(h);
+            let fits = allocated.is_some()
+                || job.min_resources.le_on_own_dims(&self.idle[h as usize])
+                || job.min_resources.le_on_own_dims(&self.future_idle[h as usize]);
+            if t <= highest && fits {
+                by_tier.entry(t).or_default().push(h);
+            }
+            queue.extend(topo.hypernodes[h as usize].children.iter().copied());
+        }
+        // Within a tier by name: HyperNode ids follow names, the root comes alone.
+        Some(
+            by_tier
+                .into_values()
+                .map(|mut v| {
+                    v.sort_unstable();
+                    v
+                })
+                .collect(),
+        )
+    }
+
+    fn hypernode_order(&self, st: &ClusterState, job: &Job, hn: HyperNodeId) -> f64 {
+        if self.topo.is_none() {
+            return 0.0;
+        }
+        let req = job.task_ids().fold(Resources::ZERO, |a, t| a + st.tasks[t.idx()].request);
+        self.binpack(&req, hn) * 100.0 * self.weight
+    }
+
+    fn on_allocate(&mut self, st: &ClusterState, task: TaskId) {
+        if self.topo.is_none() {
+            return;
+        }
+        let t = &st.tasks[task.idx()];
+        if let Some(n) = t.node {
+            self.add_used(n, t.request, 1);
+            self.counted.insert(task, n);
+        }
+    }
+
+    fn on_deallocate(&mut self, st: &ClusterState, task: TaskId) {
+        if self.topo.is_none() {
+            return;
+        }
+        let t = &st.tasks[task.idx()];
+        if let Some(n) = self.counted.remove(&task).or(t.node) {
+            self.add_used(n, t.request, -1);
+        }
+    }
+}
