@@ -123,13 +123,15 @@ pub trait Plugin {
     }
     /// HyperNodeGradientForJobFn: for a job with a network topology constraint, the HyperNodes
     /// to try inside `within`, grouped by tier from the lowest; `allocated` is the domain the
-    /// job's placed pods already span. `None` abstains (the next plugin, else `[[within]]`).
+    /// job's placed pods already span; `evict` (`PurposeEvict`) asks for eviction domains, widest
+    /// first. `None` abstains (the next plugin, else `[[within]]`).
     fn hypernode_gradient(
         &self,
         _st: &ClusterState,
         _job: &Job,
         _within: HyperNodeId,
         _allocated: Option<HyperNodeId>,
+        _evict: bool,
     ) -> Option<Vec<Vec<HyperNodeId>>> {
         None
     }

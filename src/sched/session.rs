@@ -325,18 +325,20 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// HyperNodeGradientForJobFn: the first registered plugin that answers, else `[[within]]`.
+    /// HyperNodeGradientForJobFn: the first registered plugin that answers, else `[[within]]`;
+    /// `evict` asks for eviction domains (gangpreempt, gangreclaim) instead of placement ones.
     pub fn hypernode_gradient(
         &self,
         job: JobId,
         within: crate::model::topology::HyperNodeId,
         allocated: Option<crate::model::topology::HyperNodeId>,
+        evict: bool,
     ) -> Vec<Vec<crate::model::topology::HyperNodeId>> {
         let j = &self.state.jobs[job.idx()];
         self.hooks
             .slots(Hook::HyperNodeGradient)
             .iter()
-            .find_map(|&i| self.slots[i].plugin.hypernode_gradient(self.state, j, within, allocated))
+            .find_map(|&i| self.slots[i].plugin.hypernode_gradient(self.state, j, within, allocated, evict))
             .unwrap_or_else(|| vec![vec![within]])
     }
 

@@ -30,7 +30,10 @@ pub(super) fn allocate_job(ssn: &mut Session, j: crate::model::JobId, sheet: &mu
     let topo = ssn.state.topology.clone().expect("the caller checked that a topology is declared");
     let allocated =
         crate::sched::plugins::network_topology_aware::job_domain(ssn.state, &topo, &ssn.state.jobs[j.idx()]);
-    let gradient = ssn.hypernode_gradient(j, topo.root, allocated);
+    let gradient = ssn.hypernode_gradient(j, topo.root, allocated, false);
+    // Dry runs in HyperNodes that fail write their fit errors; a job placed elsewhere keeps the
+    // reason it had.
+    let reason_before = ssn.state.jobs[j.idx()].reason.clone();
     let mut fit_only = true;
     let mut tried = 0usize;
     for tier in &gradient {
@@ -54,6 +57,7 @@ pub(super) fn allocate_job(ssn: &mut Session, j: crate::model::JobId, sheet: &mu
         }
         if let Some((_, ops, rest)) = best {
             *sheet = rest;
+            ssn.state.jobs[j.idx()].reason = reason_before;
             let mut stmt = Statement::new();
             for op in ops {
                 match op {

@@ -41,9 +41,7 @@ pub struct NetworkTopologyAware {
     dims: Vec<(Dim, f64)>,
     normal_pod: bool,
     fading: f64,
-    /// `hypernode.gradient.evict.max-hypernodes`: read and checked; gang eviction does not search
-    /// HyperNodes in tephra yet.
-    #[allow(dead_code)]
+    /// `hypernode.gradient.evict.max-hypernodes`: at most this many eviction domains.
     evict_max: i64,
     topo: Option<Arc<Topology>>,
     alloc: Vec<Resources>,
@@ -269,6 +267,7 @@ impl Plugin for NetworkTopologyAware {
         job: &Job,
         within: HyperNodeId,
         allocated: Option<HyperNodeId>,
+        evict: bool,
     ) -> Option<Vec<Vec<HyperNodeId>>> {
         let topo = self.topo.as_deref()?;
         let nt = job.network_topology()?;
@@ -301,23 +300,41 @@ impl Plugin for NetworkTopologyAware {
         while let Some(h) = queue.pop_front() {
             let t = topo.tier(h);
             let fits = allocated.is_some()
-                || job.min_resources.le_on_own_dims(&self.idle[h as usize])
-                || job.min_resources.le_on_own_dims(&self.future_idle[h as usize]);
+                || if evict {
+                    job.min_resources.le_on_own_dims(&self.alloc[h as usize])
+                } else {
+                    job.min_resources.le_on_own_dims(&self.idle[h as usize])
+                        || job.min_resources.le_on_own_dims(&self.future_idle[h as usize])
+                };
             if t <= highest && fits {
                 by_tier.entry(t).or_default().push(h);
             }
             queue.extend(topo.hypernodes[h as usize].children.iter().copied());
         }
         // Within a tier by name: HyperNode ids follow names, the root comes alone.
-        Some(
-            by_tier
-                .into_values()
-                .map(|mut v| {
-                    v.sort_unstable();
-                    v
-                })
-                .collect(),
-        )
+        let gradient: Vec<Vec<HyperNodeId>> = by_tier
+            .into_values()
+            .map(|mut v| {
+                v.sort_unstable();
+                v
+            })
+            .collect();
+        if !evict {
+            return Some(gradient);
+        }
+        // `reverseAndCapEvictionGradients`: widest tiers first, at most `max-hypernodes` in all,
+        // keeping the last ones of a tier that does not fit whole.
+        let mut left = self.evict_max as usize;
+        let mut out = Vec::new();
+        for tier in gradient.into_iter().rev() {
+            if left == 0 {
+                break;
+            }
+            let keep = tier.len().min(left);
+            out.push(tier[tier.len() - keep..].to_vec());
+            left -= keep;
+        }
+        Some(out)
     }
 
     fn hypernode_order(&self, st: &ClusterState, job: &Job, hn: HyperNodeId) -> f64 {
