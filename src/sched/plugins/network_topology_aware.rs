@@ -366,3 +366,60 @@ impl Plugin for NetworkTopologyAware {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::topology::regular;
+    use crate::model::{JobSpec, Pool, Queue, QueueId};
+    use crate::sched::conf::ArgValue;
+
+    fn args(pairs: &[(&str, ArgValue)]) -> Arguments {
+        Arguments(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    }
+
+    #[test]
+    fn arguments_are_checked_and_negative_ones_fall_back() {
+        let p = NetworkTopologyAware::new(&args(&[
+            ("weight", ArgValue::Int(-3)),
+            ("hypernode.binpack.resources", ArgValue::Str("nvidia.com/gpu".into())),
+            ("hypernode.binpack.resources.nvidia.com/gpu", ArgValue::Int(5)),
+            ("hypernode.binpack.normal-pod.fading", ArgValue::Float(-1.0)),
+        ]))
+        .unwrap();
+        assert_eq!((p.weight, p.fading, p.evict_max), (1.0, 0.8, 8));
+        assert_eq!(p.dims.last(), Some(&(Dim::Scalar(crate::model::resources::GPU), 5.0)));
+        let e = NetworkTopologyAware::new(&args(&[("hypernode.binpak.cpu", ArgValue::Int(1))])).unwrap_err();
+        assert!(e.contains("network-topology-aware") && e.contains("hypernode.binpak.cpu"), "{e}");
+        let e = NetworkTopologyAware::new(&args(&[("hypernode.binpack.resources", ArgValue::Str("foo.com/x".into()))]))
+            .unwrap_err();
+        assert!(e.contains("unknown resource `foo.com/x`"), "{e}");
+    }
+
+    #[test]
+    fn eviction_gradient_is_widest_first_and_capped() {
+        // 8 nodes: leaves of 2 (4), spines of 2 leaves (2), root.
+        let pool = Pool::plain("n", Resources::new(8000, 8 << 30), 110);
+        let mut st = ClusterState::new(vec![(pool, 8)], vec![Queue::new(QueueId(0), "q")]);
+        let names: Vec<String> = st.nodes.iter().map(|n| n.name.clone()).collect();
+        let specs = regular(&[("leaf".into(), 2), ("spine".into(), 2)], 0..8, &names, "");
+        st.topology = Some(Arc::new(Topology::build(&specs, &names).unwrap()));
+        let mut spec = JobSpec::one_role("j", "q", "w", 2, 2, Resources::new(1000, 1 << 30));
+        spec.annotations.insert(crate::model::annotations::NETWORK_TOPOLOGY_MODE.into(), "hard".into());
+        spec.annotations.insert(crate::model::annotations::NETWORK_TOPOLOGY_HIGHEST_TIER.into(), "2".into());
+        let j = st.add_job(spec, QueueId(0), vec![1]);
+        let mut p =
+            NetworkTopologyAware::new(&args(&[("hypernode.gradient.evict.max-hypernodes", ArgValue::Int(3))])).unwrap();
+        p.on_session_open(&st, SimTime(0));
+        let topo = st.topology.clone().unwrap();
+        let name = |g: Vec<Vec<HyperNodeId>>| -> Vec<Vec<String>> {
+            g.into_iter().map(|t| t.into_iter().map(|h| topo.hypernodes[h as usize].name.clone()).collect()).collect()
+        };
+        let job = &st.jobs[j.idx()];
+        let place = p.hypernode_gradient(&st, job, topo.root, None, false).unwrap();
+        assert_eq!(name(place), [vec!["leaf-0", "leaf-1", "leaf-2", "leaf-3"], vec!["spine-0", "spine-1"]]);
+        // Eviction: spines first, then the last leaf that still fits under the cap of 3.
+        let evict = p.hypernode_gradient(&st, job, topo.root, None, true).unwrap();
+        assert_eq!(name(evict), [vec!["spine-0", "spine-1"], vec!["leaf-3"]]);
+    }
+}
