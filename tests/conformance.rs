@@ -46,7 +46,7 @@ struct Expect {
     #[serde(default)]
     jobs: Option<String>,
     /// Optional, with a declared topology: `name tier` per job, the highest HyperNode tier its pods
-    /// spanned as jobs.csv reports it (`-` for never bound).
+    /// spanned when its gang first ran, as jobs.csv reports it (`-` for never).
     #[serde(default)]
     topology_tiers: Option<String>,
 }

@@ -144,25 +144,18 @@ pub struct Recorder {
     pub decisions: super::DecisionLog,
     /// The queue hierarchy (`spec.parent`) and whether it nests, built on first use.
     tree: Option<(QueueTree, bool)>,
-    /// Per job, with a declared topology: the smallest HyperNode holding every node its pods were
-    /// ever bound to.
+    /// Per job, with a declared topology: the smallest HyperNode holding the nodes of its running
+    /// pods when its gang first ran (none if it never ran).
     pub job_span: Vec<Option<u32>>,
 }
 
 impl Recorder {
-    /// Widens `job`'s span (see [`Recorder::job_span`]) by a bind on `node`.
-    pub fn note_span(
-        &mut self,
-        topo: &crate::model::topology::Topology,
-        job: crate::model::JobId,
-        node: crate::model::NodeId,
-    ) {
+    /// Records `job`'s span (see [`Recorder::job_span`]).
+    pub fn set_span(&mut self, job: crate::model::JobId, span: Option<u32>) {
         if self.job_span.len() <= job.idx() {
             self.job_span.resize(job.idx() + 1, None);
         }
-        let leaf = topo.leaf_of(node);
-        let span = &mut self.job_span[job.idx()];
-        *span = Some(span.map_or(leaf, |h| topo.lca(h, leaf)));
+        self.job_span[job.idx()] = span;
     }
 
     /// Per queue, its allocation as reported: an inner queue of a hierarchy (`spec.parent`) holds

@@ -145,18 +145,19 @@ pub struct Summary {
 /// Gang placement over the network topology (`fleet.topology`).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct TopologySummary {
-    /// Jobs with at least one pod bound.
+    /// Jobs whose gang ran.
     pub gangs_placed: usize,
     /// Share of them whose pods all sat in one HyperNode of the lowest tier (a leaf / NVLink
     /// domain).
     pub within_one_tier1_domain: f64,
-    /// Gangs by the highest tier their pods spanned (the tier of the smallest HyperNode holding
-    /// them all; `cluster` when only the virtual root does).
+    /// Gangs by the highest tier their pods spanned when the gang first ran (the tier of the
+    /// smallest HyperNode holding them all; `cluster` when only the virtual root does).
     pub by_highest_tier: BTreeMap<String, usize>,
 }
 
 impl TopologySummary {
-    /// From each job's span (the smallest HyperNode holding every pod it ever had bound).
+    /// From each job's span (the smallest HyperNode holding its running pods when its gang first
+    /// ran).
     pub fn build(topo: &crate::model::topology::Topology, spans: &[Option<u32>]) -> TopologySummary {
         let mut by_highest_tier = BTreeMap::new();
         let (mut placed, mut within) = (0usize, 0usize);

@@ -32,8 +32,9 @@ pub struct JobRow {
     pub jct_s: Option<f64>,
     /// Why the job is not done: unschedulable reason or last scheduling failure.
     pub reason: String,
-    /// With a declared topology only: the highest HyperNode tier the job's pods spanned (`1` =
-    /// one leaf domain, `cluster` = only the whole cluster holds them; empty if never bound).
+    /// With a declared topology only: the highest HyperNode tier the job's running pods spanned
+    /// when its gang first ran (`1` = one leaf domain, `cluster` = only the whole cluster holds
+    /// them; empty if the gang never ran).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub topology_tier: Option<String>,
 }

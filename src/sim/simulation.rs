@@ -213,6 +213,18 @@ impl Simulation {
                 let job = &mut self.state.jobs[j.idx()];
                 job.first_start.get_or_insert(now);
                 if job.count(TaskStatus::Running) >= job.min_available && !job.is_progressing() {
+                    if job.gang_ready.is_none()
+                        && let Some(topo) = &self.state.topology
+                    {
+                        // Where the gang runs the first time it runs (topology metrics).
+                        let job = &self.state.jobs[j.idx()];
+                        let nodes = job.task_ids().filter_map(|x| {
+                            let task = &self.state.tasks[x.idx()];
+                            (task.status == TaskStatus::Running).then_some(task.node).flatten()
+                        });
+                        self.recorder.set_span(j, topo.span(nodes));
+                    }
+                    let job = &mut self.state.jobs[j.idx()];
                     job.gang_ready.get_or_insert(now);
                     let left = job.work_ms - job.progress_ms;
                     let generation = job.generation;
@@ -290,10 +302,6 @@ impl Simulation {
             self.state.transition(t, TaskStatus::Bound, None);
             self.state.tasks[t.idx()].bound_at = Some(now);
             self.recorder.binds += 1;
-            if let Some(topo) = &self.state.topology {
-                let job = self.state.tasks[t.idx()].job;
-                self.recorder.note_span(topo, job, node);
-            }
             self.events.push(now.plus(self.settings.pod_startup), Event::PodStarted(t));
         }
         self.recorder.evictions += d.evictions.len() as u64;
