@@ -197,12 +197,8 @@ impl<'a> Session<'a> {
 
     /// Turns on the node-score cache when every NodeOrder plugin reads the node only.
     fn with_score_cache(mut self) -> Session<'a> {
-        let pure = self.hooks.slots(Hook::NodeOrder).iter().all(|&i| self.slots[i].plugin.node_order_reads_node_only())
-            && self
-                .hooks
-                .slots(Hook::BatchNodeOrder)
-                .iter()
-                .all(|&i| self.slots[i].plugin.node_order_reads_node_only());
+        // BatchNodeOrder scores are never cached: they are added to the (cached) NodeOrder sums.
+        let pure = self.hooks.slots(Hook::NodeOrder).iter().all(|&i| self.slots[i].plugin.node_order_reads_node_only());
         self.cache_scores = pure;
         self
     }

@@ -20,7 +20,7 @@
 //!   `Σ_tier f^(tier−1) · binpack(pod, node's HyperNode at tier) / Σ_tier f^(tier−1)` with `f` =
 //!   `hypernode.binpack.normal-pod.fading` (0.8); a tier where the node has no HyperNode scores 1.
 //!
-//! Resource usage per HyperNode is summed at session open and kept current by the allocate and
+//! Resource usage per HyperNode is summed as of session open (lazily) and kept current by the allocate and
 //! deallocate events, as Volcano's `hyperNodeResourceCache` is. Without a declared topology the
 //! plugin does nothing (and leaves the node-score cache on).
 
@@ -30,6 +30,7 @@ use crate::model::topology::{HyperNodeId, Topology};
 use crate::model::{ClusterState, Job, NodeId, Resources, SimTime, Task, TaskId};
 use crate::sched::conf::{Arguments, Hook};
 use crate::sched::plugin::Plugin;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -44,12 +45,61 @@ pub struct NetworkTopologyAware {
     /// `hypernode.gradient.evict.max-hypernodes`: at most this many eviction domains.
     evict_max: i64,
     topo: Option<Arc<Topology>>,
+    /// Per-HyperNode resources, summed on first use in a session (a session that places nothing
+    /// pays nothing); the state then is the session-open state, since every change of node
+    /// accounting inside a session fires an event, and the first event sums before it applies.
+    usage: RefCell<Option<Usage>>,
+    /// Where each task counted by an allocate event sits (its node is gone when it is discarded).
+    counted: BTreeMap<TaskId, NodeId>,
+}
+
+/// Resources per HyperNode (index = HyperNode id), Volcano's `hyperNodeResourceCache`.
+#[derive(Debug)]
+struct Usage {
     alloc: Vec<Resources>,
     used: Vec<Resources>,
     idle: Vec<Resources>,
     future_idle: Vec<Resources>,
-    /// Where each task counted by an allocate event sits (its node is gone when it is discarded).
-    counted: BTreeMap<TaskId, NodeId>,
+}
+
+impl Usage {
+    /// Sums healthy nodes into their leaves, leaves into their ancestors tier by tier, and every
+    /// healthy node into the root.
+    fn of(st: &ClusterState, topo: &Topology) -> Usage {
+        let n = topo.hypernodes.len();
+        let mut u = Usage {
+            alloc: vec![Resources::ZERO; n],
+            used: vec![Resources::ZERO; n],
+            idle: vec![Resources::ZERO; n],
+            future_idle: vec![Resources::ZERO; n],
+        };
+        let root = topo.root as usize;
+        for node in st.nodes.iter().filter(|x| x.healthy) {
+            let fi = node.future_idle();
+            let mut add = |h: usize| {
+                u.alloc[h] += node.allocatable;
+                u.used[h] += node.used;
+                u.idle[h] += node.idle;
+                u.future_idle[h] += fi;
+            };
+            add(root);
+            if let Some(leaf) = topo.node_leaf[node.id.idx()] {
+                add(leaf as usize);
+            }
+        }
+        let mut order: Vec<usize> = (0..root).collect();
+        order.sort_by_key(|h| topo.hypernodes[*h].tier);
+        for h in order {
+            if let Some(p) = topo.hypernodes[h].parent.map(|p| p as usize).filter(|p| *p != root) {
+                let (a, b, c, d) = (u.alloc[h], u.used[h], u.idle[h], u.future_idle[h]);
+                u.alloc[p] += a;
+                u.used[p] += b;
+                u.idle[p] += c;
+                u.future_idle[p] += d;
+            }
+        }
+        u
+    }
 }
 
 const HOOKS: &[Hook] = &[Hook::BatchNodeOrder, Hook::HyperNodeOrder, Hook::HyperNodeGradient];
@@ -104,24 +154,29 @@ impl NetworkTopologyAware {
             fading: if fading < 0.0 { 0.8 } else { fading },
             evict_max: if evict_max <= 0 { 8 } else { evict_max },
             topo: None,
-            alloc: Vec::new(),
-            used: Vec::new(),
-            idle: Vec::new(),
-            future_idle: Vec::new(),
+            usage: RefCell::new(None),
             counted: BTreeMap::new(),
         })
     }
 
     /// `Σ w (used + req) / alloc / Σ w` of `req` in HyperNode `h`; 0 if a resource overflows.
+    /// The per-HyperNode sums, computed on first use.
+    fn usage(&self, st: &ClusterState, topo: &Topology) -> std::cell::Ref<'_, Usage> {
+        if self.usage.borrow().is_none() {
+            *self.usage.borrow_mut() = Some(Usage::of(st, topo));
+        }
+        std::cell::Ref::map(self.usage.borrow(), |u| u.as_ref().expect("just computed"))
+    }
+
     /// Only the resources `req` asks for count (`Resource.ResourceNames`).
-    fn binpack(&self, req: &Resources, h: HyperNodeId) -> f64 {
+    fn binpack(&self, usage: &Usage, req: &Resources, h: HyperNodeId) -> f64 {
         let (mut total, mut weights) = (0.0, 0.0);
         for &(d, w) in &self.dims {
             let r = req.get(d);
             if w == 0.0 || r <= 0 {
                 continue;
             }
-            let (alloc, used) = (self.alloc[h as usize].get(d), self.used[h as usize].get(d));
+            let (alloc, used) = (usage.alloc[h as usize].get(d), usage.used[h as usize].get(d));
             if used + r > alloc {
                 return 0.0;
             }
@@ -134,11 +189,25 @@ impl NetworkTopologyAware {
         if weights > 0.0 { total / weights } else { 0.0 }
     }
 
-    fn add_used(&mut self, node: NodeId, req: Resources, sign: i64) {
+    /// Applies an allocate (`sign` 1) or deallocate (-1) event; `reflected` says whether the
+    /// node's `used` in `st` already includes it (an allocation, an undone allocation).
+    fn add_used(&mut self, st: &ClusterState, node: NodeId, req: Resources, sign: i64, reflected: bool) {
         let Some(topo) = self.topo.clone() else { return };
+        if self.usage.borrow().is_none() {
+            // The first event of the session: the sums come from the state, which the session
+            // changed just before firing. An allocation is already in the node's `used`; a
+            // pipelined pod or an eviction is not (Volcano's cache counts both), so only those
+            // are applied on top.
+            *self.usage.borrow_mut() = Some(Usage::of(st, &topo));
+            if reflected {
+                return;
+            }
+        }
+        let mut usage = self.usage.borrow_mut();
+        let usage = usage.as_mut().expect("computed above");
         let mut cur = Some(topo.leaf_of(node));
         while let Some(h) = cur {
-            let u = &mut self.used[h as usize];
+            let u = &mut usage.used[h as usize];
             if sign > 0 {
                 *u += req
             } else {
@@ -190,7 +259,8 @@ impl NetworkTopologyAware {
     }
 
     /// Scores of other pods: tier-weighted bin-packing of the node's HyperNodes.
-    fn normal_pod_scores(&self, topo: &Topology, task: &Task, nodes: &[NodeId]) -> Vec<f64> {
+    fn normal_pod_scores(&self, st: &ClusterState, topo: &Topology, task: &Task, nodes: &[NodeId]) -> Vec<f64> {
+        let usage = self.usage(st, topo);
         let tiers: Vec<u32> = (topo.min_tier..=topo.max_tier).collect();
         let weights: Vec<f64> = tiers.iter().map(|t| self.fading.powi(*t as i32 - 1)).collect();
         let sum: f64 = weights.iter().sum();
@@ -203,7 +273,7 @@ impl NetworkTopologyAware {
                 let total: f64 = tiers
                     .iter()
                     .zip(&weights)
-                    .map(|(t, w)| w * topo.at_tier(*n, *t).map_or(1.0, |h| self.binpack(&task.request, h)))
+                    .map(|(t, w)| w * topo.at_tier(*n, *t).map_or(1.0, |h| self.binpack(&usage, &task.request, h)))
                     .sum();
                 total / sum * 100.0 * self.weight
             })
@@ -229,24 +299,7 @@ impl Plugin for NetworkTopologyAware {
     fn on_session_open(&mut self, st: &ClusterState, _now: SimTime) {
         self.topo = st.topology.clone();
         self.counted.clear();
-        let Some(topo) = self.topo.clone() else { return };
-        let n = topo.hypernodes.len();
-        self.alloc = vec![Resources::ZERO; n];
-        self.used = vec![Resources::ZERO; n];
-        self.idle = vec![Resources::ZERO; n];
-        self.future_idle = vec![Resources::ZERO; n];
-        for (h, hn) in topo.hypernodes.iter().enumerate() {
-            for node in hn.nodes.iter().map(|k| &st.nodes[k.idx()]).filter(|x| x.healthy) {
-                self.alloc[h] += node.allocatable;
-                self.used[h] += node.used;
-                self.idle[h] += node.idle;
-                self.future_idle[h] += node.future_idle();
-            }
-        }
-    }
-
-    fn node_order_reads_node_only(&self) -> bool {
-        self.topo.is_none()
+        *self.usage.get_mut() = None;
     }
 
     fn batch_node_order(&self, st: &ClusterState, task: &Task, nodes: &[NodeId]) -> Option<Vec<f64>> {
@@ -255,7 +308,7 @@ impl Plugin for NetworkTopologyAware {
         if job.network_topology().is_some() {
             self.topology_pod_scores(st, topo, job, nodes)
         } else if self.normal_pod {
-            Some(self.normal_pod_scores(topo, task, nodes))
+            Some(self.normal_pod_scores(st, topo, task, nodes))
         } else {
             None
         }
@@ -263,7 +316,7 @@ impl Plugin for NetworkTopologyAware {
 
     fn hypernode_gradient(
         &self,
-        _st: &ClusterState,
+        st: &ClusterState,
         job: &Job,
         within: HyperNodeId,
         allocated: Option<HyperNodeId>,
@@ -295,16 +348,17 @@ impl Plugin for NetworkTopologyAware {
                 }
             }
         };
+        let usage = self.usage(st, topo);
         let mut by_tier: BTreeMap<u32, Vec<HyperNodeId>> = BTreeMap::new();
         let mut queue = std::collections::VecDeque::from([start]);
         while let Some(h) = queue.pop_front() {
             let t = topo.tier(h);
             let fits = allocated.is_some()
                 || if evict {
-                    job.min_resources.le_on_own_dims(&self.alloc[h as usize])
+                    job.min_resources.le_on_own_dims(&usage.alloc[h as usize])
                 } else {
-                    job.min_resources.le_on_own_dims(&self.idle[h as usize])
-                        || job.min_resources.le_on_own_dims(&self.future_idle[h as usize])
+                    job.min_resources.le_on_own_dims(&usage.idle[h as usize])
+                        || job.min_resources.le_on_own_dims(&usage.future_idle[h as usize])
                 };
             if t <= highest && fits {
                 by_tier.entry(t).or_default().push(h);
@@ -338,11 +392,9 @@ impl Plugin for NetworkTopologyAware {
     }
 
     fn hypernode_order(&self, st: &ClusterState, job: &Job, hn: HyperNodeId) -> f64 {
-        if self.topo.is_none() {
-            return 0.0;
-        }
+        let Some(topo) = self.topo.as_deref() else { return 0.0 };
         let req = job.task_ids().fold(Resources::ZERO, |a, t| a + st.tasks[t.idx()].request);
-        self.binpack(&req, hn) * 100.0 * self.weight
+        self.binpack(&self.usage(st, topo), &req, hn) * 100.0 * self.weight
     }
 
     fn on_allocate(&mut self, st: &ClusterState, task: TaskId) {
@@ -351,7 +403,7 @@ impl Plugin for NetworkTopologyAware {
         }
         let t = &st.tasks[task.idx()];
         if let Some(n) = t.node {
-            self.add_used(n, t.request, 1);
+            self.add_used(st, n, t.request, 1, t.status == crate::model::TaskStatus::Allocated);
             self.counted.insert(task, n);
         }
     }
@@ -362,7 +414,7 @@ impl Plugin for NetworkTopologyAware {
         }
         let t = &st.tasks[task.idx()];
         if let Some(n) = self.counted.remove(&task).or(t.node) {
-            self.add_used(n, t.request, -1);
+            self.add_used(st, n, t.request, -1, t.status == crate::model::TaskStatus::Pending);
         }
     }
 }
