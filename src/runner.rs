@@ -85,6 +85,7 @@ pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress))
     let queues = resolve_queues(&sc.queues, &specs).map_err(ScenarioError::Input)?;
     let mut state = ClusterState::new(sc.pools.clone(), queues);
     state.clock = crate::model::Clock { start_of_day_s: sc.run.start_of_day_s, cycle_period: sc.run.schedule_period };
+    state.topology = sc.topology.clone();
     let scheduler = build_scheduler(sc)?;
     let mut sim = Simulation::new(state, specs, scheduler, sc.run.clone())
         .with_invariant_checks(opts.check_invariants)
@@ -95,7 +96,13 @@ pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress))
     let wall = started.elapsed().as_secs_f64();
     let perf = PerfReport::new(wall, sim.perf.events, &sim.perf.cycle_ns, sim.recorder.binds, sim.recorder.evictions);
     Ok(RunOutput {
-        jobs: job_rows(&sim.state),
+        jobs: {
+            let mut rows = job_rows(&sim.state);
+            if let Some(topo) = &sim.state.topology {
+                crate::report::jobs::add_topology_tiers(&mut rows, topo, &sim.recorder.job_span);
+            }
+            rows
+        },
         timeline: std::mem::take(&mut sim.recorder.timeline),
         queues: std::mem::take(&mut sim.recorder.queue_rows),
         fairness: std::mem::take(&mut sim.recorder.fairness_rows),

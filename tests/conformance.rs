@@ -16,6 +16,8 @@
 //!     1s bind a-w-0 gpu-000
 //!   jobs: |            # optional: `name gang_ready_s finish_s` per job (`-` for never)
 //!     a 1 101
+//!   topology_tiers: |  # optional (fleet.topology): `name tier` per job, as jobs.csv's topology_tier
+//!     a 1
 //! ```
 //!
 //! A case fails if any decision differs, is missing or is extra, so the expectation pins the
@@ -43,6 +45,10 @@ struct Expect {
     decisions: String,
     #[serde(default)]
     jobs: Option<String>,
+    /// Optional, with a declared topology: `name tier` per job, the highest HyperNode tier its pods
+    /// spanned when its gang first ran, as jobs.csv reports it (`-` for never).
+    #[serde(default)]
+    topology_tiers: Option<String>,
 }
 
 fn lines(text: &str) -> Vec<String> {
@@ -93,6 +99,24 @@ fn check(path: &Path) -> Result<(), String> {
         let want = lines(jobs);
         if got != want {
             problems.push(format!("jobs differ\n--- expected\n{}\n--- got\n{}", want.join("\n"), got.join("\n")));
+        }
+    }
+    if let Some(tiers) = &case.expect.topology_tiers {
+        let got: Vec<String> = out
+            .jobs
+            .iter()
+            .map(|r| {
+                let t = r.topology_tier.clone().unwrap_or_else(|| "no-topology".into());
+                format!("{} {}", r.job, if t.is_empty() { "-".into() } else { t })
+            })
+            .collect();
+        let want = lines(tiers);
+        if got != want {
+            problems.push(format!(
+                "topology tiers differ\n--- expected\n{}\n--- got\n{}",
+                want.join("\n"),
+                got.join("\n")
+            ));
         }
     }
     if problems.is_empty() { Ok(()) } else { Err(problems.join("\n")) }

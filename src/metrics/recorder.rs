@@ -186,9 +186,20 @@ pub struct Recorder {
     pub fairness: super::fairness::FairnessTally,
     /// Sampled fairness rows.
     pub fairness_rows: Vec<super::fairness::FairnessRow>,
+    /// Per job, with a declared topology: the smallest HyperNode holding the nodes of its running
+    /// pods when its gang first ran (none if it never ran).
+    pub job_span: Vec<Option<u32>>,
 }
 
 impl Recorder {
+    /// Records `job`'s span (see [`Recorder::job_span`]).
+    pub fn set_span(&mut self, job: crate::model::JobId, span: Option<u32>) {
+        if self.job_span.len() <= job.idx() {
+            self.job_span.resize(job.idx() + 1, None);
+        }
+        self.job_span[job.idx()] = span;
+    }
+
     /// Per queue, its allocation as reported: an inner queue of a hierarchy (`spec.parent`) holds
     /// what its subtree holds. `None` when no queue has children (every queue's own allocation).
     fn subtree_allocated(&mut self, st: &ClusterState) -> Option<Vec<Resources>> {

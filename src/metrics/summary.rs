@@ -235,6 +235,43 @@ pub struct Summary {
     pub device_models: BTreeMap<String, f64>,
     /// Fairness between queues.
     pub fairness: FairnessSummary,
+    /// Where gangs landed in the HyperNode tree (only when the fleet declares a topology).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topology: Option<TopologySummary>,
+}
+
+/// Gang placement over the network topology (`fleet.topology`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TopologySummary {
+    /// Jobs whose gang ran.
+    pub gangs_placed: usize,
+    /// Share of them whose pods all sat in one HyperNode of the lowest tier (a leaf / NVLink
+    /// domain).
+    pub within_one_tier1_domain: f64,
+    /// Gangs by the highest tier their pods spanned when the gang first ran (the tier of the
+    /// smallest HyperNode holding them all; `cluster` when only the virtual root does).
+    pub by_highest_tier: BTreeMap<String, usize>,
+}
+
+impl TopologySummary {
+    /// From each job's span (the smallest HyperNode holding its running pods when its gang first
+    /// ran).
+    pub fn build(topo: &crate::model::topology::Topology, spans: &[Option<u32>]) -> TopologySummary {
+        let mut by_highest_tier = BTreeMap::new();
+        let (mut placed, mut within) = (0usize, 0usize);
+        for h in spans.iter().flatten() {
+            placed += 1;
+            within += (topo.tier(*h) == topo.min_tier && *h != topo.root) as usize;
+            *by_highest_tier.entry(span_tier_label(topo, *h)).or_insert(0) += 1;
+        }
+        let share = if placed == 0 { 0.0 } else { round6(within as f64 / placed as f64) };
+        TopologySummary { gangs_placed: placed, within_one_tier1_domain: share, by_highest_tier }
+    }
+}
+
+/// A span's tier for reports: its tier number, or `cluster` for the virtual root.
+pub fn span_tier_label(topo: &crate::model::topology::Topology, h: u32) -> String {
+    if h == topo.root { "cluster".into() } else { topo.tier(h).to_string() }
 }
 
 /// Per-job values collected for one group (queue or size class).
@@ -408,6 +445,7 @@ impl Summary {
             pools,
             device_models: models.into_iter().map(|(m, (a, h))| (m, ratio(a, h))).collect(),
             fairness,
+            topology: st.topology.as_deref().map(|t| TopologySummary::build(t, &rec.job_span)),
         }
     }
 }

@@ -14,6 +14,12 @@ pub const PREEMPTABLE: &str = "volcano.sh/preemptable";
 /// Cooldown protection (cdp plugin): not a victim until this long after scheduling.
 pub const COOLDOWN_TIME: &str = "volcano.sh/cooldown-time";
 
+/// Network topology mode of the job's gang (`hard` or `soft`), the annotation form of the
+/// PodGroup's `spec.networkTopology.mode` (`apis: topology/v1alpha1/labels.go`).
+pub const NETWORK_TOPOLOGY_MODE: &str = "volcano.sh/network-topology-mode";
+/// Highest HyperNode tier the gang may span (`spec.networkTopology.highestTierAllowed`).
+pub const NETWORK_TOPOLOGY_HIGHEST_TIER: &str = "volcano.sh/network-topology-highest-tier";
+
 /// Keys whose value is a duration.
 const DURATIONS: [&str; 3] = [SLA_WAITING_TIME, SLA_WAITING_TIME_LEGACY, COOLDOWN_TIME];
 /// Keys whose value is a boolean.
@@ -25,9 +31,45 @@ pub fn validate(key: &str, value: &str) -> Result<(), String> {
         parse_duration(value).map(|_| ()).map_err(|e| format!("`{key}`: {e}"))
     } else if BOOLS.contains(&key) {
         parse_bool(value).map(|_| ()).ok_or_else(|| format!("`{key}`: `{value}` is not true or false"))
+    } else if key == NETWORK_TOPOLOGY_MODE {
+        TopologyMode::parse(value).map(|_| ()).ok_or_else(|| format!("`{key}`: `{value}` is not hard or soft"))
+    } else if key == NETWORK_TOPOLOGY_HIGHEST_TIER {
+        match value.trim().parse::<u32>() {
+            Ok(t) if t >= 1 => Ok(()),
+            _ => Err(format!("`{key}`: `{value}` is not a tier (an integer ≥ 1)")),
+        }
     } else {
         Ok(())
     }
+}
+
+/// `spec.networkTopology.mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TopologyMode {
+    /// The whole gang inside one HyperNode of tier ≤ the highest tier allowed, or not at all.
+    Hard,
+    /// Prefer the lowest tier that fits; fall back up to the whole cluster.
+    Soft,
+}
+
+impl TopologyMode {
+    /// `hard` / `soft` (case-insensitive).
+    pub fn parse(v: &str) -> Option<TopologyMode> {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "hard" => Some(TopologyMode::Hard),
+            "soft" => Some(TopologyMode::Soft),
+            _ => None,
+        }
+    }
+}
+
+/// A job's network topology constraint (`PodGroup.spec.networkTopology`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetworkTopology {
+    /// Mode.
+    pub mode: TopologyMode,
+    /// Highest tier the gang may span (hard mode; Volcano's default is 1).
+    pub highest_tier: u32,
 }
 
 /// A duration annotation already validated by the reader (a bad value reads as absent).
@@ -45,6 +87,18 @@ pub fn parse_bool(value: &str) -> Option<bool> {
 }
 
 impl Job {
+    /// The job's network topology constraint, if its annotations give one: a mode alone means
+    /// highest tier 1, a tier alone means hard mode (the CRD defaults). Values were validated by
+    /// the reader; a bad one reads as absent.
+    pub fn network_topology(&self) -> Option<NetworkTopology> {
+        let mode = self.annotation(NETWORK_TOPOLOGY_MODE).and_then(TopologyMode::parse);
+        let tier = self.annotation(NETWORK_TOPOLOGY_HIGHEST_TIER).and_then(|v| v.trim().parse::<u32>().ok());
+        if mode.is_none() && tier.is_none() {
+            return None;
+        }
+        Some(NetworkTopology { mode: mode.unwrap_or(TopologyMode::Hard), highest_tier: tier.unwrap_or(1).max(1) })
+    }
+
     /// A pod's `Preemptable` (`api/pod_info.go: GetPodPreemptable`): the annotation's value, false
     /// when it does not parse, **true** when absent. preempt and reclaim never take a pod that is
     /// not preemptable.
@@ -77,5 +131,10 @@ mod tests {
         assert!(validate(PREEMPTABLE, "yes").is_err());
         assert!(validate(PREEMPTABLE, "True").is_ok());
         assert!(validate("example.com/team", "anything").is_ok());
+        assert!(validate(NETWORK_TOPOLOGY_MODE, "Hard").is_ok());
+        assert!(validate(NETWORK_TOPOLOGY_MODE, "strict").unwrap_err().contains("hard or soft"));
+        assert!(validate(NETWORK_TOPOLOGY_HIGHEST_TIER, "2").is_ok());
+        assert!(validate(NETWORK_TOPOLOGY_HIGHEST_TIER, "0").is_err());
+        assert!(validate(NETWORK_TOPOLOGY_HIGHEST_TIER, "spine").is_err());
     }
 }

@@ -67,6 +67,9 @@ pub struct ClusterState {
     pub card_bits: CardBits,
     /// Time of day at t = 0 and the cycle period, for time-driven plugins.
     pub clock: super::clock::Clock,
+    /// The HyperNode tree, when the scenario declares one (`fleet.topology`); shared, never
+    /// changed by a run.
+    pub topology: Option<std::sync::Arc<super::topology::Topology>>,
 }
 
 /// Per-queue sums over jobs that the enqueue plugins read every cycle, kept current on every

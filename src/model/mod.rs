@@ -11,6 +11,7 @@ pub mod queue;
 pub mod queue_tree;
 pub mod resources;
 pub mod time;
+pub mod topology;
 
 pub use clock::Clock;
 pub use cluster::ClusterState;

@@ -36,6 +36,19 @@ pub struct JobRow {
     pub size_class: &'static str,
     /// JCT / ideal runtime (the trace's work duration).
     pub slowdown: Option<f64>,
+    /// With a declared topology only: the highest HyperNode tier the job's running pods spanned
+    /// when its gang first ran (`1` = one leaf domain, `cluster` = only the whole cluster holds
+    /// them; empty if the gang never ran).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topology_tier: Option<String>,
+}
+
+/// Fills [`JobRow::topology_tier`] from the recorder's spans (call only with a topology).
+pub fn add_topology_tiers(rows: &mut [JobRow], topo: &crate::model::topology::Topology, spans: &[Option<u32>]) {
+    for (i, row) in rows.iter_mut().enumerate() {
+        let span = spans.get(i).copied().flatten();
+        row.topology_tier = Some(span.map(|h| crate::metrics::summary::span_tier_label(topo, h)).unwrap_or_default());
+    }
 }
 
 /// Rows for every job, in submission order.
@@ -59,6 +72,7 @@ pub fn job_rows(st: &ClusterState) -> Vec<JobRow> {
             reason: j.reason.clone(),
             size_class: crate::metrics::job_stats::size_class(j.accelerators()),
             slowdown: crate::metrics::job_stats::slowdown(j).map(crate::metrics::summary::round6),
+            topology_tier: None,
         })
         .collect()
 }

@@ -19,7 +19,7 @@ pub fn human_secs(s: f64) -> String {
 /// The table, with the run's wall time.
 pub fn summary_table(s: &Summary, wall_s: f64) -> String {
     let mut out = String::new();
-    let rows: Vec<(&str, String)> = vec![
+    let mut rows: Vec<(&str, String)> = vec![
         ("scenario", format!("{} (policy {}, seed {})", s.scenario, s.policy, s.seed)),
         (
             "jobs finished",
@@ -38,6 +38,10 @@ pub fn summary_table(s: &Summary, wall_s: f64) -> String {
         ("cycles run", s.cycles.to_string()),
         ("wall time", format!("{wall_s:.2}s")),
     ];
+    if let Some(t) = &s.topology {
+        let row = ("gangs in one leaf", format!("{:.1}% of {}", t.within_one_tier1_domain * 100.0, t.gangs_placed));
+        rows.insert(rows.len() - 2, row);
+    }
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, v) in rows {
         let _ = writeln!(out, "  {k:<width$}  {v}");

@@ -83,6 +83,10 @@ pub struct Scenario {
     pub warnings: Vec<String>,
     /// `workload.usage_ratio` as the job annotations it defaults (usage-ratio key → value).
     pub usage_ratio: BTreeMap<String, String>,
+    /// The HyperNode tree (`fleet.topology`), if declared.
+    pub topology: Option<std::sync::Arc<crate::model::topology::Topology>>,
+    /// `workload.network_topology` as the job annotations it defaults.
+    pub network_topology: BTreeMap<String, String>,
 }
 
 /// Every `parent` names a declared queue (or the implicit `root`), and following parents always
@@ -212,9 +216,6 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         serde_saphyr::from_str(&text).map_err(|e| ScenarioError::Parse { file: file.clone(), msg: e.to_string() })?;
     let cx = Ctx { file: &file };
 
-    if let Some(t) = &raw.fleet.topology {
-        return Err(cx.at(t, "fleet.topology: HyperNode topology is not simulated yet; remove it".into()));
-    }
     if let Some(f) = &raw.faults {
         return Err(cx.at(f, "faults: failure models are not simulated yet; remove the section".into()));
     }
@@ -261,6 +262,55 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         }
         let pool = Pool { name, allocatable, accelerator_model: model, labels, max_pods: p.max_pods.unwrap_or(110) };
         pools.push((pool, p.count));
+    }
+
+    let topology = match &raw.fleet.topology {
+        None => None,
+        Some(t) => {
+            let err = |m: &str| cx.at(t, m.to_string());
+            Some(std::sync::Arc::new(super::topology::build(t, &pools, path, &err)?))
+        }
+    };
+    let mut network_topology = BTreeMap::new();
+    if let Some(nt) = &raw.workload.network_topology {
+        use crate::model::annotations::{NETWORK_TOPOLOGY_HIGHEST_TIER, NETWORK_TOPOLOGY_MODE, TopologyMode};
+        let mode = TopologyMode::parse(&nt.mode.value).ok_or_else(|| {
+            cx.at(&nt.mode, format!("workload.network_topology.mode: `{}` is not hard or soft", nt.mode.value))
+        })?;
+        let tier = match (&nt.highest_tier_allowed, &nt.highest_tier_name) {
+            (Some(_), Some(n)) => {
+                return Err(
+                    cx.at(n, "workload.network_topology: give highestTierAllowed or highestTierName, not both".into())
+                );
+            }
+            (Some(t), None) if t.value == 0 => {
+                return Err(cx.at(t, "workload.network_topology.highestTierAllowed: tiers start at 1".into()));
+            }
+            (Some(t), None) => Some(t.value),
+            (None, Some(n)) => {
+                let known = topology.as_ref().map(|t| t.tier_names.clone()).unwrap_or_default();
+                let tier = known.get(&n.value).copied().ok_or_else(|| {
+                    let names: Vec<&String> = known.keys().collect();
+                    cx.at(
+                        n,
+                        format!(
+                            "workload.network_topology.highestTierName: no tier is named `{}` (named tiers: {names:?})",
+                            n.value
+                        ),
+                    )
+                })?;
+                Some(tier)
+            }
+            (None, None) => None,
+        };
+        let mode = match mode {
+            TopologyMode::Hard => "hard",
+            TopologyMode::Soft => "soft",
+        };
+        network_topology.insert(NETWORK_TOPOLOGY_MODE.to_string(), mode.to_string());
+        if let Some(t) = tier {
+            network_topology.insert(NETWORK_TOPOLOGY_HIGHEST_TIER.to_string(), t.to_string());
+        }
     }
 
     let mut queues = Vec::new();
@@ -451,6 +501,8 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         run,
         warnings,
         usage_ratio,
+        topology,
+        network_topology,
     })
 }
 
@@ -480,6 +532,15 @@ impl Scenario {
                         .map_err(|m| ScenarioError::Input(format!("{}: annotation {key}: {m}", job.origin)))?;
                 } else if let Some(v) = self.usage_ratio.get(key) {
                     job.annotations.insert(key.to_string(), v.clone());
+                }
+            }
+            // The scenario's constraint applies to jobs that set none of their own.
+            use crate::model::annotations::{NETWORK_TOPOLOGY_HIGHEST_TIER, NETWORK_TOPOLOGY_MODE};
+            if !job.annotations.contains_key(NETWORK_TOPOLOGY_MODE)
+                && !job.annotations.contains_key(NETWORK_TOPOLOGY_HIGHEST_TIER)
+            {
+                for (k, v) in &self.network_topology {
+                    job.annotations.insert(k.clone(), v.clone());
                 }
             }
         }

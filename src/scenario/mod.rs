@@ -4,6 +4,7 @@
 pub mod error;
 pub mod load;
 pub mod schema;
+pub mod topology;
 
 pub use error::ScenarioError;
 pub use load::{Policy, RunSettings, Scenario, load};

@@ -67,9 +67,77 @@ pub struct RawScenario {
 pub struct RawFleet {
     /// Node pools.
     pub pools: Vec<RawPool>,
-    /// HyperNode topology (not simulated yet: an error says so).
+    /// HyperNode topology: a regular shape, an explicit list, or a file.
     #[serde(default)]
-    pub topology: Option<At<serde::de::IgnoredAny>>,
+    pub topology: Option<At<RawTopology>>,
+}
+
+/// `fleet.topology:` — exactly one of `tiers`, `hypernodes` or `file`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTopology {
+    /// Regular shape, tier 1 first: `[{ name: leaf, nodes_per: 8 }, { name: spine, children_per: 4 }]`.
+    #[serde(default)]
+    pub tiers: Option<Vec<RawTierShape>>,
+    /// Apply the shape to each pool on its own (true) or to the fleet's nodes in order (default).
+    #[serde(default)]
+    pub per_pool: Option<bool>,
+    /// Explicit HyperNodes (the CRD's name, tier, tierName and members).
+    #[serde(default)]
+    pub hypernodes: Option<Vec<RawHyperNode>>,
+    /// A topology file (`format: lingjun`: the Alibaba Lingjun 2023 `topo.csv`).
+    #[serde(default)]
+    pub file: Option<At<String>>,
+    /// Format of `file` (`lingjun`).
+    #[serde(default)]
+    pub format: Option<At<String>>,
+}
+
+/// One tier of a regular shape.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTierShape {
+    /// Tier name (`leaf`, `spine`).
+    pub name: At<String>,
+    /// Tier 1: nodes per HyperNode.
+    #[serde(default)]
+    pub nodes_per: Option<u32>,
+    /// Higher tiers: HyperNodes of the tier below per HyperNode.
+    #[serde(default)]
+    pub children_per: Option<u32>,
+}
+
+/// One explicit HyperNode.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHyperNode {
+    /// Unique name.
+    pub name: At<String>,
+    /// Tier (≥ 1; lower = more bandwidth).
+    pub tier: u32,
+    /// Tier name.
+    #[serde(default)]
+    pub tier_name: Option<String>,
+    /// Member nodes, by name (`gpu-000`).
+    #[serde(default)]
+    pub nodes: Vec<String>,
+    /// Member HyperNodes of lower tiers, by name.
+    #[serde(default)]
+    pub hypernodes: Vec<String>,
+}
+
+/// A job's `networkTopology` as a scenario default.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetworkTopology {
+    /// `hard` or `soft`.
+    pub mode: At<String>,
+    /// Highest tier the gang may span.
+    #[serde(default, rename = "highestTierAllowed")]
+    pub highest_tier_allowed: Option<At<u32>>,
+    /// The same bound by tier name (resolved against the declared topology).
+    #[serde(default, rename = "highestTierName")]
+    pub highest_tier_name: Option<At<String>>,
 }
 
 /// One pool.
@@ -187,6 +255,10 @@ pub struct RawWorkload {
     /// `-memory` annotation overrides it. Default 1.
     #[serde(default)]
     pub usage_ratio: Option<BTreeMap<String, At<Scalar>>>,
+    /// Default network topology constraint (`networkTopology: {mode, highestTierAllowed}`) for
+    /// jobs whose trace row does not set `volcano.sh/network-topology-*` annotations.
+    #[serde(default)]
+    pub network_topology: Option<RawNetworkTopology>,
 }
 
 /// `scheduler:`.

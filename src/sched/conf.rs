@@ -35,10 +35,10 @@ pub const SUPPORTED_PLUGINS: &[&str] = &[
     "tdm",
     "cdp",
     "rescheduling",
+    "network-topology-aware",
 ];
 /// Volcano plugins tephra accepts but does not implement yet (a warning names them).
-pub const PENDING_PLUGINS: &[&str] =
-    &["numaaware", "network-topology-aware", "deviceshare", "pdb", "resourcequota", "extender", "capacity-card"];
+pub const PENDING_PLUGINS: &[&str] = &["numaaware", "deviceshare", "pdb", "resourcequota", "extender", "capacity-card"];
 
 /// A plugin argument value as YAML gives it.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -183,10 +183,18 @@ pub enum Hook {
     VictimQueueOrder,
     /// VictimTasksFn (what `shuffle` evicts), gated by `enabledVictim`.
     VictimTasks,
+    /// BatchNodeOrderFn: scores for a whole set of feasible nodes at once, gated by
+    /// `enableNodeOrder` like NodeOrderFn.
+    BatchNodeOrder,
+    /// HyperNodeOrderFn: a score per candidate HyperNode (`enabledHyperNodeOrder`).
+    HyperNodeOrder,
+    /// HyperNodeGradientForJobFn: the candidate HyperNodes of a topology job, tier by tier
+    /// (`enabledHyperNodeGradient`).
+    HyperNodeGradient,
 }
 
 /// Number of [`Hook`]s.
-pub const HOOKS: usize = 18;
+pub const HOOKS: usize = 21;
 
 /// One plugin entry of a tier.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -304,6 +312,9 @@ impl PluginOption {
             Hook::UnifiedEvictable => None,
             Hook::VictimQueueOrder => None,
             Hook::VictimTasks => self.enabled_victim,
+            Hook::BatchNodeOrder => self.enable_node_order,
+            Hook::HyperNodeOrder => self.enabled_hyper_node_order,
+            Hook::HyperNodeGradient => self.enabled_hyper_node_gradient,
         };
         flag.unwrap_or(true)
     }

@@ -6,7 +6,8 @@
 //! what it needs.
 
 use super::conf::Hook;
-use crate::model::{ClusterState, Dim, Job, JobId, Node, Queue, SimTime, Task, TaskId};
+use crate::model::topology::HyperNodeId;
+use crate::model::{ClusterState, Dim, Job, JobId, Node, NodeId, Queue, SimTime, Task, TaskId};
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -111,6 +112,31 @@ pub trait Plugin {
     }
     /// NodeOrderFn: a score added to the other plugins' scores.
     fn node_order(&self, _st: &ClusterState, _task: &Task, _node: &Node) -> f64 {
+        0.0
+    }
+    /// BatchNodeOrderFn: scores of `nodes` (feasible nodes for `task`) as one batch, added to the
+    /// other plugins' scores; `None` adds nothing. Plugins whose score of a node depends on the
+    /// other candidates (ties broken inside the batch) use this instead of
+    /// [`Plugin::node_order`].
+    fn batch_node_order(&self, _st: &ClusterState, _task: &Task, _nodes: &[NodeId]) -> Option<Vec<f64>> {
+        None
+    }
+    /// HyperNodeGradientForJobFn: for a job with a network topology constraint, the HyperNodes
+    /// to try inside `within`, grouped by tier from the lowest; `allocated` is the domain the
+    /// job's placed pods already span; `evict` (`PurposeEvict`) asks for eviction domains, widest
+    /// first. `None` abstains (the next plugin, else `[[within]]`).
+    fn hypernode_gradient(
+        &self,
+        _st: &ClusterState,
+        _job: &Job,
+        _within: HyperNodeId,
+        _allocated: Option<HyperNodeId>,
+        _evict: bool,
+    ) -> Option<Vec<Vec<HyperNodeId>>> {
+        None
+    }
+    /// HyperNodeOrderFn: the score of placing `job` in HyperNode `hn` (higher is better).
+    fn hypernode_order(&self, _st: &ClusterState, _job: &Job, _hn: HyperNodeId) -> f64 {
         0.0
     }
     /// Whether [`Plugin::node_order`] reads nothing but the task's request and the node's own

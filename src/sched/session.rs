@@ -197,6 +197,7 @@ impl<'a> Session<'a> {
 
     /// Turns on the node-score cache when every NodeOrder plugin reads the node only.
     fn with_score_cache(mut self) -> Session<'a> {
+        // BatchNodeOrder scores are never cached: they are added to the (cached) NodeOrder sums.
         let pure = self.hooks.slots(Hook::NodeOrder).iter().all(|&i| self.slots[i].plugin.node_order_reads_node_only());
         self.cache_scores = pure;
         self
@@ -279,14 +280,18 @@ impl<'a> Session<'a> {
     /// [`Session::node_score`] for several nodes: the request's cache row is found once.
     pub fn node_scores(&self, task: TaskId, nodes: &[NodeId]) -> Vec<f64> {
         if !self.cache_scores {
-            return nodes.iter().map(|n| self.compute_node_score(task, *n)).collect();
+            let mut scores: Vec<f64> = nodes.iter().map(|n| self.compute_node_score(task, *n)).collect();
+            if !self.hooks.slots(Hook::BatchNodeOrder).is_empty() {
+                self.add_batch_scores(task, nodes, &mut scores);
+            }
+            return scores;
         }
         let req = self.state.tasks[task.idx()].request;
         let mut c = self.carry.scores.borrow_mut();
         let row = c.row(&req, self.state.nodes.len());
         let generation = c.generation[row];
         let entries = &mut c.table[row];
-        nodes
+        let mut scores: Vec<f64> = nodes
             .iter()
             .map(|n| {
                 let stamp = self.state.node_epoch[n.idx()].wrapping_add(1).max(1);
@@ -296,7 +301,51 @@ impl<'a> Session<'a> {
                 }
                 slot.2
             })
-            .collect()
+            .collect();
+        drop(c);
+        if !self.hooks.slots(Hook::BatchNodeOrder).is_empty() {
+            self.add_batch_scores(task, nodes, &mut scores);
+        }
+        scores
+    }
+
+    /// BatchNodeOrderFn: every registered plugin's batch added to `scores`.
+    fn add_batch_scores(&self, task: TaskId, nodes: &[NodeId], scores: &mut [f64]) {
+        let t = &self.state.tasks[task.idx()];
+        for &i in self.hooks.slots(Hook::BatchNodeOrder) {
+            if let Some(batch) = self.slots[i].plugin.batch_node_order(self.state, t, nodes) {
+                for (s, b) in scores.iter_mut().zip(batch) {
+                    *s += b;
+                }
+            }
+        }
+    }
+
+    /// HyperNodeGradientForJobFn: the first registered plugin that answers, else `[[within]]`;
+    /// `evict` asks for eviction domains (gangpreempt, gangreclaim) instead of placement ones.
+    pub fn hypernode_gradient(
+        &self,
+        job: JobId,
+        within: crate::model::topology::HyperNodeId,
+        allocated: Option<crate::model::topology::HyperNodeId>,
+        evict: bool,
+    ) -> Vec<Vec<crate::model::topology::HyperNodeId>> {
+        let j = &self.state.jobs[job.idx()];
+        self.hooks
+            .slots(Hook::HyperNodeGradient)
+            .iter()
+            .find_map(|&i| self.slots[i].plugin.hypernode_gradient(self.state, j, within, allocated, evict))
+            .unwrap_or_else(|| vec![vec![within]])
+    }
+
+    /// HyperNodeOrderFn: the sum of the registered plugins' scores.
+    pub fn hypernode_score(&self, job: JobId, hn: crate::model::topology::HyperNodeId) -> f64 {
+        let j = &self.state.jobs[job.idx()];
+        self.hooks
+            .slots(Hook::HyperNodeOrder)
+            .iter()
+            .map(|&i| self.slots[i].plugin.hypernode_order(self.state, j, hn))
+            .sum()
     }
 
     fn compute_node_score(&self, task: TaskId, node: NodeId) -> f64 {

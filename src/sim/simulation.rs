@@ -213,6 +213,18 @@ impl Simulation {
                 let job = &mut self.state.jobs[j.idx()];
                 job.first_start.get_or_insert(now);
                 if job.count(TaskStatus::Running) >= job.min_available && !job.is_progressing() {
+                    if job.gang_ready.is_none()
+                        && let Some(topo) = &self.state.topology
+                    {
+                        // Where the gang runs the first time it runs (topology metrics).
+                        let job = &self.state.jobs[j.idx()];
+                        let nodes = job.task_ids().filter_map(|x| {
+                            let task = &self.state.tasks[x.idx()];
+                            (task.status == TaskStatus::Running).then_some(task.node).flatten()
+                        });
+                        self.recorder.set_span(j, topo.span(nodes));
+                    }
+                    let job = &mut self.state.jobs[j.idx()];
                     job.gang_ready.get_or_insert(now);
                     let left = job.work_ms - job.progress_ms;
                     let generation = job.generation;

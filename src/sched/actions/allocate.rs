@@ -6,8 +6,8 @@
 //! task on each later turn, interleaved with other jobs by the re-sorted orders. A job that is only
 //! pipelined keeps its tentative placements until the session ends; any other job is discarded.
 
-use super::placement::{Placement, place};
-use crate::model::{JobId, PodGroupPhase, QueueId, TaskId, TaskStatus};
+use super::placement::{Placement, place, place_among};
+use crate::model::{JobId, NodeId, PodGroupPhase, QueueId, TaskId, TaskStatus};
 use crate::sched::pq::PriorityQueue;
 use crate::sched::session::Session;
 use crate::sched::statement::Statement;
@@ -15,7 +15,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// Result of one turn of a job.
-enum Turn {
+pub(super) enum Turn {
     /// The job is ready: commit.
     Ready(Statement),
     /// The job is pipelined: leave its placements in the session.
@@ -82,7 +82,12 @@ pub fn execute(ssn: &mut Session) {
         }
         let Some(j) = queue_jobs[q.idx()].pop(&mut |a, b| ssn.job_order(a, b) == Ordering::Less) else { continue };
         let mut sheet = sheets.remove(&j).expect("every queued job has a worksheet");
-        match allocate_job(ssn, j, &mut sheet) {
+        // One branch when no topology is declared; jobs without a constraint take the usual path.
+        let turn = match ssn.state.topology.is_some().then(|| ssn.state.jobs[j.idx()].network_topology()).flatten() {
+            None => allocate_job(ssn, j, &mut sheet),
+            Some(_) => super::allocate_topology::allocate_job(ssn, j, &mut sheet),
+        };
+        match turn {
             Turn::Ready(stmt) => {
                 ssn.commit(stmt);
                 if !sheet.is_empty() {
@@ -105,9 +110,6 @@ pub fn execute(ssn: &mut Session) {
 
 /// `allocateResourcesForTasks`: one turn of a job.
 fn allocate_job(ssn: &mut Session, j: JobId, sheet: &mut PriorityQueue<TaskId>) -> Turn {
-    let queue = ssn.state.jobs[j.idx()].queue;
-    let roles = ssn.state.jobs[j.idx()].roles.len();
-    let mut failed_role: Vec<Option<String>> = vec![None; roles];
     if !ssn.job_ready(j)
         && let Some(reason) = gang_cannot_fit(ssn, j)
     {
@@ -115,6 +117,30 @@ fn allocate_job(ssn: &mut Session, j: JobId, sheet: &mut PriorityQueue<TaskId>) 
         return Turn::Failed { fit_only: true };
     }
     let mut stmt = Statement::new();
+    let fit_only = place_tasks(ssn, j, sheet, &mut stmt, None);
+    if ssn.job_ready(j) {
+        Turn::Ready(stmt)
+    } else if !stmt.is_empty() && ssn.job_pipelined(j) {
+        Turn::Pipelined
+    } else {
+        ssn.discard(stmt);
+        Turn::Failed { fit_only }
+    }
+}
+
+/// The task loop of `allocateResourcesForTasks`: places the job's pending tasks in TaskOrder into
+/// `stmt` until the job is ready, on any node (`scope` `None`) or only among `scope`'s nodes (a
+/// HyperNode). Returns whether every failure was a node-fit failure.
+pub(super) fn place_tasks(
+    ssn: &mut Session,
+    j: JobId,
+    sheet: &mut PriorityQueue<TaskId>,
+    stmt: &mut Statement,
+    scope: Option<&[NodeId]>,
+) -> bool {
+    let queue = ssn.state.jobs[j.idx()].queue;
+    let roles = ssn.state.jobs[j.idx()].roles.len();
+    let mut failed_role: Vec<Option<String>> = vec![None; roles];
     let mut fit_only = true;
     while let Some(t) = sheet.pop(&mut |a, b| ssn.task_order(a, b) == Ordering::Less) {
         if !ssn.allocatable(queue, t) {
@@ -128,9 +154,13 @@ fn allocate_job(ssn: &mut Session, j: JobId, sheet: &mut PriorityQueue<TaskId>) 
             }
             continue;
         }
-        match place(ssn, t) {
-            Ok(Placement::Allocate(n)) => ssn.allocate(&mut stmt, t, n),
-            Ok(Placement::Pipeline(n)) => ssn.pipeline(&mut stmt, t, n),
+        let placed = match scope {
+            None => place(ssn, t),
+            Some(nodes) => place_among(ssn, t, nodes),
+        };
+        match placed {
+            Ok(Placement::Allocate(n)) => ssn.allocate(stmt, t, n),
+            Ok(Placement::Pipeline(n)) => ssn.pipeline(stmt, t, n),
             Err(summary) => {
                 let job = &ssn.state.jobs[j.idx()];
                 let missing = job.min_available.saturating_sub(job.ready_tasks() + job.waiting_tasks());
@@ -147,14 +177,7 @@ fn allocate_job(ssn: &mut Session, j: JobId, sheet: &mut PriorityQueue<TaskId>) 
             break;
         }
     }
-    if ssn.job_ready(j) {
-        Turn::Ready(stmt)
-    } else if !stmt.is_empty() && ssn.job_pipelined(j) {
-        Turn::Pipelined
-    } else {
-        ssn.discard(stmt);
-        Turn::Failed { fit_only }
-    }
+    fit_only
 }
 
 /// `NeedContinueAllocating`: after a task failed, can the job still reach its gang minimum with
@@ -192,7 +215,7 @@ fn need_continue(ssn: &Session, j: JobId, sheet: &PriorityQueue<TaskId>, failed_
 /// asks for whole accelerators, the free-card histogram bounds how many such pods the matching
 /// pools can still take. The bound is an over-estimate (it ignores CPU, memory and pod limits), so
 /// a rejection is certain; the attempt it saves would have placed some pods and discarded them.
-fn gang_cannot_fit(ssn: &Session, j: JobId) -> Option<String> {
+pub(super) fn gang_cannot_fit(ssn: &Session, j: JobId) -> Option<String> {
     let st = &*ssn.state;
     let job = &st.jobs[j.idx()];
     let single = job.roles.len() == 1;

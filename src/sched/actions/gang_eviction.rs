@@ -16,10 +16,13 @@
 //!    the job is then pipelined the plan stands, otherwise it is undone and the next bundle added;
 //! 4. the job's statement commits if the job is pipelined, else it is discarded.
 //!
-//! Without HyperNodes (tephra's topology is not simulated yet) the only eviction domain is the
-//! whole cluster, so `maxDomains` has nothing to cap; it is still validated. Across queues, victims
-//! are ranked by `VictimQueueOrderFn` for the evictor's queue (reverse queue order when no plugin
-//! decides).
+//! Steps 2–3 run in eviction domains: for a job with a network topology constraint on a fleet with
+//! HyperNodes, the HyperNodes of the HyperNodeGradient plugin's eviction gradient (tiers whose
+//! allocatable resources hold the job's minimum, widest tier first, capped by the plugin's
+//! `hypernode.gradient.evict.max-hypernodes` and by `maxDomains`), tried in order until one works;
+//! victims, idle resources and placements are then those of the domain's nodes. Every other job
+//! has one domain, the whole cluster. Across queues, victims are ranked by `VictimQueueOrderFn`
+//! for the evictor's queue (reverse queue order when no plugin decides).
 
 use super::bundle::{self, Bundle};
 use super::eviction::starving_by_queue;
@@ -114,12 +117,56 @@ fn evict_for_job(
         return;
     }
     let need = tasks.iter().fold(Resources::ZERO, |acc, t| acc + ssn.state.tasks[t.idx()].request);
-    let bundles = select_bundles(ssn, kind, args, j, &need);
-    if bundles.is_empty() {
-        return;
+    for domain in domains(ssn, args, j) {
+        if evict_in_domain(ssn, stmt, kind, args, q, j, &tasks, &need, domain.as_deref()) {
+            return;
+        }
     }
-    let domain_idle =
-        ssn.state.nodes.iter().filter(|n| n.healthy).fold(Resources::ZERO, |acc, n| acc + n.idle + n.releasing);
+}
+
+/// The job's eviction domains in search order: `None` is the whole cluster (every job without a
+/// network topology constraint, or without a declared topology), `Some` a HyperNode's nodes.
+fn domains(ssn: &Session, args: GangEvictionArgs, j: JobId) -> Vec<Option<Vec<NodeId>>> {
+    let Some(topo) = ssn.state.topology.clone() else { return vec![None] };
+    if ssn.state.jobs[j.idx()].network_topology().is_none() {
+        return vec![None];
+    }
+    let allocated =
+        crate::sched::plugins::network_topology_aware::job_domain(ssn.state, &topo, &ssn.state.jobs[j.idx()]);
+    ssn.hypernode_gradient(j, topo.root, allocated, true)
+        .into_iter()
+        .flatten()
+        .take(args.max_domains as usize)
+        .map(|h| (h != topo.root).then(|| topo.hypernodes[h as usize].nodes.clone()))
+        .collect()
+}
+
+/// Steps 2–3 in one domain (`scope`: its nodes, `None` for all); true if a plan stands.
+#[allow(clippy::too_many_arguments)]
+fn evict_in_domain(
+    ssn: &mut Session,
+    stmt: &mut Statement,
+    kind: EvictionKind,
+    args: GangEvictionArgs,
+    q: QueueId,
+    j: JobId,
+    tasks: &[TaskId],
+    need: &Resources,
+    scope: Option<&[NodeId]>,
+) -> bool {
+    let need = *need;
+    let bundles = select_bundles(ssn, kind, args, j, &need, scope);
+    if bundles.is_empty() {
+        return false;
+    }
+    let domain_idle = match scope {
+        None => ssn.state.nodes.iter().filter(|n| n.healthy).fold(Resources::ZERO, |acc, n| acc + n.idle + n.releasing),
+        Some(nodes) => nodes
+            .iter()
+            .map(|n| &ssn.state.nodes[n.idx()])
+            .filter(|n| n.healthy)
+            .fold(Resources::ZERO, |acc, n| acc + n.idle + n.releasing),
+    };
     let mut victims: Vec<TaskId> = Vec::new();
     let mut freed = Resources::ZERO;
     for b in bundles {
@@ -131,12 +178,13 @@ fn evict_for_job(
             continue;
         }
         let mut trial = Statement::new();
-        if dry_run(ssn, &mut trial, q, j, &tasks, &victims) {
+        if dry_run(ssn, &mut trial, q, j, tasks, &victims, scope) {
             stmt.ops.append(&mut trial.ops);
-            return;
+            return true;
         }
         ssn.discard(trial);
     }
+    false
 }
 
 /// Candidates grouped in bundles, sorted, filtered by the plugins.
@@ -146,11 +194,16 @@ fn select_bundles(
     args: GangEvictionArgs,
     j: JobId,
     need: &Resources,
+    scope: Option<&[NodeId]>,
 ) -> Vec<Bundle> {
     let st = &*ssn.state;
     let evictor = &st.jobs[j.idx()];
     let mut by_job: BTreeMap<JobId, Vec<TaskId>> = BTreeMap::new();
-    for node in st.nodes.iter().filter(|n| n.healthy) {
+    let nodes: Box<dyn Iterator<Item = &crate::model::Node>> = match scope {
+        None => Box::new(st.nodes.iter()),
+        Some(list) => Box::new(list.iter().map(|n| &st.nodes[n.idx()])),
+    };
+    for node in nodes.filter(|n| n.healthy) {
         for &t in &st.node_tasks[node.id.idx()] {
             let task = &st.tasks[t.idx()];
             let victim = &st.jobs[task.job.idx()];
@@ -205,6 +258,7 @@ fn dry_run(
     j: JobId,
     tasks: &[TaskId],
     victims: &[TaskId],
+    scope: Option<&[NodeId]>,
 ) -> bool {
     let by = tasks[0];
     for &v in victims {
@@ -214,7 +268,7 @@ fn dry_run(
         if !ssn.allocatable(q, t) {
             return false;
         }
-        let Some(node) = best_node(ssn, t) else { return false };
+        let Some(node) = best_node(ssn, t, scope) else { return false };
         ssn.pipeline(trial, t, node);
     }
     ssn.job_ready(j) || ssn.job_pipelined(j)
@@ -222,9 +276,22 @@ fn dry_run(
 
 /// `prioritizeNodesForSimulate`: every healthy node passing the predicate, nodes whose idle
 /// resources fit before those that fit only future-idle ones, best score (ties per node scan mode).
-fn best_node(ssn: &mut Session, t: TaskId) -> Option<NodeId> {
-    let feasible: Vec<NodeId> =
-        ssn.state.nodes.iter().filter(|n| n.healthy).map(|n| n.id).filter(|n| node_fits(ssn, t, *n).is_ok()).collect();
+fn best_node(ssn: &mut Session, t: TaskId, scope: Option<&[NodeId]>) -> Option<NodeId> {
+    let feasible: Vec<NodeId> = match scope {
+        None => ssn
+            .state
+            .nodes
+            .iter()
+            .filter(|n| n.healthy)
+            .map(|n| n.id)
+            .filter(|n| node_fits(ssn, t, *n).is_ok())
+            .collect(),
+        Some(nodes) => nodes
+            .iter()
+            .copied()
+            .filter(|n| ssn.state.nodes[n.idx()].healthy && node_fits(ssn, t, *n).is_ok())
+            .collect(),
+    };
     if feasible.is_empty() {
         return None;
     }

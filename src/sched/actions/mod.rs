@@ -1,6 +1,7 @@
 //! Scheduler actions, run in the configured order inside one session.
 
 pub mod allocate;
+pub mod allocate_topology;
 pub mod backfill;
 pub mod bundle;
 pub mod enqueue;

@@ -118,6 +118,27 @@ pub fn place(ssn: &mut Session, task: TaskId) -> Result<Placement, FitSummary> {
     Ok(choose(ssn, task, feasible))
 }
 
+/// [`place`] restricted to `nodes` (the nodes of a HyperNode, in id order): every node is
+/// checked (no feasible-node cut-off or rotating offset inside a HyperNode), then the usual choice.
+pub fn place_among(ssn: &mut Session, task: TaskId, nodes: &[NodeId]) -> Result<Placement, FitSummary> {
+    let mut summary = FitSummary::default();
+    let mut feasible = Vec::new();
+    for &n in nodes {
+        if !ssn.state.nodes[n.idx()].healthy {
+            continue;
+        }
+        summary.nodes += 1;
+        match node_fits(ssn, task, n) {
+            Ok(()) => feasible.push(n),
+            Err(r) => summary.add(r),
+        }
+    }
+    if feasible.is_empty() {
+        return Err(summary);
+    }
+    Ok(choose(ssn, task, feasible))
+}
+
 /// `prioritizeNodes` over feasible nodes (non-empty): nodes whose idle resources hold the request
 /// before those that only fit future-idle ones, then the best summed score, ties per scan mode.
 pub fn choose(ssn: &mut Session, task: TaskId, feasible: Vec<NodeId>) -> Placement {

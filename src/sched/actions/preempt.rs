@@ -4,6 +4,7 @@
 //! Phase B lets a job's pending tasks preempt lower-priority tasks of the same job. Evictions are
 //! committed only if the preemptor job is then pipelined (gang), otherwise discarded. A pod
 //! annotated `volcano.sh/preemptable: false` is never a victim (`GetPodPreemptable`, default true).
+//! Jobs with a network topology constraint are not preemptors.
 
 use super::eviction::{
     Need, NodeSet, Proofs, could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue,
@@ -46,6 +47,11 @@ pub fn execute(ssn: &mut Session, args: &PreemptArgs) {
         let mut starving = Vec::new();
         // Phase A: between jobs of the queue.
         while let Some(j) = per_queue[q.idx()].pop(&mut |a, b| ssn.job_order(a, b) == Ordering::Less) {
+            // A job with a network topology constraint does not preempt, in either phase
+            // (reference §2.4: preemptors are starving jobs without network topology).
+            if ssn.state.jobs[j.idx()].network_topology().is_some() {
+                continue;
+            }
             starving.push(j);
             let mut stmt = Statement::new();
             memo.proofs.begin();

@@ -9,6 +9,7 @@ pub mod conformance;
 pub mod drf;
 pub mod gang;
 pub mod hdrf;
+pub mod network_topology_aware;
 pub mod nodegroup;
 pub mod nodeorder;
 pub mod overcommit;
@@ -93,6 +94,7 @@ pub fn build(opt: &PluginOption) -> Result<Box<dyn Plugin>, String> {
             Box::new(cdp::Cdp::default())
         }
         "rescheduling" => Box::new(rescheduling::Rescheduling::new(args)?),
+        "network-topology-aware" => Box::new(network_topology_aware::NetworkTopologyAware::new(args)?),
         other => return Err(format!("plugin `{other}` is not implemented")),
     })
 }
