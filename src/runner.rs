@@ -82,6 +82,9 @@ pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress))
     let horizon = sc.run.until.map(|u| SimTime(u.0)).unwrap_or(last_submit);
     let queues = resolve_queues(&sc.queues, &specs).map_err(ScenarioError::Input)?;
     let mut state = ClusterState::new(sc.pools.clone(), queues);
+    if sc.track_cards || specs.iter().any(|s| s.roles.iter().any(|r| r.device.shares())) || sc.policy.uses_cards() {
+        state.enable_devices();
+    }
     state.clock = crate::model::Clock { start_of_day_s: sc.run.start_of_day_s, cycle_period: sc.run.schedule_period };
     let scheduler = build_scheduler(sc)?;
     let mut sim = Simulation::new(state, specs, scheduler, sc.run.clone())

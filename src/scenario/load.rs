@@ -3,6 +3,7 @@
 
 use super::error::ScenarioError;
 use super::schema::{At, RawScenario, Scalar};
+use crate::model::devices::{ASCEND310P_AICORES, CardKind, CardSpec, DEFAULT_MAX_SHARES};
 use crate::model::quantity::{parse_cpu_milli, parse_memory_bytes, parse_quantity};
 use crate::model::resources::{ASCEND310, ASCEND910, GPU, scalar_slot};
 use crate::model::time::parse_duration;
@@ -28,6 +29,19 @@ pub enum Policy {
 }
 
 impl Policy {
+    /// Whether a configured plugin works on cards (deviceshare, the fragmentation-aware policies):
+    /// then the run tracks per-card state.
+    pub fn uses_cards(&self) -> bool {
+        match self {
+            Policy::Volcano { conf, .. } => conf
+                .tiers
+                .iter()
+                .flat_map(|t| &t.plugins)
+                .any(|p| crate::sched::plugins::CARD_PLUGINS.contains(&p.name.as_str())),
+            Policy::KubeDefault => false,
+        }
+    }
+
     /// Name for reports.
     pub fn name(&self) -> &str {
         match self {
@@ -83,6 +97,8 @@ pub struct Scenario {
     pub warnings: Vec<String>,
     /// `workload.usage_ratio` as the job annotations it defaults (usage-ratio key → value).
     pub usage_ratio: BTreeMap<String, String>,
+    /// `fleet.track_cards`: track per-card state even without sharing.
+    pub track_cards: bool,
 }
 
 /// Every `parent` names a declared queue (or the implicit `root`), and following parents always
@@ -253,13 +269,41 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
             model = Some(n.model.clone());
             labels.insert("accelerator".into(), n.model.clone());
         }
-        for acc in [&p.gpu, &p.npu].into_iter().flatten() {
+        let mut cards = None;
+        for (acc, is_gpu) in [(&p.gpu, true), (&p.npu, false)] {
+            let Some(acc) = acc else { continue };
+            let mut memory_mib = 0;
             if let Some(m) = &acc.memory {
-                parse_memory_bytes(&m.value.text())
-                    .map_err(|e| cx.at(m, format!("fleet.pools.{name}: memory: {e}")))?;
+                memory_mib = parse_memory_bytes(&m.value.text())
+                    .map_err(|e| cx.at(m, format!("fleet.pools.{name}: memory: {e}")))?
+                    / (1024 * 1024);
             }
+            let kind = if is_gpu {
+                CardKind::Gpu
+            } else if acc.model.to_ascii_lowercase().starts_with("ascend310") {
+                CardKind::Npu310P
+            } else {
+                CardKind::Npu910
+            };
+            if kind == CardKind::Npu310P && memory_mib == 0 {
+                memory_mib = 24 * 1024;
+            }
+            if acc.count > 64 {
+                return Err(cx.at(&p.name, format!("pool `{name}`: at most 64 cards per node")));
+            }
+            let units = acc.compute_units.unwrap_or(if kind == CardKind::Npu310P { ASCEND310P_AICORES } else { 0 });
+            let max_shares = acc.max_shares.unwrap_or(DEFAULT_MAX_SHARES).max(1);
+            cards = Some(CardSpec {
+                kind,
+                model: acc.model.clone(),
+                count: acc.count,
+                memory_mib,
+                compute_units: units,
+                max_shares,
+            });
         }
-        let pool = Pool { name, allocatable, accelerator_model: model, labels, max_pods: p.max_pods.unwrap_or(110) };
+        let max_pods = p.max_pods.unwrap_or(110);
+        let pool = Pool { name, allocatable, accelerator_model: model, labels, max_pods, cards };
         pools.push((pool, p.count));
     }
 
@@ -451,6 +495,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         run,
         warnings,
         usage_ratio,
+        track_cards: raw.fleet.track_cards.unwrap_or(false),
     })
 }
 

@@ -70,6 +70,10 @@ pub struct RawFleet {
     /// HyperNode topology (not simulated yet: an error says so).
     #[serde(default)]
     pub topology: Option<At<serde::de::IgnoredAny>>,
+    /// Track which card each pod holds even when no pod shares a card (default: tracked only
+    /// when the workload shares cards or a device plugin is configured).
+    #[serde(default)]
+    pub track_cards: Option<bool>,
 }
 
 /// One pool.
@@ -106,9 +110,15 @@ pub struct RawAccelerator {
     pub model: String,
     /// Cards per node.
     pub count: u32,
-    /// Memory per card (kept for device sharing).
+    /// Memory per card (GPU sharing by memory, vGPU, vNPU).
     #[serde(default)]
     pub memory: Option<At<Scalar>>,
+    /// Compute units per card (GPU SMs; Ascend 310P AI cores, default 8).
+    #[serde(default)]
+    pub compute_units: Option<u32>,
+    /// Most sharing pods per card (vGPU split count, default 10).
+    #[serde(default)]
+    pub max_shares: Option<u16>,
 }
 
 /// One queue.

@@ -35,10 +35,17 @@ pub const SUPPORTED_PLUGINS: &[&str] = &[
     "tdm",
     "cdp",
     "rescheduling",
+    "deviceshare",
+    "fgd",
+    "bestfit",
+    "packing",
+    "clustering",
+    "dotprod",
+    "random",
 ];
 /// Volcano plugins tephra accepts but does not implement yet (a warning names them).
 pub const PENDING_PLUGINS: &[&str] =
-    &["numaaware", "network-topology-aware", "deviceshare", "pdb", "resourcequota", "extender", "capacity-card"];
+    &["numaaware", "network-topology-aware", "pdb", "resourcequota", "extender", "capacity-card"];
 
 /// A plugin argument value as YAML gives it.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
