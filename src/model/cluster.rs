@@ -231,6 +231,7 @@ impl ClusterState {
             finished: None,
             progress_ms: 0,
             progressing_since: None,
+            speed_milli: 1000,
             generation: 0,
             changed: false,
             preemptable: Job::read_preemptable(&spec.annotations),
@@ -436,6 +437,25 @@ impl ClusterState {
         }
     }
 
+    /// The speed (per mille) at which job `j` would progress now: that of the slowest card model
+    /// among its running pods that hold accelerators (1000 when none does or no pool declares a
+    /// speed).
+    pub fn job_speed(&self, j: JobId) -> u64 {
+        let job = &self.jobs[j.idx()];
+        let mut speed = u64::MAX;
+        for t in job.task_ids() {
+            let task = &self.tasks[t.idx()];
+            if task.status != TaskStatus::Running || task.request.accelerators() <= 0 {
+                continue;
+            }
+            let Some(n) = task.node else { continue };
+            if let Some(spec) = &self.pools[self.nodes[n.idx()].pool.idx()].cards {
+                speed = speed.min(spec.speed_milli.max(1));
+            }
+        }
+        if speed == u64::MAX { 1000 } else { speed }
+    }
+
     /// Whether some task asks for a share of a card (not whole cards): fragmentation metrics
     /// only mean something then.
     pub fn shares_cards(&self) -> bool {
@@ -599,7 +619,7 @@ impl ClusterState {
     pub fn stop_progress(&mut self, j: JobId, now: SimTime) {
         let job = &mut self.jobs[j.idx()];
         if let Some(since) = job.progressing_since.take() {
-            job.progress_ms += now.since(since).0;
+            job.progress_ms += now.since(since).0 * job.speed_milli / 1000;
             self.progressing_alloc -= job.allocated;
         }
     }

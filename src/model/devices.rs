@@ -44,6 +44,9 @@ pub struct CardSpec {
     pub compute_units: u32,
     /// Most sharing pods one card may host (vGPU split count).
     pub max_shares: u16,
+    /// Relative throughput of the model, per mille (1000 = the reference card): a job's work
+    /// advances this much faster on it.
+    pub speed_milli: u64,
 }
 
 /// How a pod uses cards: kind of request, for the deviceshare plugin's enable flags.
@@ -248,6 +251,7 @@ mod tests {
             memory_mib: 16384,
             compute_units: 40,
             max_shares: DEFAULT_MAX_SHARES,
+            speed_milli: 1000,
         }
     }
 

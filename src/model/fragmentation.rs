@@ -41,11 +41,11 @@ pub struct Mix {
     pub shapes: Vec<(Shape, f64)>,
 }
 
-/// Share of all tasks the typical shapes must cover (the FGD simulator's default popularity
-/// threshold, 60 %, grown 10 shapes at a time).
-pub const TYPICAL_SHARE: f64 = 0.6;
-/// Shapes added per step while covering [`TYPICAL_SHARE`].
-pub const TYPICAL_STEP: usize = 10;
+/// Share of all tasks the typical shapes must cover (`podPopularityThreshold: 95` of the FGD
+/// experiments' configuration, CPU-only tasks included, one shape at a time).
+pub const TYPICAL_SHARE: f64 = 0.95;
+/// Shapes added per step while covering [`TYPICAL_SHARE`] (`podIncreaseStep: 1`).
+pub const TYPICAL_STEP: usize = 1;
 
 impl Mix {
     /// The most popular shapes of `tasks` covering [`TYPICAL_SHARE`] of them, added
@@ -156,9 +156,11 @@ mod tests {
 
     #[test]
     fn typical_mix_keeps_the_popular_shapes() {
-        let mut tasks = vec![shape(1, 500, 1); 6];
-        tasks.extend(vec![shape(1, 1000, 1); 4]);
+        let mut tasks = vec![shape(1, 500, 1); 60];
+        tasks.extend(vec![shape(1, 1000, 1); 36]);
+        tasks.extend(vec![shape(2, 1000, 1); 4]);
         let mix = Mix::typical(tasks);
-        assert_eq!(mix.shapes, vec![(shape(1, 500, 1), 0.6), (shape(1, 1000, 1), 0.4)]);
+        // 60 + 36 = 96 % ≥ 95 %: the rarest shape is left out, the rest renormalized.
+        assert_eq!(mix.shapes, vec![(shape(1, 500, 1), 0.625), (shape(1, 1000, 1), 0.375)]);
     }
 }

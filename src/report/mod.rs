@@ -1,6 +1,7 @@
 //! Report writers: `summary.json`, `perf.json`, `jobs.csv`, `timeline.csv`, `queues.csv` and the
 //! console table.
 
+pub mod inflate;
 pub mod jobs;
 pub mod table;
 pub mod write;

@@ -66,7 +66,12 @@ pub struct RawScenario {
 #[serde(deny_unknown_fields)]
 pub struct RawFleet {
     /// Node pools.
+    #[serde(default)]
     pub pools: Vec<RawPool>,
+    /// An openb node list (`sn,cpu_milli,memory_mib,gpu,model`) instead of pools: identical
+    /// nodes become one pool each.
+    #[serde(default)]
+    pub node_list: Option<At<String>>,
     /// HyperNode topology (not simulated yet: an error says so).
     #[serde(default)]
     pub topology: Option<At<serde::de::IgnoredAny>>,
@@ -74,6 +79,10 @@ pub struct RawFleet {
     /// when the workload shares cards or a device plugin is configured).
     #[serde(default)]
     pub track_cards: Option<bool>,
+    /// A table of relative throughput per accelerator model (`model,relative_throughput` CSV,
+    /// e.g. `traces/gavel/gpu_speeds.csv`): jobs run faster on faster cards.
+    #[serde(default)]
+    pub speeds: Option<At<String>>,
 }
 
 /// One pool.
@@ -119,6 +128,9 @@ pub struct RawAccelerator {
     /// Most sharing pods per card (vGPU split count, default 10).
     #[serde(default)]
     pub max_shares: Option<u16>,
+    /// Relative throughput of the model (default: from `fleet.speeds`, else 1).
+    #[serde(default)]
+    pub speed: Option<f64>,
 }
 
 /// One queue.
@@ -243,4 +255,28 @@ pub struct RawRun {
     /// midnight). Time-of-day plugins (tdm's revocable windows) read it.
     #[serde(default)]
     pub start: Option<At<String>>,
+    /// `simulate` (default) or `inflate` (the FGD paper's packing experiment).
+    #[serde(default)]
+    pub mode: Option<At<String>>,
+    /// Settings of `mode: inflate`.
+    #[serde(default)]
+    pub inflate: Option<RawInflate>,
+}
+
+/// `run.inflate:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInflate {
+    /// Arrived GPU requests to reach, as a share of GPU capacity (default 1.3).
+    #[serde(default)]
+    pub target: Option<f64>,
+    /// Seeds, one curve each (default 42 to 51).
+    #[serde(default)]
+    pub seeds: Option<Vec<u64>>,
+    /// Policies (default all six: random, dotprod, clustering, packing, bestfit, fgd).
+    #[serde(default)]
+    pub policies: Option<Vec<At<String>>>,
+    /// A curve point every this many % of capacity arrived (default 1).
+    #[serde(default)]
+    pub step_pct: Option<f64>,
 }

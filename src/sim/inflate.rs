@@ -7,16 +7,17 @@
 //! Arrivals: the pod list shuffled by the seed, then, once it is used up, pods drawn uniformly
 //! with replacement (the paper's "inflation"). Placement per pod: the nodes with enough CPU,
 //! memory, an allowed GPU model and cards with room; each is scored by the policy
-//! ([`crate::sched::plugins::fgd::evaluate`], the same code the Volcano plugins run), the best
-//! score wins, ties go to a seeded uniform draw (the Kubernetes scheduler's `selectHost`), and the
-//! pod takes the cards the policy chose.
+//! ([`crate::sched::plugins::fgd::evaluate`], the same code the Volcano plugins run), turned into
+//! the integer score of the paper's simulator ([`crate::sched::plugins::fgd::paper_score`], min-max
+//! normalized for fgd and bestfit as there), the best score wins, ties go to a seeded uniform draw
+//! (the Kubernetes scheduler's `selectHost`), and the pod takes the cards the policy chose.
 //!
 //! This is a dedicated loop rather than a Volcano session per pod: the experiment has no queues,
 //! gangs or time, and it runs ~10 000 placements on ~1 200 nodes per curve.
 
 use crate::model::devices::WHOLE;
 use crate::model::fragmentation::{Mix, Shape, node_frag};
-use crate::sched::plugins::fgd::{NodeView, Norm, Policy, evaluate};
+use crate::sched::plugins::fgd::{NodeView, Norm, Policy, evaluate, paper_normalizes, paper_score};
 use crate::trace::openb::{OpenbNode, OpenbPod};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -223,6 +224,7 @@ impl Experiment {
         let mut next_mark = step;
         let mut out = Vec::new();
         let mut k = 0usize;
+        let mut scored: Vec<(i64, usize, u64)> = Vec::with_capacity(nodes.len());
         let point = |arrived: i64, allocated: i64, idle: i64, frag: f64, na: u64, nf: u64| CurvePoint {
             policy: policy.name(),
             seed,
@@ -239,8 +241,7 @@ impl Experiment {
             k += 1;
             let (shape, mem) = self.pods[p];
             let salt: u64 = rng.random();
-            let mut best: Option<(f64, usize, u64)> = None;
-            let mut ties = 0u32;
+            scored.clear();
             for (i, n) in nodes.iter().enumerate() {
                 if n.cpu_left < shape.cpu || n.mem_left < mem {
                     continue;
@@ -256,6 +257,18 @@ impl Experiment {
                 else {
                     continue;
                 };
+                scored.push((paper_score(policy, s), i, cards));
+            }
+            if paper_normalizes(policy) && !scored.is_empty() {
+                let lo = scored.iter().map(|x| x.0).min().expect("non-empty");
+                let hi = scored.iter().map(|x| x.0).max().expect("non-empty");
+                for x in scored.iter_mut() {
+                    x.0 = if hi == lo { 0 } else { (x.0 - lo) * 100 / (hi - lo) };
+                }
+            }
+            let mut best: Option<(i64, usize, u64)> = None;
+            let mut ties = 0u32;
+            for &(s, i, cards) in &scored {
                 match best {
                     Some((b, _, _)) if s < b => {}
                     Some((b, _, _)) if s == b => {

@@ -243,6 +243,24 @@ pub fn evaluate(
     })
 }
 
+/// The integer score the paper's simulator gives a raw [`evaluate`] score (Kubernetes scores are
+/// `int64`): fgd `⌊100·sigmoid(Δ/1000)⌋`, bestfit and dotprod `⌊100·raw⌋`, packing and clustering
+/// `⌊raw⌋`, random 0 (every feasible node ties; the draw among ties is the policy).
+pub fn paper_score(policy: Policy, raw: f64) -> i64 {
+    match policy {
+        Policy::Fgd => (100.0 / (1.0 + (-raw / 1000.0).exp())).floor() as i64,
+        Policy::BestFit | Policy::DotProd => (100.0 * raw).floor() as i64,
+        Policy::Packing | Policy::Clustering => raw.floor() as i64,
+        Policy::Random => 0,
+    }
+}
+
+/// Whether the simulator min-max normalizes the policy's scores over the feasible nodes
+/// (`NormalizeScore`, integer arithmetic) before choosing.
+pub fn paper_normalizes(policy: Policy) -> bool {
+    matches!(policy, Policy::Fgd | Policy::BestFit)
+}
+
 /// Free milli-GPUs of a card as the fragmentation measure sees it: compute left, or less when
 /// memory sharing has used up a larger share of the memory.
 pub fn card_free(c: &CardState, memory_mib: i64) -> i32 {
