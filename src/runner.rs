@@ -37,6 +37,8 @@ pub struct RunOutput {
     pub queues: Vec<QueueRow>,
     /// The decision log (empty unless asked for).
     pub decisions: Vec<DecisionRow>,
+    /// GPU fragmentation samples (empty unless the workload shares cards).
+    pub fragmentation: Vec<crate::metrics::fragmentation::FragRow>,
     /// Wall-clock figures.
     pub perf: PerfReport,
     /// The final cluster state (for tests and further analysis).
@@ -100,6 +102,7 @@ pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress))
         timeline: std::mem::take(&mut sim.recorder.timeline),
         queues: std::mem::take(&mut sim.recorder.queue_rows),
         decisions: sim.recorder.decisions.take(),
+        fragmentation: std::mem::take(&mut sim.recorder.fragmentation.rows),
         summary,
         perf,
         state: sim.state,

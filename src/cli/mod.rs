@@ -159,6 +159,11 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         log.then_some(&output.decisions[..]),
     )
     .with_context(|| format!("writing reports to {}", out.display()))?;
+    if !output.fragmentation.is_empty() {
+        let bytes = report::write::csv_bytes(&output.fragmentation)?;
+        report::write::write_atomic(&out.join("fragmentation.csv"), &bytes)
+            .with_context(|| format!("writing reports to {}", out.display()))?;
+    }
     if args.json {
         print!("{}", report::pretty_json(&output.summary));
     } else if !args.quiet {

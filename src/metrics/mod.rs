@@ -2,6 +2,7 @@
 //! definitions live in the doc comments of each file and are repeated in the README.
 
 pub mod decision_log;
+pub mod fragmentation;
 pub mod recorder;
 pub mod summary;
 

@@ -137,6 +137,9 @@ pub struct Summary {
     pub evictions: u64,
     /// Per queue, by name.
     pub queues: BTreeMap<String, QueueSummary>,
+    /// GPU fragmentation (only when the workload shares cards).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fragmentation: Option<super::fragmentation::FragSummary>,
 }
 
 impl Summary {
@@ -214,6 +217,7 @@ impl Summary {
                     (k, s)
                 })
                 .collect(),
+            fragmentation: rec.fragmentation.summary(),
         }
     }
 }
