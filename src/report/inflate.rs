@@ -1,7 +1,8 @@
 //! Outputs of the packing experiment (`run.mode: inflate`): every curve point
 //! (`inflate_curves.csv`), median and spread per policy on the arrived grid
 //! (`inflate_summary.csv`), and a chart of the median allocation ratio against arrived workload
-//! with the min–max band per policy (`allocation.svg`, plain SVG so no plotting library is needed).
+//! with the min–max band per policy (`allocation.svg`, plain SVG so no plotting library is needed;
+//! both axes start where the first policy begins to fail pods).
 
 use super::write::{csv_bytes, write_atomic};
 use crate::sim::inflate::{CurvePoint, CurveSummary};
@@ -24,8 +25,11 @@ pub fn allocation_svg(summary: &[CurveSummary]) -> String {
     let xmax = summary.iter().map(|s| s.arrived_pct).fold(100.0, f64::max);
     let ymin = summary.iter().filter(|s| s.arrived_pct >= 50.0).map(|s| s.alloc_min).fold(100.0, f64::min);
     let ymin = ((ymin - 5.0) / 10.0).floor().max(0.0) * 10.0;
+    // Below `ymin` every policy places every pod (allocation = arrived): the chart starts there.
+    let xmin = ymin.min(xmax - 10.0).max(0.0);
+    let summary: Vec<&CurveSummary> = summary.iter().filter(|r| r.arrived_pct >= xmin).collect();
     let (pw, ph) = (w - left - right, h - top - bottom);
-    let x = |v: f64| left + v / xmax * pw;
+    let x = |v: f64| left + (v - xmin) / (xmax - xmin) * pw;
     let y = |v: f64| top + ph - (v.clamp(ymin, 100.0) - ymin) / (100.0 - ymin) * ph;
     let mut s = String::new();
     let _ = writeln!(
@@ -33,7 +37,7 @@ pub fn allocation_svg(summary: &[CurveSummary]) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">"#
     );
     let _ = writeln!(s, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
-    let mut t = 0.0;
+    let mut t = xmin;
     while t <= xmax + 1e-9 {
         let _ = writeln!(
             s,
@@ -71,13 +75,13 @@ pub fn allocation_svg(summary: &[CurveSummary]) -> String {
         top + ph / 2.0
     );
     let mut policies: Vec<&str> = Vec::new();
-    for r in summary {
+    for r in &summary {
         if !policies.contains(&r.policy) {
             policies.push(r.policy);
         }
     }
     for (i, p) in policies.iter().enumerate() {
-        let rows: Vec<&CurveSummary> = summary.iter().filter(|r| r.policy == *p).collect();
+        let rows: Vec<&CurveSummary> = summary.iter().copied().filter(|r| r.policy == *p).collect();
         let color = COLORS[i % COLORS.len()];
         let mut band = String::new();
         for r in &rows {
@@ -103,4 +107,38 @@ pub fn allocation_svg(summary: &[CurveSummary]) -> String {
     }
     s.push_str("</svg>\n");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(policy: &'static str, arrived: f64, alloc: f64) -> CurveSummary {
+        CurveSummary {
+            policy,
+            arrived_pct: arrived,
+            seeds: 1,
+            alloc_median: alloc,
+            alloc_min: alloc,
+            alloc_max: alloc,
+            frag_amount_median: 0.0,
+            frag_amount_min: 0.0,
+            frag_amount_max: 0.0,
+            frag_rate_median: 0.0,
+            frag_rate_min: 0.0,
+            frag_rate_max: 0.0,
+        }
+    }
+
+    #[test]
+    fn one_line_and_band_per_policy() {
+        let rows: Vec<CurveSummary> = ["fgd", "bestfit"]
+            .into_iter()
+            .flat_map(|p| (0..=13).map(move |l| row(p, l as f64 * 10.0, (l as f64 * 10.0).min(90.0))))
+            .collect();
+        let svg = allocation_svg(&rows);
+        assert_eq!(svg.matches("<polyline").count(), 2);
+        assert_eq!(svg.matches("<polygon").count(), 2);
+        assert!(svg.contains(">fgd</text>") && svg.ends_with("</svg>\n"));
+    }
 }

@@ -6,6 +6,8 @@
 //!   `deviceshare.VGPUEnable` (HAMi vGPU; not with either gpushare flag),
 //!   `deviceshare.AscendMindClusterVNPUEnable` / `deviceshare.AscendHAMiVNPUEnable` (310P vNPU),
 //!   `deviceshare.NodeLockEnable` (accepted; node locks do not exist in a simulator),
+//!   `deviceshare.GPUExclusiveRules`, `deviceshare.KnowGeometriesCMName|Namespace` (accepted and
+//!   not simulated: exclusivity rules and MIG geometries),
 //!   `deviceshare.SchedulePolicy` (`binpack` | `spread`, default none: no score),
 //!   `deviceshare.ScheduleWeight` (integer, default 0).
 //! - Predicate: a pod whose kind of sharing is not enabled fits no node. Whether the cards have
@@ -59,6 +61,9 @@ impl DeviceShare {
                 "deviceshare.NodeLockEnable",
                 "deviceshare.SchedulePolicy",
                 "deviceshare.ScheduleWeight",
+                "deviceshare.GPUExclusiveRules",
+                "deviceshare.KnowGeometriesCMName",
+                "deviceshare.KnowGeometriesCMNamespace",
             ],
             &[],
         )?;
