@@ -129,7 +129,7 @@ fn inflate_on_an_openb_excerpt() {
     let settings = sc.inflate.clone().unwrap();
     assert_eq!(settings.policies.len(), 6);
     let pods = tephra::trace::openb::read_pods(&sc.trace).unwrap();
-    let exp = tephra::sim::inflate::Experiment::new(sc.nodes.as_deref().unwrap(), &pods);
+    let exp = tephra::sim::inflate::Experiment::new(sc.nodes.as_deref().unwrap(), &pods, settings.typical_share);
     let points = tephra::sim::inflate::run_all(&exp, &settings);
     for p in &points {
         assert!(p.alloc_pct <= p.arrived_pct + 1e-9 && p.alloc_pct <= 100.0, "{p:?}");

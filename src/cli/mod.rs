@@ -182,7 +182,7 @@ fn run_inflate(sc: &scenario::Scenario, seed: Option<u64>, out: &std::path::Path
     }
     let started = std::time::Instant::now();
     let pods = crate::trace::openb::read_pods(&sc.trace)?;
-    let exp = Experiment::new(sc.nodes.as_deref().unwrap_or_default(), &pods);
+    let exp = Experiment::new(sc.nodes.as_deref().unwrap_or_default(), &pods, settings.typical_share);
     let points = run_all(&exp, &settings);
     let summary = summarize(&points, &settings);
     report::inflate::write_inflate(out, &points, &summary)

@@ -194,6 +194,15 @@ fn inflate_settings(
             }
             s.step_pct = st;
         }
+        if let Some(ts) = i.typical_share {
+            if !(ts > 0.0 && ts <= 1.0) {
+                return Err(ScenarioError::Input(format!(
+                    "{}: run.inflate.typical_share: {ts} is not in (0, 1]",
+                    cx.file
+                )));
+            }
+            s.typical_share = ts;
+        }
     }
     Ok(Some(s))
 }

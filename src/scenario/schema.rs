@@ -279,4 +279,7 @@ pub struct RawInflate {
     /// A curve point every this many % of capacity arrived (default 1).
     #[serde(default)]
     pub step_pct: Option<f64>,
+    /// Share of pods the typical task mix covers, most popular shapes first (default 1).
+    #[serde(default)]
+    pub typical_share: Option<f64>,
 }

@@ -35,11 +35,20 @@ pub struct InflateSettings {
     pub policies: Vec<Policy>,
     /// A curve point every this many % of GPU capacity arrived.
     pub step_pct: f64,
+    /// Share of pods the typical mix covers (default 1: every shape; the paper's simulator
+    /// configurations use 0.95).
+    pub typical_share: f64,
 }
 
 impl Default for InflateSettings {
     fn default() -> Self {
-        InflateSettings { target: 1.3, seeds: (42..52).collect(), policies: Policy::ALL.to_vec(), step_pct: 1.0 }
+        InflateSettings {
+            target: 1.3,
+            seeds: (42..52).collect(),
+            policies: Policy::ALL.to_vec(),
+            step_pct: 1.0,
+            typical_share: crate::model::fragmentation::TYPICAL_SHARE,
+        }
     }
 }
 
@@ -121,7 +130,7 @@ type FragKey = (u32, u16, u8, [i16; 8]);
 
 impl Experiment {
     /// Prepares nodes and pods; GPU models are the node groups.
-    pub fn new(nodes: &[OpenbNode], pods: &[OpenbPod]) -> Experiment {
+    pub fn new(nodes: &[OpenbNode], pods: &[OpenbPod], typical_share: f64) -> Experiment {
         let mut models: Vec<String> = Vec::new();
         let model_id = |m: &str, models: &mut Vec<String>| -> u32 {
             match models.iter().position(|x| x == m) {
@@ -163,7 +172,7 @@ impl Experiment {
                 (shape, p.memory_mib)
             })
             .collect();
-        let mix = Mix::typical(shapes.iter().map(|s| s.0));
+        let mix = Mix::typical_covering(shapes.iter().map(|s| s.0), typical_share);
         let mut cpu_steps: Vec<i64> = mix.shapes.iter().map(|(s, _)| s.cpu).collect();
         cpu_steps.sort_unstable();
         cpu_steps.dedup();
@@ -413,9 +422,14 @@ mod tests {
     fn fills_to_the_target_and_never_over_allocates() {
         let nodes = vec![node("a", 2), node("b", 1)];
         let pods = vec![pod(500, 1), pod(1000, 1), pod(300, 1)];
-        let exp = Experiment::new(&nodes, &pods);
-        let settings =
-            InflateSettings { target: 1.3, seeds: vec![1, 2], policies: Policy::ALL.to_vec(), step_pct: 10.0 };
+        let settings = InflateSettings {
+            target: 1.3,
+            seeds: vec![1, 2],
+            policies: Policy::ALL.to_vec(),
+            step_pct: 10.0,
+            typical_share: 0.95,
+        };
+        let exp = Experiment::new(&nodes, &pods, settings.typical_share);
         let points = run_all(&exp, &settings);
         for p in &points {
             assert!(p.alloc_pct <= 100.0 + 1e-9 && p.alloc_pct <= p.arrived_pct + 1e-9, "{p:?}");
