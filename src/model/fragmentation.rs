@@ -60,15 +60,19 @@ impl Mix {
     /// [`Mix::typical`] with another share to cover (1 keeps every shape).
     pub fn typical_covering(tasks: impl IntoIterator<Item = Shape>, share: f64) -> Mix {
         let mut counts: std::collections::BTreeMap<Shape, u64> = Default::default();
-        let mut total = 0u64;
         for s in tasks {
             *counts.entry(s).or_default() += 1;
-            total += 1;
         }
+        Mix::from_counts(&counts, share)
+    }
+
+    /// The mix from task counts per shape (kept incrementally by callers that see tasks arrive).
+    pub fn from_counts(counts: &std::collections::BTreeMap<Shape, u64>, share: f64) -> Mix {
+        let total: u64 = counts.values().sum();
         if total == 0 {
             return Mix::default();
         }
-        let mut list: Vec<(Shape, u64)> = counts.into_iter().collect();
+        let mut list: Vec<(Shape, u64)> = counts.iter().map(|(s, c)| (*s, *c)).collect();
         list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut take = 0;
         let mut covered = 0u64;

@@ -292,6 +292,8 @@ pub struct Typical {
     pub mix: Mix,
     /// Tasks counted when the mix was built (rebuilt when more jobs arrived).
     pub tasks_seen: usize,
+    /// Tasks per shape so far.
+    counts: std::collections::BTreeMap<Shape, u64>,
     /// Memory of the first GPU pool's cards (memory requests as a share).
     pub memory_mib: i64,
     /// Normalizers.
@@ -305,7 +307,10 @@ impl Typical {
             return;
         }
         self.memory_mib = st.pools.iter().filter_map(|p| p.cards.as_ref()).map(|c| c.memory_mib).max().unwrap_or(0);
-        self.mix = Mix::typical(st.tasks.iter().map(|t| task_shape(st, t, self.memory_mib)));
+        for t in &st.tasks[self.tasks_seen.min(st.tasks.len())..] {
+            *self.counts.entry(task_shape(st, t, self.memory_mib)).or_default() += 1;
+        }
+        self.mix = Mix::from_counts(&self.counts, crate::model::fragmentation::TYPICAL_SHARE);
         self.tasks_seen = st.tasks.len();
         let cpu = st.nodes.iter().map(|n| n.allocatable.cpu).max().unwrap_or(1).max(1) as f64;
         let gpu = st.pools.iter().filter_map(|p| p.cards.as_ref()).map(|c| c.count).max().unwrap_or(1).max(1) as f64
