@@ -47,6 +47,7 @@ fn pool(name: &str, cpu: i64, mem_gib: i64, gpus: i64, model: Option<&str>) -> P
         accelerator_model: model.map(str::to_string),
         labels: BTreeMap::new(),
         max_pods: 110,
+        cards: None,
     }
 }
 
@@ -85,6 +86,7 @@ fn spec(name: String, submit: u64, queue: &str, priority: i32, shape: &Shape) ->
             request: request(shape),
             accelerator_model: model,
             priority,
+            device: Default::default(),
         }],
         annotations: BTreeMap::new(),
         origin: "bench".into(),

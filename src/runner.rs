@@ -39,6 +39,8 @@ pub struct RunOutput {
     pub fairness: Vec<FairnessRow>,
     /// The decision log (empty unless asked for).
     pub decisions: Vec<DecisionRow>,
+    /// GPU fragmentation samples (empty unless the workload shares cards).
+    pub fragmentation: Vec<crate::metrics::fragmentation::FragRow>,
     /// Wall-clock figures.
     pub perf: PerfReport,
     /// The final cluster state (for tests and further analysis).
@@ -84,6 +86,9 @@ pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress))
     let horizon = sc.run.until.map(|u| SimTime(u.0)).unwrap_or(last_submit);
     let queues = resolve_queues(&sc.queues, &specs).map_err(ScenarioError::Input)?;
     let mut state = ClusterState::new(sc.pools.clone(), queues);
+    if sc.track_cards || specs.iter().any(|s| s.roles.iter().any(|r| r.device.shares())) || sc.policy.uses_cards() {
+        state.enable_devices();
+    }
     state.clock = crate::model::Clock { start_of_day_s: sc.run.start_of_day_s, cycle_period: sc.run.schedule_period };
     state.topology = sc.topology.clone();
     let scheduler = build_scheduler(sc)?;
@@ -107,6 +112,7 @@ pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress))
         queues: std::mem::take(&mut sim.recorder.queue_rows),
         fairness: std::mem::take(&mut sim.recorder.fairness_rows),
         decisions: sim.recorder.decisions.take(),
+        fragmentation: std::mem::take(&mut sim.recorder.fragmentation.rows),
         summary,
         perf,
         state: sim.state,

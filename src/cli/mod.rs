@@ -183,6 +183,9 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         eprintln!("warning: {w}");
     }
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&sc.name));
+    if sc.inflate.is_some() {
+        return run_inflate(&sc, args.seed, &out, args.quiet);
+    }
     if !args.quiet && !args.json {
         eprintln!(
             "tephra {}: scenario {} · policy {} · seed {}",
@@ -219,6 +222,11 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     .with_context(|| format!("writing reports to {}", out.display()))?;
     report::run_report::write(&out, &sc, &output)
         .with_context(|| format!("writing the report to {}", out.display()))?;
+    if !output.fragmentation.is_empty() {
+        let bytes = report::write::csv_bytes(&output.fragmentation)?;
+        report::write::write_atomic(&out.join("fragmentation.csv"), &bytes)
+            .with_context(|| format!("writing reports to {}", out.display()))?;
+    }
     if args.json {
         print!("{}", report::pretty_json(&output.summary));
     } else if !args.quiet {
@@ -345,6 +353,54 @@ fn compare(args: CompareArgs, order: Vec<(&'static str, usize)>) -> Result<ExitC
             println!();
         }
         println!("  report: {}", out.join("report.html").display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `run.mode: inflate`: every policy × seed packing curve, written as CSV and a chart.
+fn run_inflate(sc: &scenario::Scenario, seed: Option<u64>, out: &std::path::Path, quiet: bool) -> Result<ExitCode> {
+    use crate::sim::inflate::{Experiment, run_all, summarize};
+    let mut settings = sc.inflate.clone().expect("inflate mode");
+    if let Some(s) = seed {
+        settings.seeds = vec![s];
+    }
+    let started = std::time::Instant::now();
+    let pods = crate::trace::openb::read_pods(&sc.trace)?;
+    let exp = Experiment::new(sc.nodes.as_deref().unwrap_or_default(), &pods, settings.typical_share);
+    let points = run_all(&exp, &settings);
+    let summary = summarize(&points, &settings);
+    report::inflate::write_inflate(out, &points, &summary)
+        .with_context(|| format!("writing reports to {}", out.display()))?;
+    if !quiet {
+        let runs = settings.policies.len() * settings.seeds.len();
+        println!(
+            "tephra inflate: {} · {} pods · {runs} runs in {:.2} s · typical mix of {} shapes",
+            sc.name,
+            pods.len(),
+            started.elapsed().as_secs_f64(),
+            exp.mix().shapes.len()
+        );
+        println!(
+            "  {:<11} {:>22} {:>22} {:>14}",
+            "policy", "alloc % at 100% arrived", "alloc % at end (min-max)", "frag rate % end"
+        );
+        for p in &settings.policies {
+            let rows: Vec<_> = summary.iter().filter(|r| r.policy == p.name()).collect();
+            let at100 = rows.iter().rev().find(|r| r.arrived_pct <= 100.0 + 1e-9);
+            let end = rows.last();
+            if let (Some(a), Some(e)) = (at100, end) {
+                println!(
+                    "  {:<11} {:>22.2} {:>12.2} ({:.2}-{:.2}) {:>8.2}",
+                    p.name(),
+                    a.alloc_median,
+                    e.alloc_median,
+                    e.alloc_min,
+                    e.alloc_max,
+                    e.frag_rate_median
+                );
+            }
+        }
+        println!("  {:<19}  {}", "reports", out.display());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -23,7 +23,8 @@ pub struct DecisionRow {
     pub queue: String,
     /// Pod name (`<job>-<role>-<index>`); empty for `enqueue`.
     pub pod: String,
-    /// Node name; empty for `enqueue`.
+    /// Node name; empty for `enqueue`. When cards are tracked, the pod's cards follow in brackets
+    /// (`gpu-000[0,1]`).
     pub node: String,
     /// For `evict`: the pod the eviction made room for (empty for `shuffle`'s evictions, which are
     /// for no one).
@@ -58,6 +59,17 @@ pub fn pod_name(st: &ClusterState, t: TaskId) -> String {
     let task = &st.tasks[t.idx()];
     let job = &st.jobs[task.job.idx()];
     format!("{}-{}-{}", job.name, job.roles[task.role as usize].name, task.index)
+}
+
+/// The node's name, followed by the pod's card ids when cards are tracked (`gpu-000[0,3]`).
+pub fn node_with_cards(st: &ClusterState, t: TaskId, n: NodeId) -> String {
+    let name = &st.nodes[n.idx()].name;
+    let cards = st.tasks[t.idx()].cards;
+    if !st.devices.on || cards == 0 {
+        return name.clone();
+    }
+    let ids: Vec<String> = (0..64).filter(|i| cards & (1 << i) != 0).map(|i| i.to_string()).collect();
+    format!("{name}[{}]", ids.join(","))
 }
 
 /// Appends rows; `None` when logging is off.
@@ -97,7 +109,7 @@ impl DecisionLog {
             job: j.name.clone(),
             queue: st.queues[j.queue.idx()].name.clone(),
             pod: pod.map(|(t, _)| pod_name(st, t)).unwrap_or_default(),
-            node: pod.map(|(_, n)| st.nodes[n.idx()].name.clone()).unwrap_or_default(),
+            node: pod.map(|(t, n)| node_with_cards(st, t, n)).unwrap_or_default(),
             by_pod: by.map(|b| pod_name(st, b)).unwrap_or_default(),
             by_queue: by_queue.unwrap_or_default(),
             cause: evicted.map_or("", |e| e.1.name()),

@@ -4,6 +4,7 @@
 pub mod decision_log;
 pub mod fairness;
 pub mod job_stats;
+pub mod fragmentation;
 pub mod recorder;
 pub mod summary;
 

@@ -176,6 +176,8 @@ pub struct Recorder {
     pub queue_rows: Vec<QueueRow>,
     /// Every decision, when the run asks for the log.
     pub decisions: super::DecisionLog,
+    /// GPU fragmentation samples (runs that share cards only).
+    pub fragmentation: super::fragmentation::FragTracker,
     /// The queue hierarchy (`spec.parent`) and whether it nests, built on first use.
     tree: Option<(QueueTree, bool)>,
     /// Per pool.
@@ -313,6 +315,7 @@ impl Recorder {
 
     /// Adds timeline rows for `now`.
     pub fn sample(&mut self, now: SimTime, st: &ClusterState) {
+        self.fragmentation.sample(now, st);
         let t = now.secs_f64();
         let nq = st.queues.len();
         let mut pending = vec![0u32; nq];

@@ -238,6 +238,9 @@ pub struct Summary {
     /// Where gangs landed in the HyperNode tree (only when the fleet declares a topology).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub topology: Option<TopologySummary>,
+    /// GPU fragmentation (only when the workload shares cards).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fragmentation: Option<super::fragmentation::FragSummary>,
 }
 
 /// Gang placement over the network topology (`fleet.topology`).
@@ -446,6 +449,7 @@ impl Summary {
             device_models: models.into_iter().map(|(m, (a, h))| (m, ratio(a, h))).collect(),
             fairness,
             topology: st.topology.as_deref().map(|t| TopologySummary::build(t, &rec.job_span)),
+            fragmentation: rec.fragmentation.summary(),
         }
     }
 }

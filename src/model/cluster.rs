@@ -6,11 +6,13 @@
 //! [`ClusterState::transition`], per-job counts, per-job and per-queue allocations and node
 //! accounting cannot drift apart.
 
+use super::devices::{CardPick, Devices};
 use super::ids::{JobId, NodeId, PoolId, QueueId, TaskId};
 use super::job::{Job, JobSpec, JobState, PodGroupPhase, TASK_STATUSES, Task, TaskStatus};
 use super::node::{Node, Pool};
 use super::queue::Queue;
 use super::resources::Resources;
+use super::resources::scalar_slot;
 use super::time::SimTime;
 use std::collections::BTreeSet;
 
@@ -70,6 +72,8 @@ pub struct ClusterState {
     /// The HyperNode tree, when the scenario declares one (`fleet.topology`); shared, never
     /// changed by a run.
     pub topology: Option<std::sync::Arc<super::topology::Topology>>,
+    /// Per-card accelerator state (off unless [`ClusterState::enable_devices`] ran).
+    pub devices: Devices,
 }
 
 /// Per-queue sums over jobs that the enqueue plugins read every cycle, kept current on every
@@ -200,6 +204,8 @@ impl ClusterState {
                     status: TaskStatus::Pending,
                     node: None,
                     bound_at: None,
+                    device: role.device,
+                    cards: 0,
                 });
             }
         }
@@ -228,6 +234,7 @@ impl ClusterState {
             finished: None,
             progress_ms: 0,
             progressing_since: None,
+            speed_milli: 1000,
             generation: 0,
             changed: false,
             preemptable: Job::read_preemptable(&spec.annotations),
@@ -338,6 +345,9 @@ impl ClusterState {
         if let Some(n) = new_target.filter(|_| evictable(to)) {
             self.node_queue_running[n.idx() * nq + q] += r;
         }
+        if self.devices.on {
+            self.move_cards(t, from, to, old_target, new_target);
+        }
         let task = &mut self.tasks[t.idx()];
         task.status = to;
         task.node = new_node;
@@ -380,6 +390,194 @@ impl ClusterState {
         }
         queue.tallies.sub(&before);
         queue.tallies.add(&JobTallies::of(job));
+    }
+
+    /// Turns per-card tracking on: every node of a pool with a card spec gets its cards, and the
+    /// sharing resources (`volcano.sh/gpu-memory`, `gpu-number`, `vgpu-number`) become allocatable
+    /// on GPU nodes so the node-level fit test passes them on to the per-card test. Call before
+    /// any job is added.
+    pub fn enable_devices(&mut self) {
+        if self.devices.on {
+            return;
+        }
+        let (mem, num, vnum) = (
+            scalar_slot("volcano.sh/gpu-memory").expect("slot"),
+            scalar_slot("volcano.sh/gpu-number").expect("slot"),
+            scalar_slot("volcano.sh/vgpu-number").expect("slot"),
+        );
+        self.devices.on = true;
+        self.devices.specs = self.pools.iter().map(|p| p.cards.clone()).collect();
+        let mut extra = vec![Resources::ZERO; self.pools.len()];
+        for (p, pool) in self.pools.iter_mut().enumerate() {
+            if let Some(spec) = pool.cards.as_ref().filter(|c| c.kind == super::devices::CardKind::Gpu) {
+                let n = spec.count as i64;
+                let e = Resources::ZERO
+                    .with_scalar(mem, n * spec.memory_mib.max(0) * 1000)
+                    .with_scalar(num, n * 1000)
+                    .with_scalar(vnum, n * spec.max_shares as i64 * 1000);
+                pool.allocatable += e;
+                extra[p] = e;
+            }
+        }
+        for (i, nd) in self.nodes.iter_mut().enumerate() {
+            let e = extra[nd.pool.idx()];
+            nd.allocatable += e;
+            nd.idle += e;
+            self.future_idle[i] = nd.future_idle();
+            if nd.healthy {
+                self.total += e;
+            }
+            let count = self.devices.specs[nd.pool.idx()].as_ref().map_or(0, |c| c.count as usize);
+            self.devices.cards.push(vec![Default::default(); count]);
+        }
+    }
+
+    /// Whether `t`'s card request fits node `n`'s cards (always true with tracking off or for a
+    /// task that asks for no cards).
+    #[inline]
+    pub fn device_fits(&self, t: TaskId, n: NodeId) -> bool {
+        if !self.devices.on {
+            return true;
+        }
+        let req = &self.tasks[t.idx()].device;
+        if req.is_none() {
+            return true;
+        }
+        match &self.devices.specs[self.nodes[n.idx()].pool.idx()] {
+            Some(spec) => super::devices::fits(&self.devices.cards[n.idx()], spec, req),
+            None => false,
+        }
+    }
+
+    /// The speed (per mille) at which job `j` would progress now: that of the slowest card model
+    /// among its running pods that hold accelerators (1000 when none does or no pool declares a
+    /// speed).
+    pub fn job_speed(&self, j: JobId) -> u64 {
+        let job = &self.jobs[j.idx()];
+        let mut speed = u64::MAX;
+        for t in job.task_ids() {
+            let task = &self.tasks[t.idx()];
+            if task.status != TaskStatus::Running || task.request.accelerators() <= 0 {
+                continue;
+            }
+            let Some(n) = task.node else { continue };
+            if let Some(spec) = &self.pools[self.nodes[n.idx()].pool.idx()].cards {
+                speed = speed.min(spec.speed_milli.max(1));
+            }
+        }
+        if speed == u64::MAX { 1000 } else { speed }
+    }
+
+    /// Whether some task asks for a share of a card (not whole cards): fragmentation metrics
+    /// only mean something then.
+    pub fn shares_cards(&self) -> bool {
+        self.devices.on && self.jobs.iter().any(|j| j.roles.iter().any(|r| r.device.shares()))
+    }
+
+    /// Moves a task's card holdings along with a status change: a task holds its cards while it
+    /// occupies a node and is not terminating. Cards chosen by the scheduler (`task.cards` set
+    /// before the move) are taken if they fit; otherwise the fullest fitting cards are.
+    fn move_cards(&mut self, t: TaskId, from: TaskStatus, to: TaskStatus, old: Option<NodeId>, new: Option<NodeId>) {
+        let task = &self.tasks[t.idx()];
+        let req = task.device;
+        if req.is_none() {
+            return;
+        }
+        let held = |s: TaskStatus| s.on_node() && s != TaskStatus::Releasing;
+        let (before, after) = (held(from), held(to));
+        let same = old.is_some() && old == new;
+        if before && !(after && same) {
+            let n = old.expect("a held card has a node");
+            let spec = self.devices.specs[self.nodes[n.idx()].pool.idx()].clone().expect("node has cards");
+            let mask = task.cards;
+            for (i, c) in self.devices.cards[n.idx()].iter_mut().enumerate() {
+                if mask & (1 << i) != 0 {
+                    c.give(&spec, &req);
+                }
+            }
+        }
+        if after && !(before && same) {
+            let n = new.expect("a held card has a node");
+            let pool = self.nodes[n.idx()].pool.idx();
+            let cards = &self.devices.cards[n.idx()];
+            let mask = match &self.devices.specs[pool] {
+                Some(spec) => {
+                    let preset = self.tasks[t.idx()].cards;
+                    if preset != 0 && super::devices::mask_fits(cards, spec, &req, preset) {
+                        Some(preset)
+                    } else {
+                        super::devices::pick(cards, spec, &req, CardPick::BestFit)
+                    }
+                }
+                None => None,
+            };
+            match mask {
+                Some(mask) => {
+                    let spec = self.devices.specs[pool].clone().expect("checked");
+                    for (i, c) in self.devices.cards[n.idx()].iter_mut().enumerate() {
+                        if mask & (1 << i) != 0 {
+                            c.take(&spec, &req);
+                        }
+                    }
+                    self.tasks[t.idx()].cards = mask;
+                }
+                None => {
+                    self.devices.misses += 1;
+                    self.tasks[t.idx()].cards = 0;
+                }
+            }
+        }
+        if !to.on_node() {
+            self.tasks[t.idx()].cards = 0;
+        }
+    }
+
+    /// Checks the per-card accounting against the tasks: every card's holdings are the sum of its
+    /// holders', and no card is over its compute, memory or share limits.
+    fn check_cards(&self) -> Result<(), String> {
+        if !self.devices.on {
+            return Ok(());
+        }
+        if self.devices.misses > 0 {
+            return Err(format!("{} placements found no cards that fit", self.devices.misses));
+        }
+        let mut recount: Vec<Vec<super::devices::CardState>> =
+            self.devices.cards.iter().map(|c| vec![Default::default(); c.len()]).collect();
+        for task in &self.tasks {
+            if task.device.is_none() || !task.status.on_node() || task.status == TaskStatus::Releasing {
+                continue;
+            }
+            let n = task.node.expect("on-node task has a node");
+            let Some(spec) = &self.devices.specs[self.nodes[n.idx()].pool.idx()] else {
+                return Err(format!("task {} holds cards on card-less node {}", task.id.0, self.nodes[n.idx()].name));
+            };
+            if task.cards.count_ones() != task.device.cards as u32 {
+                return Err(format!(
+                    "task {} holds {} cards, asks for {}",
+                    task.id.0,
+                    task.cards.count_ones(),
+                    task.device.cards
+                ));
+            }
+            for (i, c) in recount[n.idx()].iter_mut().enumerate() {
+                if task.cards & (1 << i) != 0 {
+                    c.take(spec, &task.device);
+                }
+            }
+        }
+        for (n, (cards, want)) in self.devices.cards.iter().zip(&recount).enumerate() {
+            if cards != want {
+                return Err(format!("node {}: card states differ from their holders", self.nodes[n].name));
+            }
+            let spec = &self.devices.specs[self.nodes[n].pool.idx()];
+            for (i, c) in cards.iter().enumerate() {
+                let cap = spec.as_ref().map_or(0, |s| s.memory_mib.max(0));
+                if c.milli > super::devices::WHOLE || c.memory_mib > cap || c.milli < 0 {
+                    return Err(format!("node {} card {i}: over-allocated ({c:?})", self.nodes[n].name));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Records that `j`'s tasks changed (once per session).
@@ -434,7 +632,7 @@ impl ClusterState {
     pub fn stop_progress(&mut self, j: JobId, now: SimTime) {
         let job = &mut self.jobs[j.idx()];
         if let Some(since) = job.progressing_since.take() {
-            job.progress_ms += now.since(since).0;
+            job.progress_ms += now.since(since).0 * job.speed_milli / 1000;
             self.progressing_alloc -= job.allocated;
             self.queues[job.queue.idx()].progressing_accel -= job.allocated.accelerators();
         }
@@ -572,6 +770,7 @@ impl ClusterState {
                 return Err(format!("queue {}: goodput or demand tally drifted", q.name));
             }
         }
+        self.check_cards()?;
         let healthy_used: i64 = self.nodes.iter().filter(|n| n.healthy).map(|n| n.used.accelerators()).sum();
         if healthy_used > self.healthy_accelerators() {
             return Err("allocated accelerators exceed healthy accelerators".into());

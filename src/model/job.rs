@@ -126,6 +126,8 @@ pub struct Role {
     /// The pods' priority (their PriorityClass value), which orders tasks within a job and lets a
     /// job's pods preempt its own lower-priority pods.
     pub priority: i32,
+    /// What each pod asks of accelerator cards (whole cards, a share of one, vGPU slices).
+    pub device: super::devices::DeviceRequest,
 }
 
 /// A job as a trace describes it, before it is part of a cluster.
@@ -175,6 +177,7 @@ impl JobSpec {
                 request,
                 accelerator_model: None,
                 priority: 0,
+                device: super::devices::DeviceRequest::NONE,
             }],
             annotations: BTreeMap::new(),
             origin: String::new(),
@@ -220,6 +223,11 @@ pub struct Task {
     /// When the pod was last bound (its `PodScheduled` condition turned true): cooldown protection
     /// counts from here.
     pub bound_at: Option<SimTime>,
+    /// What the pod asks of accelerator cards.
+    pub device: super::devices::DeviceRequest,
+    /// The cards it holds on its node (bit `i` = card `i`), when card tracking is on; a scheduler
+    /// may set it just before placing the pod to choose the cards.
+    pub cards: u64,
 }
 
 /// A job and its PodGroup, with live counters kept by [`super::cluster::ClusterState`].
@@ -271,6 +279,9 @@ pub struct Job {
     pub progress_ms: u64,
     /// Start of the current progressing stretch, if the gang is running.
     pub progressing_since: Option<SimTime>,
+    /// Work done per unit of time in the current stretch, per mille: the relative throughput of
+    /// the slowest card model its running pods use (1000 = the reference speed).
+    pub speed_milli: u64,
     /// Incremented whenever a scheduled finish becomes stale.
     pub generation: u32,
     /// Whether the job is in [`super::cluster::ClusterState::changed`].

@@ -3,6 +3,8 @@
 pub mod annotations;
 pub mod clock;
 pub mod cluster;
+pub mod devices;
+pub mod fragmentation;
 pub mod ids;
 pub mod job;
 pub mod node;

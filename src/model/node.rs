@@ -18,6 +18,8 @@ pub struct Pool {
     pub labels: BTreeMap<String, String>,
     /// Maximum pods per node (Kubernetes default 110).
     pub max_pods: u32,
+    /// The cards of each node, when the pool declares accelerators.
+    pub cards: Option<super::devices::CardSpec>,
 }
 
 /// One node with the four resource views Volcano keeps.
@@ -54,7 +56,7 @@ pub struct Node {
 impl Pool {
     /// A pool without accelerators or labels.
     pub fn plain(name: &str, allocatable: Resources, max_pods: u32) -> Pool {
-        Pool { name: name.into(), allocatable, accelerator_model: None, labels: BTreeMap::new(), max_pods }
+        Pool { name: name.into(), allocatable, accelerator_model: None, labels: BTreeMap::new(), max_pods, cards: None }
     }
 }
 

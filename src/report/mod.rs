@@ -4,6 +4,7 @@
 pub mod charts;
 pub mod compare_report;
 pub mod document;
+pub mod inflate;
 pub mod jobs;
 pub mod run_report;
 pub mod table;

@@ -3,6 +3,7 @@
 
 use super::error::ScenarioError;
 use super::schema::{At, RawScenario, Scalar};
+use crate::model::devices::{ASCEND310P_AICORES, CardKind, CardSpec, DEFAULT_MAX_SHARES};
 use crate::model::quantity::{parse_cpu_milli, parse_memory_bytes, parse_quantity};
 use crate::model::resources::{ASCEND310, ASCEND910, GPU, scalar_slot};
 use crate::model::time::parse_duration;
@@ -28,6 +29,19 @@ pub enum Policy {
 }
 
 impl Policy {
+    /// Whether a configured plugin works on cards (deviceshare, the fragmentation-aware policies):
+    /// then the run tracks per-card state.
+    pub fn uses_cards(&self) -> bool {
+        match self {
+            Policy::Volcano { conf, .. } => conf
+                .tiers
+                .iter()
+                .flat_map(|t| &t.plugins)
+                .any(|p| crate::sched::plugins::CARD_PLUGINS.contains(&p.name.as_str())),
+            Policy::KubeDefault => false,
+        }
+    }
+
     /// Name for reports.
     pub fn name(&self) -> &str {
         match self {
@@ -87,6 +101,114 @@ pub struct Scenario {
     pub topology: Option<std::sync::Arc<crate::model::topology::Topology>>,
     /// `workload.network_topology` as the job annotations it defaults.
     pub network_topology: BTreeMap<String, String>,
+    /// `fleet.track_cards`: track per-card state even without sharing.
+    pub track_cards: bool,
+    /// Trace format.
+    pub format: TraceFormat,
+    /// The nodes of `fleet.node_list`, when the fleet comes from one.
+    pub nodes: Option<Vec<crate::trace::openb::OpenbNode>>,
+    /// `run.mode: inflate` and its settings.
+    pub inflate: Option<crate::sim::inflate::InflateSettings>,
+}
+
+/// The trace's format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceFormat {
+    /// tephra's native CSV.
+    Native,
+    /// An openb pod list (each pod a one-pod job).
+    Openb,
+}
+
+/// Reads a `model,relative_throughput` table; models are matched case-insensitively.
+fn read_speeds(path: &Path) -> Result<BTreeMap<String, f64>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut lines = text.lines().enumerate();
+    match lines.next() {
+        Some((_, h)) if h.trim().starts_with("model,relative_throughput") => {}
+        _ => return Err(format!("{}: expected the header `model,relative_throughput`", path.display())),
+    }
+    let mut out = BTreeMap::new();
+    for (i, l) in lines.filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#')) {
+        let f: Vec<&str> = l.split(',').map(str::trim).collect();
+        let v: f64 =
+            f.get(1).and_then(|v| v.parse().ok()).filter(|v: &f64| *v > 0.0 && v.is_finite()).ok_or_else(|| {
+                format!("{}:{}: relative_throughput must be a positive number", path.display(), i + 1)
+            })?;
+        out.insert(f[0].to_ascii_lowercase(), v);
+    }
+    Ok(out)
+}
+
+/// Reads `run.mode` and `run.inflate`: inflate needs an openb node list and pod list.
+fn inflate_settings(
+    raw: &RawScenario,
+    cx: &Ctx<'_>,
+    format: TraceFormat,
+    has_node_list: bool,
+) -> Result<Option<crate::sim::inflate::InflateSettings>, ScenarioError> {
+    use crate::sched::plugins::fgd::Policy as Fgd;
+    let Some(r) = &raw.run else { return Ok(None) };
+    let inflate = match &r.mode {
+        None => false,
+        Some(m) if m.value == "simulate" => false,
+        Some(m) if m.value == "inflate" => {
+            if format != TraceFormat::Openb || !has_node_list {
+                return Err(cx.at(m, "run.mode: inflate needs fleet.node_list and workload.format: openb".into()));
+            }
+            true
+        }
+        Some(m) => return Err(cx.at(m, format!("run.mode: `{}` is not simulate or inflate", m.value))),
+    };
+    if !inflate {
+        if r.inflate.is_some() {
+            return Err(ScenarioError::Input(format!("{}: run.inflate needs run.mode: inflate", cx.file)));
+        }
+        return Ok(None);
+    }
+    let mut s = crate::sim::inflate::InflateSettings::default();
+    if let Some(i) = &r.inflate {
+        if let Some(t) = i.target {
+            if !(t > 0.0 && t <= 10.0) {
+                return Err(ScenarioError::Input(format!("{}: run.inflate.target: {t} is not in (0, 10]", cx.file)));
+            }
+            s.target = t;
+        }
+        if let Some(seeds) = &i.seeds {
+            if seeds.is_empty() {
+                return Err(ScenarioError::Input(format!("{}: run.inflate.seeds is empty", cx.file)));
+            }
+            s.seeds = seeds.clone();
+        }
+        if let Some(ps) = &i.policies {
+            s.policies = Vec::new();
+            for p in ps {
+                let policy = Fgd::from_name(&p.value).ok_or_else(|| {
+                    cx.at(p, format!("run.inflate.policies: `{}` is not one of random, dotprod, clustering, packing, bestfit, fgd", p.value))
+                })?;
+                s.policies.push(policy);
+            }
+        }
+        if let Some(st) = i.step_pct {
+            if !(st > 0.0 && st <= 100.0) {
+                return Err(ScenarioError::Input(format!(
+                    "{}: run.inflate.step_pct: {st} is not in (0, 100]",
+                    cx.file
+                )));
+            }
+            s.step_pct = st;
+        }
+        if let Some(ts) = i.typical_share {
+            if !(ts > 0.0 && ts <= 1.0) {
+                return Err(ScenarioError::Input(format!(
+                    "{}: run.inflate.typical_share: {ts} is not in (0, 1]",
+                    cx.file
+                )));
+            }
+            s.typical_share = ts;
+        }
+    }
+    Ok(Some(s))
 }
 
 /// Every `parent` names a declared queue (or the implicit `root`), and following parents always
@@ -221,12 +343,33 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     }
 
     let mut pools = Vec::new();
-    if raw.fleet.pools.is_empty() {
+    let mut node_list = None;
+    if let Some(nl) = &raw.fleet.node_list {
+        if !raw.fleet.pools.is_empty() {
+            return Err(cx.at(nl, "fleet: give pools or node_list, not both".into()));
+        }
+        let p =
+            resolve(&nl.value, path).ok_or_else(|| cx.at(nl, format!("fleet.node_list: `{}` not found", nl.value)))?;
+        let nodes = crate::trace::openb::read_nodes(&p).map_err(|e| ScenarioError::Input(e.to_string()))?;
+        pools = super::node_list::pools_of(&nodes);
+        if pools.len() > 64 {
+            return Err(cx.at(nl, format!("fleet.node_list: {} kinds of node; at most 64 pools", pools.len())));
+        }
+        node_list = Some((p, nodes));
+    } else if raw.fleet.pools.is_empty() {
         return Err(ScenarioError::Input(format!("{file}: fleet.pools is empty")));
     }
     if raw.fleet.pools.len() > 64 {
         return Err(ScenarioError::Input(format!("{file}: at most 64 pools are supported")));
     }
+    let speeds = match &raw.fleet.speeds {
+        None => BTreeMap::new(),
+        Some(at) => {
+            let f =
+                resolve(&at.value, path).ok_or_else(|| cx.at(at, format!("fleet.speeds: `{}` not found", at.value)))?;
+            read_speeds(&f).map_err(|m| cx.at(at, format!("fleet.speeds: {m}")))?
+        }
+    };
     for p in &raw.fleet.pools {
         let name = p.name.value.clone();
         if pools.iter().any(|(q, _): &(Pool, u32)| q.name == name) {
@@ -254,13 +397,47 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
             model = Some(n.model.clone());
             labels.insert("accelerator".into(), n.model.clone());
         }
-        for acc in [&p.gpu, &p.npu].into_iter().flatten() {
+        let mut cards = None;
+        for (acc, is_gpu) in [(&p.gpu, true), (&p.npu, false)] {
+            let Some(acc) = acc else { continue };
+            let mut memory_mib = 0;
             if let Some(m) = &acc.memory {
-                parse_memory_bytes(&m.value.text())
-                    .map_err(|e| cx.at(m, format!("fleet.pools.{name}: memory: {e}")))?;
+                memory_mib = parse_memory_bytes(&m.value.text())
+                    .map_err(|e| cx.at(m, format!("fleet.pools.{name}: memory: {e}")))?
+                    / (1024 * 1024);
             }
+            let kind = if is_gpu {
+                CardKind::Gpu
+            } else if acc.model.to_ascii_lowercase().starts_with("ascend310") {
+                CardKind::Npu310P
+            } else {
+                CardKind::Npu910
+            };
+            if kind == CardKind::Npu310P && memory_mib == 0 {
+                memory_mib = 24 * 1024;
+            }
+            if acc.count > 64 {
+                return Err(cx.at(&p.name, format!("pool `{name}`: at most 64 cards per node")));
+            }
+            let units = acc.compute_units.unwrap_or(if kind == CardKind::Npu310P { ASCEND310P_AICORES } else { 0 });
+            let max_shares = acc.max_shares.unwrap_or(DEFAULT_MAX_SHARES).max(1);
+            let speed = match acc.speed {
+                None => speeds.get(&acc.model.to_ascii_lowercase()).copied().unwrap_or(1.0),
+                Some(v) if v > 0.0 && v.is_finite() => v,
+                Some(v) => return Err(cx.at(&p.name, format!("pool `{name}`: speed {v} must be positive"))),
+            };
+            cards = Some(CardSpec {
+                kind,
+                model: acc.model.clone(),
+                count: acc.count,
+                memory_mib,
+                compute_units: units,
+                max_shares,
+                speed_milli: (speed * 1000.0).round().max(1.0) as u64,
+            });
         }
-        let pool = Pool { name, allocatable, accelerator_model: model, labels, max_pods: p.max_pods.unwrap_or(110) };
+        let max_pods = p.max_pods.unwrap_or(110);
+        let pool = Pool { name, allocatable, accelerator_model: model, labels, max_pods, cards };
         pools.push((pool, p.count));
     }
 
@@ -361,11 +538,13 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     check_queue_tree(&raw, &queues, &cx)?;
     check_hierarchy_annotations(&raw, &cx)?;
 
-    if let Some(f) = &raw.workload.format
-        && f.value != "native"
-    {
-        return Err(cx.at(f, format!("workload.format: `{}` is not supported yet (only native)", f.value)));
-    }
+    let format = match raw.workload.format.as_ref().map(|f| (f, f.value.as_str())) {
+        None | Some((_, "native")) => TraceFormat::Native,
+        Some((_, "openb")) => TraceFormat::Openb,
+        Some((f, other)) => {
+            return Err(cx.at(f, format!("workload.format: `{other}` is not supported (native or openb)")));
+        }
+    };
     let mut usage_ratio = BTreeMap::new();
     for (name, v) in raw.workload.usage_ratio.iter().flatten() {
         let key = match name.as_str() {
@@ -487,6 +666,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
                 crate::model::Clock::parse_start(&v.value).map_err(|m| cx.at(v, format!("run.start: {m}")))?;
         }
     }
+    let inflate = inflate_settings(&raw, &cx, format, node_list.is_some())?;
 
     Ok(Scenario {
         name: raw.name,
@@ -503,6 +683,10 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         usage_ratio,
         topology,
         network_topology,
+        track_cards: raw.fleet.track_cards.unwrap_or(false),
+        format,
+        nodes: node_list.map(|(_, n)| n),
+        inflate,
     })
 }
 
@@ -523,8 +707,19 @@ impl Scenario {
     /// Reads the workload trace; jobs without their own usage-ratio annotations get the
     /// scenario's `workload.usage_ratio`, and every usage ratio must be a non-negative number.
     pub fn load_jobs(&self) -> Result<Vec<JobSpec>, ScenarioError> {
-        let mut jobs = crate::trace::native::read_with(&self.trace, &self.priority_classes)
-            .map_err(|e| ScenarioError::Input(e.to_string()))?;
+        let mut jobs = match self.format {
+            TraceFormat::Native => crate::trace::native::read_with(&self.trace, &self.priority_classes)
+                .map_err(|e| ScenarioError::Input(e.to_string()))?,
+            TraceFormat::Openb => {
+                let pods =
+                    crate::trace::openb::read_pods(&self.trace).map_err(|e| ScenarioError::Input(e.to_string()))?;
+                let file = self.trace.display().to_string();
+                let mut jobs: Vec<JobSpec> =
+                    pods.iter().enumerate().map(|(i, p)| p.job("default", format!("{file}:{}", i + 2))).collect();
+                jobs.sort_by_key(|j| j.submit);
+                jobs
+            }
+        };
         for job in &mut jobs {
             for key in [USAGE_RATIO_CPU, USAGE_RATIO_MEMORY] {
                 if let Some(v) = job.annotations.get(key) {

@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod load;
+pub mod node_list;
 pub mod schema;
 pub mod topology;
 

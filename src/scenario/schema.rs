@@ -66,7 +66,20 @@ pub struct RawScenario {
 #[serde(deny_unknown_fields)]
 pub struct RawFleet {
     /// Node pools.
+    #[serde(default)]
     pub pools: Vec<RawPool>,
+    /// An openb node list (`sn,cpu_milli,memory_mib,gpu,model`) instead of pools: identical
+    /// nodes become one pool each.
+    #[serde(default)]
+    pub node_list: Option<At<String>>,
+    /// Track which card each pod holds even when no pod shares a card (default: tracked only
+    /// when the workload shares cards or a device plugin is configured).
+    #[serde(default)]
+    pub track_cards: Option<bool>,
+    /// A table of relative throughput per accelerator model (`model,relative_throughput` CSV,
+    /// e.g. `traces/gavel/gpu_speeds.csv`): jobs run faster on faster cards.
+    #[serde(default)]
+    pub speeds: Option<At<String>>,
     /// HyperNode topology: a regular shape, an explicit list, or a file.
     #[serde(default)]
     pub topology: Option<At<RawTopology>>,
@@ -174,9 +187,18 @@ pub struct RawAccelerator {
     pub model: String,
     /// Cards per node.
     pub count: u32,
-    /// Memory per card (kept for device sharing).
+    /// Memory per card (GPU sharing by memory, vGPU, vNPU).
     #[serde(default)]
     pub memory: Option<At<Scalar>>,
+    /// Compute units per card (GPU SMs; Ascend 310P AI cores, default 8).
+    #[serde(default)]
+    pub compute_units: Option<u32>,
+    /// Most sharing pods per card (vGPU split count, default 10).
+    #[serde(default)]
+    pub max_shares: Option<u16>,
+    /// Relative throughput of the model (default: from `fleet.speeds`, else 1).
+    #[serde(default)]
+    pub speed: Option<f64>,
 }
 
 /// One queue.
@@ -305,4 +327,31 @@ pub struct RawRun {
     /// midnight). Time-of-day plugins (tdm's revocable windows) read it.
     #[serde(default)]
     pub start: Option<At<String>>,
+    /// `simulate` (default) or `inflate` (the FGD paper's packing experiment).
+    #[serde(default)]
+    pub mode: Option<At<String>>,
+    /// Settings of `mode: inflate`.
+    #[serde(default)]
+    pub inflate: Option<RawInflate>,
+}
+
+/// `run.inflate:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInflate {
+    /// Arrived GPU requests to reach, as a share of GPU capacity (default 1.3).
+    #[serde(default)]
+    pub target: Option<f64>,
+    /// Seeds, one curve each (default 42 to 51).
+    #[serde(default)]
+    pub seeds: Option<Vec<u64>>,
+    /// Policies (default all six: random, dotprod, clustering, packing, bestfit, fgd).
+    #[serde(default)]
+    pub policies: Option<Vec<At<String>>>,
+    /// A curve point every this many % of capacity arrived (default 1).
+    #[serde(default)]
+    pub step_pct: Option<f64>,
+    /// Share of pods the typical task mix covers, most popular shapes first (default 1).
+    #[serde(default)]
+    pub typical_share: Option<f64>,
 }

@@ -36,9 +36,16 @@ pub const SUPPORTED_PLUGINS: &[&str] = &[
     "cdp",
     "rescheduling",
     "network-topology-aware",
+    "deviceshare",
+    "fgd",
+    "bestfit",
+    "packing",
+    "clustering",
+    "dotprod",
+    "random",
 ];
 /// Volcano plugins tephra accepts but does not implement yet (a warning names them).
-pub const PENDING_PLUGINS: &[&str] = &["numaaware", "deviceshare", "pdb", "resourcequota", "extender", "capacity-card"];
+pub const PENDING_PLUGINS: &[&str] = &["numaaware", "pdb", "resourcequota", "extender", "capacity-card"];
 
 /// A plugin argument value as YAML gives it.
 #[derive(Clone, Debug, PartialEq, Deserialize)]

@@ -79,7 +79,11 @@ impl Scheduler for KubeDefault {
             let nodes = &state.nodes;
             let feasible = self.scan.scan(nodes.len(), |i| {
                 let n = &nodes[i];
-                n.healthy && mask & (1u64 << n.pool.0) != 0 && n.pods < n.max_pods && req.le_on_own_dims(&n.idle)
+                n.healthy
+                    && mask & (1u64 << n.pool.0) != 0
+                    && n.pods < n.max_pods
+                    && req.le_on_own_dims(&n.idle)
+                    && state.device_fits(t, n.id)
             });
             if feasible.is_empty() {
                 self.failed.push((req, mask));

@@ -53,6 +53,10 @@ pub enum FitReason {
     NodeGroupUnsatisfied,
     /// The node is in a revocable zone that is closed now or that the pod may not use (tdm).
     RevocableZone,
+    /// No card (or not enough cards) of the node has room for the pod's device request.
+    Devices,
+    /// deviceshare: the pod's kind of device sharing is not enabled.
+    SharingDisabled,
 }
 
 impl fmt::Display for FitReason {
@@ -67,6 +71,8 @@ impl fmt::Display for FitReason {
             FitReason::NodeGroupAffinityNotFound => write!(f, "node group affinity not specified"),
             FitReason::NodeGroupUnsatisfied => write!(f, "node does not satisfy the node group affinity"),
             FitReason::RevocableZone => write!(f, "node is in a revocable zone the pod may not use now"),
+            FitReason::Devices => write!(f, "insufficient free accelerator cards"),
+            FitReason::SharingDisabled => write!(f, "device sharing of this kind is not enabled"),
         }
     }
 }
@@ -235,6 +241,13 @@ pub trait Plugin {
     }
     /// The queue's deserved resources as of the last session, for reports (proportion, capacity).
     fn deserved(&self, _queue: crate::model::QueueId) -> Option<crate::model::Resources> {
+        None
+    }
+    /// Which cards of `node` the task should take (bit `i` = card `i`), for plugins that place
+    /// per card (deviceshare, the fragmentation-aware policies); `None` leaves the choice to
+    /// others, and the fullest fitting cards are taken when nobody chooses. Only asked when card
+    /// tracking is on.
+    fn select_cards(&self, _st: &ClusterState, _task: &Task, _node: &Node) -> Option<u64> {
         None
     }
     /// AllocateFunc event handler: `task` was just allocated or pipelined.

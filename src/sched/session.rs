@@ -266,6 +266,9 @@ impl<'a> Session<'a> {
     /// PredicateFn: all registered plugins must pass; the first failure is returned.
     pub fn predicate(&self, task: TaskId, node: NodeId) -> Result<(), FitReason> {
         let (t, n) = (&self.state.tasks[task.idx()], &self.state.nodes[node.idx()]);
+        if self.state.devices.on && !self.state.device_fits(task, node) {
+            return Err(FitReason::Devices);
+        }
         for &i in self.hooks.slots(Hook::Predicate) {
             self.slots[i].plugin.predicate(self.state, t, n)?;
         }
@@ -593,8 +596,20 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// With card tracking on, lets the first plugin that has an opinion choose the task's cards
+    /// on `node` before the task moves there.
+    fn choose_cards(&mut self, task: TaskId, node: NodeId) {
+        if !self.state.devices.on || self.state.tasks[task.idx()].device.is_none() {
+            return;
+        }
+        let (t, n) = (&self.state.tasks[task.idx()], &self.state.nodes[node.idx()]);
+        let mask = self.slots.iter().find_map(|s| s.plugin.select_cards(self.state, t, n)).unwrap_or(0);
+        self.state.tasks[task.idx()].cards = mask;
+    }
+
     /// `Statement.Allocate`: task takes the node's idle resources tentatively.
     pub fn allocate(&mut self, stmt: &mut Statement, task: TaskId, node: NodeId) {
+        self.choose_cards(task, node);
         self.mutations += 1;
         self.state.transition(task, TaskStatus::Allocated, Some(node));
         self.touched.push(task);
@@ -604,6 +619,7 @@ impl<'a> Session<'a> {
 
     /// `Statement.Pipeline`: task is promised the node's future resources.
     pub fn pipeline(&mut self, stmt: &mut Statement, task: TaskId, node: NodeId) {
+        self.choose_cards(task, node);
         self.mutations += 1;
         self.state.transition(task, TaskStatus::Pipelined, Some(node));
         self.touched.push(task);
@@ -700,6 +716,7 @@ impl<'a> Session<'a> {
     /// `Session.Allocate` (non-transactional, used by backfill): allocates, and if the job is then
     /// ready, dispatches every allocated task of the job to bind.
     pub fn allocate_now(&mut self, task: TaskId, node: NodeId) {
+        self.choose_cards(task, node);
         self.mutations += 1;
         self.state.transition(task, TaskStatus::Allocated, Some(node));
         self.touched.push(task);

@@ -16,7 +16,8 @@ pub fn role_pools(spec: &JobSpec, st: &ClusterState) -> Vec<u64> {
             for (i, p) in st.pools.iter().enumerate() {
                 let ok = match &r.accelerator_model {
                     None => true,
-                    Some(m) => p.accelerator_model.as_deref() == Some(m.as_str()),
+                    // `A|B`: any of several models (the 2023 trace's `gpu_spec`).
+                    Some(m) => p.accelerator_model.as_deref().is_some_and(|pm| m.split('|').any(|x| x == pm)),
                 };
                 if ok {
                     mask |= 1 << i;

@@ -228,8 +228,12 @@ impl Simulation {
                     job.gang_ready.get_or_insert(now);
                     let left = job.work_ms - job.progress_ms;
                     let generation = job.generation;
+                    let speed = self.state.job_speed(j);
+                    self.state.jobs[j.idx()].speed_milli = speed;
+                    // Rounded up, so that the work banked at the finish covers what was left.
+                    let wall = (left * 1000).div_ceil(speed);
                     self.state.start_progress(j, now);
-                    self.events.push(now.plus(DurationMs(left)), Event::Finish { job: j, generation });
+                    self.events.push(now.plus(DurationMs(wall)), Event::Finish { job: j, generation });
                 }
                 true
             }

@@ -15,6 +15,7 @@
 //! previous value (`"volcano.sh/task-topology-affinity=ps,worker;chief"`, quoted for its commas).
 
 use super::error::TraceError;
+use crate::model::devices::{DeviceRequest, ShareKind};
 use crate::model::quantity::{parse_cpu_milli, parse_memory_bytes};
 use crate::model::resources::{ASCEND310, ASCEND910, GPU};
 use crate::model::{JobSpec, Resources, Role, SimTime};
@@ -203,23 +204,45 @@ pub fn parse_with(text: &str, file: &str, classes: &PriorityClasses) -> Result<V
         } else {
             row.gpu.parse().map_err(|_| err(line, "gpu", format!("`{}` is not a number", row.gpu)))?
         };
-        if !(0.0..=1024.0).contains(&gpu) || gpu.fract() != 0.0 {
+        let share = gpu > 0.0 && gpu < 1.0;
+        if !(0.0..=1024.0).contains(&gpu) || (gpu.fract() != 0.0 && !share) {
             return Err(err(
                 line,
                 "gpu",
                 format!(
-                    "`{}` must be a whole number of accelerators from 0 to 1024 (fractional GPUs need GPU sharing)",
+                    "`{}` must be a whole number of accelerators from 0 to 1024, or a share of one GPU below 1",
                     row.gpu
                 ),
             ));
         }
         let model = (!row.gpu_model.is_empty()).then(|| row.gpu_model.clone());
+        let slot = accelerator_slot(model.as_deref());
         let mut request = Resources::new(cpu, memory);
-        if gpu > 0.0 {
-            request.scalars[accelerator_slot(model.as_deref())] = (gpu * 1000.0) as i64;
+        let mut device = DeviceRequest::NONE;
+        if share {
+            let milli = (gpu * 1000.0).round() as i64;
+            if slot != GPU || milli == 0 {
+                return Err(err(
+                    line,
+                    "gpu",
+                    format!("`{}`: only GPUs are shared by fraction, in milli-GPUs", row.gpu),
+                ));
+            }
+            request.scalars[GPU] = milli;
+            device = DeviceRequest { kind: ShareKind::Milli, cards: 1, milli: milli as u16, memory_mib: 0 };
+        } else if gpu > 0.0 {
+            request.scalars[slot] = (gpu * 1000.0) as i64;
+            device = DeviceRequest::whole(gpu as u16, ShareKind::Whole);
         }
-        let role =
-            Role { name: row.role.clone(), replicas, min_available, request, accelerator_model: model, priority };
+        let role = Role {
+            name: row.role.clone(),
+            replicas,
+            min_available,
+            request,
+            accelerator_model: model,
+            priority,
+            device,
+        };
         let queue = if row.queue.is_empty() { "default".to_string() } else { row.queue.clone() };
         let annotations = parse_annotations(&row.annotations).map_err(|m| err(line, ANNOTATIONS, m))?;
         let merge = |into: &mut BTreeMap<String, String>| -> Result<(), TraceError> {
@@ -273,6 +296,28 @@ pub fn parse_with(text: &str, file: &str, classes: &PriorityClasses) -> Result<V
             }
         }
     }
+    for job in &mut jobs {
+        let line_of = |job: &JobSpec| job.origin.rsplit(':').next().and_then(|l| l.parse().ok()).unwrap_or(0);
+        let shared = super::device_requests::from_annotations(&job.annotations)
+            .map_err(|m| err(line_of(job), ANNOTATIONS, format!("job `{}`: {m}", job.name)))?;
+        if let Some((device, extra)) = shared {
+            let line = line_of(job);
+            for role in &mut job.roles {
+                if !role.device.is_none() {
+                    return Err(err(
+                        line,
+                        ANNOTATIONS,
+                        format!(
+                            "job `{}`: role `{}` asks for cards in the gpu column and by annotation; use one",
+                            job.name, role.name
+                        ),
+                    ));
+                }
+                role.device = device;
+                role.request += extra;
+            }
+        }
+    }
     for job in &jobs {
         if job.min_available() == 0 {
             return Err(TraceError {
@@ -316,6 +361,8 @@ mod tests {
         assert_eq!((e.line, e.field.as_str()), (3, "duration_s"));
         assert_eq!(e.to_string(), "t.csv:3: duration_s: `-5` is negative");
         let text = format!("{HEADER}a,1,10,q,0,w,1,1,8,64Gi,1.5,\n");
+        assert_eq!(parse(&text, "t.csv").unwrap_err().field, "gpu");
+        let text = format!("{HEADER}a,1,10,q,0,w,1,1,8,64Gi,0.5,Ascend910B\n");
         assert_eq!(parse(&text, "t.csv").unwrap_err().field, "gpu");
         let text = "job,submit\n";
         assert_eq!(parse(text, "t.csv").unwrap_err().field, "header");

@@ -6,7 +6,9 @@ pub mod capacity_hierarchy;
 pub mod capacity_unified;
 pub mod cdp;
 pub mod conformance;
+pub mod deviceshare;
 pub mod drf;
+pub mod fgd;
 pub mod gang;
 pub mod hdrf;
 pub mod network_topology_aware;
@@ -24,6 +26,9 @@ pub mod tdm;
 pub mod usage;
 
 use super::conf::PluginOption;
+
+/// Plugins that work on per-card state: a run with any of them tracks cards.
+pub const CARD_PLUGINS: &[&str] = &["deviceshare", "fgd", "bestfit", "packing", "clustering", "dotprod", "random"];
 use super::plugin::Plugin;
 
 /// The checks proportion and capacity make before their quota test in JobEnqueueable: a closed
@@ -95,6 +100,10 @@ pub fn build(opt: &PluginOption) -> Result<Box<dyn Plugin>, String> {
         }
         "rescheduling" => Box::new(rescheduling::Rescheduling::new(args)?),
         "network-topology-aware" => Box::new(network_topology_aware::NetworkTopologyAware::new(args)?),
+        "deviceshare" => Box::new(deviceshare::DeviceShare::new(args)?),
+        name if fgd::Policy::from_name(name).is_some() => {
+            Box::new(fgd::FgdPlugin::new(fgd::Policy::from_name(name).expect("checked"), args)?)
+        }
         other => return Err(format!("plugin `{other}` is not implemented")),
     })
 }

@@ -298,6 +298,8 @@ mod tests {
             status: TaskStatus::Pending,
             node: None,
             bound_at: None,
+            device: Default::default(),
+            cards: 0,
         }
     }
 

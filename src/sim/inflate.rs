@@ -1,0 +1,447 @@
+//! The packing experiment of the FGD paper (`run.mode: inflate`): pods arrive one at a time and
+//! never leave, each is placed at once by a policy or fails, until the arrived GPU requests reach a
+//! target share of the cluster's GPU capacity (130 % in the paper). The curves — allocation ratio,
+//! fragmentation amount and rate against arrived workload — are compared across policies and
+//! seeds.
+//!
+//! Arrivals: the pod list shuffled by the seed, then, once it is used up, pods drawn uniformly
+//! with replacement (the paper's "inflation"). Placement per pod: the nodes with enough CPU,
+//! memory, an allowed GPU model and cards with room; each is scored by the policy
+//! ([`crate::sched::plugins::fgd::evaluate`], the same code the Volcano plugins run), turned into
+//! the integer score of the paper's simulator ([`crate::sched::plugins::fgd::paper_score`], min-max
+//! normalized for fgd and bestfit as there), the best score wins, ties go to a seeded uniform draw
+//! (the Kubernetes scheduler's `selectHost`), and the pod takes the cards the policy chose.
+//!
+//! This is a dedicated loop rather than a Volcano session per pod: the experiment has no queues,
+//! gangs or time, and it runs ~10 000 placements on ~1 200 nodes per curve.
+
+use crate::model::devices::WHOLE;
+use crate::model::fragmentation::{Mix, Shape, node_frag};
+use crate::sched::plugins::fgd::{NodeView, Norm, Policy, evaluate, paper_normalizes, paper_score};
+use crate::trace::openb::{OpenbNode, OpenbPod};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// What to run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InflateSettings {
+    /// Stop once arrived GPU requests reach this share of GPU capacity (1.3 = 130 %).
+    pub target: f64,
+    /// Seeds (one curve per seed and policy).
+    pub seeds: Vec<u64>,
+    /// Policies.
+    pub policies: Vec<Policy>,
+    /// A curve point every this many % of GPU capacity arrived.
+    pub step_pct: f64,
+    /// Share of pods the typical mix covers (default 1: every shape; the paper's simulator
+    /// configurations use 0.95).
+    pub typical_share: f64,
+}
+
+impl Default for InflateSettings {
+    fn default() -> Self {
+        InflateSettings {
+            target: 1.3,
+            seeds: (42..52).collect(),
+            policies: Policy::ALL.to_vec(),
+            step_pct: 1.0,
+            typical_share: crate::model::fragmentation::TYPICAL_SHARE,
+        }
+    }
+}
+
+/// One curve point.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CurvePoint {
+    /// Policy.
+    pub policy: &'static str,
+    /// Seed.
+    pub seed: u64,
+    /// Arrived GPU requests, % of GPU capacity.
+    pub arrived_pct: f64,
+    /// Allocated GPUs, % of capacity.
+    pub alloc_pct: f64,
+    /// Fragmentation amount, % of capacity.
+    pub frag_amount_pct: f64,
+    /// Fragmentation rate, % of idle GPU capacity.
+    pub frag_rate_pct: f64,
+    /// Pods arrived so far.
+    pub pods_arrived: u64,
+    /// Pods that could not be placed so far.
+    pub pods_failed: u64,
+}
+
+/// Median and spread of one policy's curves at one arrived level.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CurveSummary {
+    /// Policy.
+    pub policy: &'static str,
+    /// Arrived GPU requests, % of capacity (the grid point).
+    pub arrived_pct: f64,
+    /// Seeds that reached this point.
+    pub seeds: usize,
+    /// Allocation ratio %: median, min, max.
+    pub alloc_median: f64,
+    /// Minimum over seeds.
+    pub alloc_min: f64,
+    /// Maximum over seeds.
+    pub alloc_max: f64,
+    /// Fragmentation amount %: median, min, max.
+    pub frag_amount_median: f64,
+    /// Minimum over seeds.
+    pub frag_amount_min: f64,
+    /// Maximum over seeds.
+    pub frag_amount_max: f64,
+    /// Fragmentation rate %: median.
+    pub frag_rate_median: f64,
+    /// Minimum over seeds.
+    pub frag_rate_min: f64,
+    /// Maximum over seeds.
+    pub frag_rate_max: f64,
+}
+
+/// A node's live state.
+#[derive(Clone, Debug)]
+struct NodeState {
+    cpu_left: i64,
+    mem_left: i64,
+    free: Vec<i32>,
+    group: u32,
+    tags: Vec<(i32, u16)>,
+    frag: f64,
+}
+
+/// The prepared inputs: nodes, pod shapes, typical mix, normalizers.
+pub struct Experiment {
+    nodes: Vec<NodeState>,
+    pods: Vec<(Shape, i64)>,
+    mix: Mix,
+    norm: Norm,
+    capacity: i64,
+    /// Sorted distinct CPU requests of the mix: `F_n(M)` depends on a node's free CPU only
+    /// through how many of them it covers, which keys the memo.
+    cpu_steps: Vec<i64>,
+}
+
+/// Key of the fragment memo: group, CPU rank, card count and the free cards sorted.
+type FragKey = (u32, u16, u8, [i16; 8]);
+
+impl Experiment {
+    /// Prepares nodes and pods; GPU models are the node groups.
+    pub fn new(nodes: &[OpenbNode], pods: &[OpenbPod], typical_share: f64) -> Experiment {
+        let mut models: Vec<String> = Vec::new();
+        let model_id = |m: &str, models: &mut Vec<String>| -> u32 {
+            match models.iter().position(|x| x == m) {
+                Some(i) => i as u32,
+                None => {
+                    models.push(m.to_string());
+                    models.len() as u32 - 1
+                }
+            }
+        };
+        let states: Vec<NodeState> = nodes
+            .iter()
+            .map(|n| NodeState {
+                cpu_left: n.cpu_milli,
+                mem_left: n.memory_mib,
+                free: vec![WHOLE; n.gpus as usize],
+                group: model_id(&n.model, &mut models),
+                tags: Vec::new(),
+                frag: 0.0,
+            })
+            .collect();
+        let shapes: Vec<(Shape, i64)> = pods
+            .iter()
+            .map(|p| {
+                let d = p.device();
+                let mut groups = 0u64;
+                for s in &p.gpu_spec {
+                    let g = model_id(s, &mut models);
+                    if g < 64 {
+                        groups |= 1 << g;
+                    }
+                }
+                let shape = Shape {
+                    cpu: p.cpu_milli,
+                    milli: if d.cards == 0 { 0 } else { d.milli as i32 },
+                    cards: d.cards,
+                    groups: if d.cards == 0 { 0 } else { groups },
+                };
+                (shape, p.memory_mib)
+            })
+            .collect();
+        let mix = Mix::typical_covering(shapes.iter().map(|s| s.0), typical_share);
+        let mut cpu_steps: Vec<i64> = mix.shapes.iter().map(|(s, _)| s.cpu).collect();
+        cpu_steps.sort_unstable();
+        cpu_steps.dedup();
+        let norm = Norm {
+            cpu: nodes.iter().map(|n| n.cpu_milli).max().unwrap_or(1).max(1) as f64,
+            gpu: nodes.iter().map(|n| n.gpus).max().unwrap_or(1).max(1) as f64 * WHOLE as f64,
+        };
+        let capacity = nodes.iter().map(|n| n.gpus as i64).sum::<i64>() * WHOLE as i64;
+        let mut e = Experiment { nodes: states, pods: shapes, mix, norm, capacity, cpu_steps };
+        let mut memo = HashMap::new();
+        for i in 0..e.nodes.len() {
+            let n = &e.nodes[i];
+            let f = e.frag(&mut memo, n.group, n.cpu_left, &n.free.clone());
+            e.nodes[i].frag = f;
+        }
+        e
+    }
+
+    /// The typical mix in use.
+    pub fn mix(&self) -> &Mix {
+        &self.mix
+    }
+
+    fn frag(&self, memo: &mut HashMap<FragKey, f64>, group: u32, cpu_left: i64, free: &[i32]) -> f64 {
+        if free.len() > 8 {
+            return node_frag(cpu_left, free, group, &self.mix);
+        }
+        let rank = self.cpu_steps.partition_point(|c| *c <= cpu_left) as u16;
+        let mut sorted = [0i16; 8];
+        for (k, f) in free.iter().enumerate() {
+            sorted[k] = *f as i16;
+        }
+        sorted[..free.len()].sort_unstable();
+        let key = (group, rank, free.len() as u8, sorted);
+        if let Some(v) = memo.get(&key) {
+            return *v;
+        }
+        let v = node_frag(cpu_left, free, group, &self.mix);
+        memo.insert(key, v);
+        v
+    }
+
+    /// Runs one curve.
+    pub fn run(&self, policy: Policy, seed: u64, settings: &InflateSettings) -> Vec<CurvePoint> {
+        let mut nodes = self.nodes.clone();
+        let mut rng = ChaCha8Rng::seed_from_u64(crate::runner::sub_seed(seed, "inflate"));
+        let mut order: Vec<usize> = (0..self.pods.len()).collect();
+        for i in (1..order.len()).rev() {
+            let j = rng.random_range(0..=i);
+            order.swap(i, j);
+        }
+        let mut memo: HashMap<FragKey, f64> = HashMap::new();
+        let goal = (settings.target * self.capacity as f64).ceil() as i64;
+        let step = (settings.step_pct.max(0.01) / 100.0 * self.capacity as f64).max(1.0);
+        let (mut arrived, mut allocated, mut idle) = (0i64, 0i64, self.capacity);
+        let mut frag_total: f64 = nodes.iter().map(|n| n.frag).sum();
+        let (mut n_arrived, mut n_failed) = (0u64, 0u64);
+        let mut next_mark = step;
+        let mut out = Vec::new();
+        let mut k = 0usize;
+        let mut scored: Vec<(i64, usize, u64)> = Vec::with_capacity(nodes.len());
+        let point = |arrived: i64, allocated: i64, idle: i64, frag: f64, na: u64, nf: u64| CurvePoint {
+            policy: policy.name(),
+            seed,
+            arrived_pct: 100.0 * arrived as f64 / self.capacity as f64,
+            alloc_pct: 100.0 * allocated as f64 / self.capacity as f64,
+            frag_amount_pct: 100.0 * frag / self.capacity as f64,
+            frag_rate_pct: if idle > 0 { 100.0 * frag / idle as f64 } else { 0.0 },
+            pods_arrived: na,
+            pods_failed: nf,
+        };
+        out.push(point(0, 0, idle, frag_total, 0, 0));
+        while arrived < goal && !self.pods.is_empty() {
+            let p = if k < order.len() { order[k] } else { rng.random_range(0..self.pods.len()) };
+            k += 1;
+            let (shape, mem) = self.pods[p];
+            let salt: u64 = rng.random();
+            scored.clear();
+            for (i, n) in nodes.iter().enumerate() {
+                if n.cpu_left < shape.cpu || n.mem_left < mem {
+                    continue;
+                }
+                let view = NodeView { cpu_left: n.cpu_left, free: &n.free, group: n.group, tags: &n.tags };
+                let before = n.frag;
+                let (group, cpu0) = (n.group, n.cpu_left);
+                let mut f = |cpu: i64, free: &[i32]| {
+                    if cpu == cpu0 && free == view.free { before } else { self.frag(&mut memo, group, cpu, free) }
+                };
+                let Some((s, cards)) =
+                    evaluate(policy, &view, &shape, self.norm, salt ^ (i as u64).wrapping_mul(0x9E37), &mut f)
+                else {
+                    continue;
+                };
+                scored.push((paper_score(policy, s), i, cards));
+            }
+            if paper_normalizes(policy) && !scored.is_empty() {
+                let lo = scored.iter().map(|x| x.0).min().expect("non-empty");
+                let hi = scored.iter().map(|x| x.0).max().expect("non-empty");
+                for x in scored.iter_mut() {
+                    x.0 = if hi == lo { 0 } else { (x.0 - lo) * 100 / (hi - lo) };
+                }
+            }
+            let mut best: Option<(i64, usize, u64)> = None;
+            let mut ties = 0u32;
+            for &(s, i, cards) in &scored {
+                match best {
+                    Some((b, _, _)) if s < b => {}
+                    Some((b, _, _)) if s == b => {
+                        ties += 1;
+                        if rng.random_range(0..ties) == 0 {
+                            best = Some((s, i, cards));
+                        }
+                    }
+                    _ => {
+                        ties = 1;
+                        best = Some((s, i, cards));
+                    }
+                }
+            }
+            let total = shape.milli as i64 * shape.cards as i64;
+            arrived += total;
+            n_arrived += 1;
+            match best {
+                None => n_failed += 1,
+                Some((_, i, cards)) => {
+                    let n = &mut nodes[i];
+                    n.cpu_left -= shape.cpu;
+                    n.mem_left -= mem;
+                    for (c, f) in n.free.iter_mut().enumerate() {
+                        if cards & (1 << c) != 0 {
+                            *f -= shape.milli;
+                        }
+                    }
+                    if shape.cards > 0 {
+                        n.tags.push((shape.milli, shape.cards));
+                    }
+                    allocated += total;
+                    idle -= total;
+                    let free = n.free.clone();
+                    let (g, cpu) = (n.group, n.cpu_left);
+                    let f = self.frag(&mut memo, g, cpu, &free);
+                    frag_total += f - nodes[i].frag;
+                    nodes[i].frag = f;
+                }
+            }
+            while arrived as f64 >= next_mark {
+                out.push(point(arrived, allocated, idle, frag_total, n_arrived, n_failed));
+                next_mark += step;
+            }
+        }
+        out
+    }
+}
+
+/// Runs every policy × seed (on two threads) and returns the points in (policy, seed) order.
+pub fn run_all(exp: &Experiment, settings: &InflateSettings) -> Vec<CurvePoint> {
+    let jobs: Vec<(Policy, u64)> =
+        settings.policies.iter().flat_map(|p| settings.seeds.iter().map(move |s| (*p, *s))).collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    let results: Vec<Vec<CurvePoint>> = std::thread::scope(|sc| {
+        let chunks: Vec<_> = (0..threads)
+            .map(|t| {
+                let mine: Vec<(usize, (Policy, u64))> =
+                    jobs.iter().copied().enumerate().filter(|(i, _)| i % threads == t).collect();
+                sc.spawn(move || mine.into_iter().map(|(i, (p, s))| (i, exp.run(p, s, settings))).collect::<Vec<_>>())
+            })
+            .collect();
+        let mut all: Vec<(usize, Vec<CurvePoint>)> =
+            chunks.into_iter().flat_map(|h| h.join().expect("inflate worker panicked")).collect();
+        all.sort_by_key(|x| x.0);
+        all.into_iter().map(|x| x.1).collect()
+    });
+    results.into_iter().flatten().collect()
+}
+
+fn stats(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
+    let n = v.len();
+    let median = if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 };
+    (median, v[0], v[n - 1])
+}
+
+/// Median, min and max over seeds per policy on the grid of arrived levels (each curve's last
+/// point at or below the level counts for it).
+pub fn summarize(points: &[CurvePoint], settings: &InflateSettings) -> Vec<CurveSummary> {
+    let mut out = Vec::new();
+    let levels = (settings.target * 100.0 / settings.step_pct).floor() as usize;
+    for policy in &settings.policies {
+        let curves: Vec<Vec<&CurvePoint>> = settings
+            .seeds
+            .iter()
+            .map(|s| points.iter().filter(|p| p.policy == policy.name() && p.seed == *s).collect())
+            .collect();
+        for l in 0..=levels {
+            let level = l as f64 * settings.step_pct;
+            let at: Vec<&CurvePoint> = curves
+                .iter()
+                .filter_map(|c| c.iter().take_while(|p| p.arrived_pct <= level + 1e-9).last().copied())
+                .collect();
+            if at.is_empty() {
+                continue;
+            }
+            let (am, a0, a1) = stats(at.iter().map(|p| p.alloc_pct).collect());
+            let (fm, f0, f1) = stats(at.iter().map(|p| p.frag_amount_pct).collect());
+            let (rm, r0, r1) = stats(at.iter().map(|p| p.frag_rate_pct).collect());
+            out.push(CurveSummary {
+                policy: policy.name(),
+                arrived_pct: level,
+                seeds: at.len(),
+                alloc_median: am,
+                alloc_min: a0,
+                alloc_max: a1,
+                frag_amount_median: fm,
+                frag_amount_min: f0,
+                frag_amount_max: f1,
+                frag_rate_median: rm,
+                frag_rate_min: r0,
+                frag_rate_max: r1,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(name: &str, gpus: u32) -> OpenbNode {
+        OpenbNode { name: name.into(), cpu_milli: 64000, memory_mib: 262144, gpus, model: "G2".into() }
+    }
+
+    fn pod(milli: u32, n: u32) -> OpenbPod {
+        OpenbPod {
+            name: "p".into(),
+            cpu_milli: 1000,
+            memory_mib: 1024,
+            num_gpu: n,
+            gpu_milli: milli,
+            gpu_spec: vec![],
+            creation_s: None,
+            deletion_s: None,
+        }
+    }
+
+    #[test]
+    fn fills_to_the_target_and_never_over_allocates() {
+        let nodes = vec![node("a", 2), node("b", 1)];
+        let pods = vec![pod(500, 1), pod(1000, 1), pod(300, 1)];
+        let settings = InflateSettings {
+            target: 1.3,
+            seeds: vec![1, 2],
+            policies: Policy::ALL.to_vec(),
+            step_pct: 10.0,
+            typical_share: 0.95,
+        };
+        let exp = Experiment::new(&nodes, &pods, settings.typical_share);
+        let points = run_all(&exp, &settings);
+        for p in &points {
+            assert!(p.alloc_pct <= 100.0 + 1e-9 && p.alloc_pct <= p.arrived_pct + 1e-9, "{p:?}");
+            assert!(p.frag_amount_pct >= 0.0 && p.frag_amount_pct <= 100.0 - p.alloc_pct + 1e-9, "{p:?}");
+        }
+        for policy in Policy::ALL {
+            let last = points.iter().rfind(|p| p.policy == policy.name()).unwrap();
+            assert!(last.arrived_pct >= 130.0, "{last:?}");
+        }
+        // Deterministic per seed.
+        assert_eq!(run_all(&exp, &settings), points);
+        let summary = summarize(&points, &settings);
+        assert!(summary.iter().all(|s| s.alloc_min <= s.alloc_median && s.alloc_median <= s.alloc_max));
+    }
+}

@@ -1,0 +1,243 @@
+//! Readers for the Alibaba GPU trace v2023 ("openb", the FGD paper's traces):
+//! `openb_node_list_*.csv` (`sn,cpu_milli,memory_mib,gpu,model`) and `openb_pod_list_*.csv`
+//! (`name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,
+//! deletion_time,scheduled_time`, or only the first five columns in the `multigpu*` lists).
+//!
+//! `gpu_milli` is the share of each GPU (1000 = whole; below 1000 only with `num_gpu = 1`);
+//! `gpu_spec` lists the allowed GPU models separated by `|` (empty: any).
+
+use super::error::TraceError;
+use crate::model::devices::{DeviceRequest, ShareKind, WHOLE};
+use crate::model::resources::GPU;
+use crate::model::{JobSpec, Resources, Role, SimTime};
+use std::path::Path;
+
+/// One node of a node list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenbNode {
+    /// `sn`.
+    pub name: String,
+    /// CPU, millicores.
+    pub cpu_milli: i64,
+    /// Memory, MiB.
+    pub memory_mib: i64,
+    /// GPUs.
+    pub gpus: u32,
+    /// GPU model (empty: none).
+    pub model: String,
+}
+
+/// One pod of a pod list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenbPod {
+    /// `name`.
+    pub name: String,
+    /// CPU request, millicores.
+    pub cpu_milli: i64,
+    /// Memory request, MiB.
+    pub memory_mib: i64,
+    /// GPUs.
+    pub num_gpu: u32,
+    /// Share of each GPU, milli (0 for CPU-only pods).
+    pub gpu_milli: u32,
+    /// Allowed GPU models (empty: any).
+    pub gpu_spec: Vec<String>,
+    /// Creation time, seconds from trace start (absent in the five-column lists).
+    pub creation_s: Option<u64>,
+    /// Deletion time, seconds.
+    pub deletion_s: Option<u64>,
+}
+
+fn read_text(path: &Path) -> Result<(String, String), TraceError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| TraceError {
+        file: file.clone(),
+        line: 0,
+        field: "file".into(),
+        msg: e.to_string(),
+    })?;
+    Ok((file, text))
+}
+
+/// Numbered rows of fields.
+type Rows<'a> = Vec<(u64, Vec<&'a str>)>;
+
+/// Splits the CSV text into (line number, fields) rows after checking the header starts with
+/// `want`; returns the header too.
+fn rows<'a>(text: &'a str, file: &str, want: &[&str]) -> Result<(Vec<&'a str>, Rows<'a>), TraceError> {
+    let mut lines = text.lines().enumerate();
+    let header: Vec<&str> = lines.next().map(|(_, l)| l.trim().split(',').collect()).unwrap_or_default();
+    if header.len() < want.len() || header[..want.len()] != *want {
+        return Err(TraceError {
+            file: file.into(),
+            line: 1,
+            field: "header".into(),
+            msg: format!("expected columns starting `{}`, found `{}`", want.join(","), header.join(",")),
+        });
+    }
+    let mut out = Vec::new();
+    for (i, l) in lines {
+        if l.trim().is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = l.trim().split(',').collect();
+        if f.len() != header.len() {
+            return Err(TraceError {
+                file: file.into(),
+                line: i as u64 + 1,
+                field: "row".into(),
+                msg: format!("{} fields, the header has {}", f.len(), header.len()),
+            });
+        }
+        out.push((i as u64 + 1, f));
+    }
+    Ok((header, out))
+}
+
+fn num<T: std::str::FromStr>(file: &str, line: u64, field: &str, v: &str) -> Result<T, TraceError> {
+    v.trim().parse().map_err(|_| TraceError {
+        file: file.into(),
+        line,
+        field: field.into(),
+        msg: format!("`{v}` is not a non-negative integer"),
+    })
+}
+
+/// Reads a node list.
+pub fn read_nodes(path: &Path) -> Result<Vec<OpenbNode>, TraceError> {
+    let (file, text) = read_text(path)?;
+    parse_nodes(&text, &file)
+}
+
+/// Parses node-list text; `file` names it in errors.
+pub fn parse_nodes(text: &str, file: &str) -> Result<Vec<OpenbNode>, TraceError> {
+    let (_, rows) = rows(text, file, &["sn", "cpu_milli", "memory_mib", "gpu", "model"])?;
+    let mut out = Vec::new();
+    for (line, f) in rows {
+        let gpus: u32 = num(file, line, "gpu", f[3])?;
+        if gpus > 64 {
+            return Err(TraceError { file: file.into(), line, field: "gpu".into(), msg: "at most 64 GPUs".into() });
+        }
+        out.push(OpenbNode {
+            name: f[0].to_string(),
+            cpu_milli: num(file, line, "cpu_milli", f[1])?,
+            memory_mib: num(file, line, "memory_mib", f[2])?,
+            gpus,
+            model: f[4].trim().to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// Reads a pod list.
+pub fn read_pods(path: &Path) -> Result<Vec<OpenbPod>, TraceError> {
+    let (file, text) = read_text(path)?;
+    parse_pods(&text, &file)
+}
+
+/// Parses pod-list text; `file` names it in errors.
+pub fn parse_pods(text: &str, file: &str) -> Result<Vec<OpenbPod>, TraceError> {
+    let (header, rows) = rows(text, file, &["name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"])?;
+    let col = |name: &str| header.iter().position(|h| *h == name);
+    let (spec, created, deleted) = (col("gpu_spec"), col("creation_time"), col("deletion_time"));
+    let mut out = Vec::new();
+    for (line, f) in rows {
+        let num_gpu: u32 = num(file, line, "num_gpu", f[3])?;
+        let gpu_milli: u32 = num(file, line, "gpu_milli", f[4])?;
+        let bad = |field: &str, msg: String| TraceError { file: file.into(), line, field: field.into(), msg };
+        if num_gpu > 64 {
+            return Err(bad("num_gpu", format!("`{num_gpu}`: at most 64")));
+        }
+        if gpu_milli > WHOLE as u32 || (num_gpu > 0) != (gpu_milli > 0) {
+            return Err(bad("gpu_milli", format!("`{gpu_milli}` must be 1 to 1000 with GPUs, 0 without")));
+        }
+        if num_gpu > 1 && gpu_milli < WHOLE as u32 {
+            return Err(bad("gpu_milli", format!("`{gpu_milli}`: a share below 1000 needs num_gpu = 1")));
+        }
+        let time = |c: Option<usize>, field: &str| -> Result<Option<u64>, TraceError> {
+            match c.map(|i| f[i].trim()) {
+                None | Some("") => Ok(None),
+                Some(v) => num(file, line, field, v).map(Some),
+            }
+        };
+        out.push(OpenbPod {
+            name: f[0].to_string(),
+            cpu_milli: num(file, line, "cpu_milli", f[1])?,
+            memory_mib: num(file, line, "memory_mib", f[2])?,
+            num_gpu,
+            gpu_milli,
+            gpu_spec: spec
+                .map(|i| f[i].split('|').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
+                .unwrap_or_default(),
+            creation_s: time(created, "creation_time")?,
+            deletion_s: time(deleted, "deletion_time")?,
+        });
+    }
+    Ok(out)
+}
+
+impl OpenbPod {
+    /// What the pod asks of cards.
+    pub fn device(&self) -> DeviceRequest {
+        match (self.num_gpu, self.gpu_milli) {
+            (0, _) => DeviceRequest::NONE,
+            (1, m) if (m as i32) < WHOLE => {
+                DeviceRequest { kind: ShareKind::Milli, cards: 1, milli: m as u16, memory_mib: 0 }
+            }
+            (n, _) => DeviceRequest::whole(n as u16, ShareKind::Whole),
+        }
+    }
+
+    /// The pod as a one-pod job for a discrete-event run: submitted at its creation time, running
+    /// until its deletion (at least 1 s), on any of its allowed models.
+    pub fn job(&self, queue: &str, origin: String) -> JobSpec {
+        let device = self.device();
+        let request =
+            Resources::new(self.cpu_milli, self.memory_mib * 1024 * 1024).with_scalar(GPU, device.total_milli());
+        let submit = self.creation_s.unwrap_or(0);
+        let work = self.deletion_s.map_or(1, |d| d.saturating_sub(submit).max(1));
+        JobSpec {
+            name: self.name.clone(),
+            submit: SimTime(submit * 1000),
+            work_ms: work * 1000,
+            queue: queue.into(),
+            priority: 0,
+            roles: vec![Role {
+                name: "pod".into(),
+                replicas: 1,
+                min_available: 1,
+                request,
+                accelerator_model: (!self.gpu_spec.is_empty() && device.cards > 0).then(|| self.gpu_spec.join("|")),
+                priority: 0,
+                device,
+            }],
+            annotations: Default::default(),
+            origin,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_both_pod_list_layouts_and_names_bad_fields() {
+        let full = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\n\
+                    p0,12000,16384,1,460,V100M16|V100M32,LS,Running,0,100,0\n\
+                    p1,4000,8192,0,0,,BE,Pending,5,,\n";
+        let pods = parse_pods(full, "p.csv").unwrap();
+        assert_eq!(pods[0].gpu_spec, vec!["V100M16", "V100M32"]);
+        assert_eq!(pods[0].device(), DeviceRequest { kind: ShareKind::Milli, cards: 1, milli: 460, memory_mib: 0 });
+        assert_eq!((pods[1].creation_s, pods[1].deletion_s), (Some(5), None));
+        let five = "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np2,8000,1024,8,1000\n";
+        let pods = parse_pods(five, "m.csv").unwrap();
+        assert_eq!(pods[0].device(), DeviceRequest::whole(8, ShareKind::Whole));
+        let e = parse_pods("name,cpu_milli,memory_mib,num_gpu,gpu_milli\np,1,1,2,500\n", "b.csv").unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (2, "gpu_milli"));
+        let e = parse_nodes("sn,cpu_milli,memory_mib,gpu,model\nn0,64000,x,2,P100\n", "n.csv").unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (2, "memory_mib"));
+        let nodes = parse_nodes("sn,cpu_milli,memory_mib,gpu,model\nn0,64000,262144,2,P100\n", "n.csv").unwrap();
+        assert_eq!(nodes[0].gpus, 2);
+    }
+}
