@@ -156,6 +156,9 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         log.then_some(&output.decisions[..]),
     )
     .with_context(|| format!("writing reports to {}", out.display()))?;
+    if let Some(r) = &output.recovery {
+        r.write(&out).with_context(|| format!("writing recovery reports to {}", out.display()))?;
+    }
     if args.json {
         print!("{}", report::pretty_json(&output.summary));
     } else if !args.quiet {

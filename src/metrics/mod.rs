@@ -3,6 +3,7 @@
 
 pub mod decision_log;
 pub mod recorder;
+pub mod recovery;
 pub mod summary;
 
 pub use decision_log::{DecisionLog, DecisionRow};

@@ -67,6 +67,14 @@ pub struct JobCounts {
     pub unschedulable: usize,
     /// Jobs still waiting or running when the run ended.
     pub unfinished: usize,
+    /// Jobs the job controller ended (maxRetry reached, AbortJob, TerminateJob); written only
+    /// when non-zero so runs without lifecycle policies keep their summary.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub ended_by_policy: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Per-queue results.
@@ -137,6 +145,9 @@ pub struct Summary {
     pub evictions: u64,
     /// Per queue, by name.
     pub queues: BTreeMap<String, QueueSummary>,
+    /// Failures and recovery (only when faults or lifecycle policies are configured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<super::recovery::RecoverySummary>,
 }
 
 impl Summary {
@@ -159,6 +170,7 @@ impl Summary {
                 }
                 JobState::Unschedulable => counts.unschedulable += 1,
                 JobState::Active => counts.unfinished += 1,
+                JobState::Failed | JobState::Aborted | JobState::Terminated => counts.ended_by_policy += 1,
             }
             if let Some(g) = job.gang_ready {
                 let w = g.since(job.submit).secs_f64();
@@ -214,6 +226,7 @@ impl Summary {
                     (k, s)
                 })
                 .collect(),
+            recovery: None,
         }
     }
 }

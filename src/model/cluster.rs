@@ -226,6 +226,7 @@ impl ClusterState {
             progress_ms: 0,
             progressing_since: None,
             generation: 0,
+            speed_ppm: super::lifecycle::FULL_SPEED,
             changed: false,
             preemptable: Job::read_preemptable(&spec.annotations),
             annotations: spec.annotations,
@@ -421,9 +422,36 @@ impl ClusterState {
     pub fn stop_progress(&mut self, j: JobId, now: SimTime) {
         let job = &mut self.jobs[j.idx()];
         if let Some(since) = job.progressing_since.take() {
-            job.progress_ms += now.since(since).0;
+            let d = now.since(since).0;
+            job.progress_ms += if job.speed_ppm == super::lifecycle::FULL_SPEED {
+                d
+            } else {
+                (d as u128 * job.speed_ppm as u128 / super::lifecycle::FULL_SPEED as u128) as u64
+            };
             self.progressing_alloc -= job.allocated;
         }
+    }
+
+    /// Takes a node out of service (failed, drained, standby spare) or puts it back. An unhealthy
+    /// node leaves the scheduler's view: its capacity leaves `total` and the free-card indexes; the
+    /// pods still on it stay accounted on it until they are gone.
+    pub fn set_node_health(&mut self, n: NodeId, healthy: bool) {
+        let nd = &self.nodes[n.idx()];
+        if nd.healthy == healthy {
+            return;
+        }
+        let (pool, cards, alloc) = (nd.pool.idx(), free_cards(nd), nd.allocatable);
+        if healthy {
+            self.total += alloc;
+            self.free_cards[pool][cards] += 1;
+        } else {
+            self.total -= alloc;
+            self.free_cards[pool][cards] -= 1;
+        }
+        self.card_bits.set(n.idx(), cards, healthy);
+        self.nodes[n.idx()].healthy = healthy;
+        self.node_epoch[n.idx()] = self.node_epoch[n.idx()].wrapping_add(1);
+        self.release_epoch += 1;
     }
 
     /// Accelerator units (milli) of healthy nodes.

@@ -97,6 +97,12 @@ pub enum JobState {
     Completed,
     /// Rejected at admission: no node or fleet could ever run it (reason in `Job::reason`).
     Unschedulable,
+    /// Ended by the job controller: `maxRetry` reached (vcjob phase Failed).
+    Failed,
+    /// Ended by an AbortJob policy.
+    Aborted,
+    /// Ended by a TerminateJob policy.
+    Terminated,
 }
 
 impl JobState {
@@ -106,6 +112,9 @@ impl JobState {
             JobState::Active => "active",
             JobState::Completed => "completed",
             JobState::Unschedulable => "unschedulable",
+            JobState::Failed => "failed",
+            JobState::Aborted => "aborted",
+            JobState::Terminated => "terminated",
         }
     }
 }
@@ -273,6 +282,9 @@ pub struct Job {
     pub progressing_since: Option<SimTime>,
     /// Incremented whenever a scheduled finish becomes stale.
     pub generation: u32,
+    /// Progress rate in parts per million of full speed (elastic jobs below their replicas run
+    /// slower; always full speed unless a scaling curve is configured).
+    pub speed_ppm: u32,
     /// Whether the job is in [`super::cluster::ClusterState::changed`].
     pub changed: bool,
     /// PodGroup annotations from the spec.

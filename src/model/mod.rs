@@ -5,6 +5,7 @@ pub mod clock;
 pub mod cluster;
 pub mod ids;
 pub mod job;
+pub mod lifecycle;
 pub mod node;
 pub mod quantity;
 pub mod queue;

@@ -2,6 +2,7 @@
 //! console table.
 
 pub mod jobs;
+pub mod recovery;
 pub mod table;
 pub mod write;
 

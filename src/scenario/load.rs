@@ -83,6 +83,10 @@ pub struct Scenario {
     pub warnings: Vec<String>,
     /// `workload.usage_ratio` as the job annotations it defaults (usage-ratio key → value).
     pub usage_ratio: BTreeMap<String, String>,
+    /// `faults:`, when present.
+    pub faults: Option<super::faults::FaultSpec>,
+    /// `recovery:` defaults as job annotations.
+    pub recovery: super::faults::RecoveryDefaults,
 }
 
 /// Every `parent` names a declared queue (or the implicit `root`), and following parents always
@@ -214,9 +218,6 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 
     if let Some(t) = &raw.fleet.topology {
         return Err(cx.at(t, "fleet.topology: HyperNode topology is not simulated yet; remove it".into()));
-    }
-    if let Some(f) = &raw.faults {
-        return Err(cx.at(f, "faults: failure models are not simulated yet; remove the section".into()));
     }
 
     let mut pools = Vec::new();
@@ -438,7 +439,26 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         }
     }
 
+    let fcx = super::faults::Cx { file: &file };
+    let faults = match &raw.faults {
+        Some(f) => {
+            let names: Vec<String> = pools.iter().map(|(p, _)| p.name.clone()).collect();
+            let counts: Vec<u32> = pools.iter().map(|(_, c)| *c).collect();
+            Some(super::faults::load_faults(f, &names, &counts, path, &fcx)?)
+        }
+        None => None,
+    };
+    let recovery = match &raw.recovery {
+        Some(r) => {
+            let declared: Vec<String> = queues.iter().map(|q| q.name.clone()).collect();
+            super::faults::load_recovery(r, (!declared.is_empty()).then_some(declared.as_slice()), &fcx)?
+        }
+        None => Default::default(),
+    };
+
     Ok(Scenario {
+        faults,
+        recovery,
         name: raw.name,
         path: path.to_path_buf(),
         seed: raw.seed.unwrap_or(1),
@@ -481,6 +501,10 @@ impl Scenario {
                 } else if let Some(v) = self.usage_ratio.get(key) {
                     job.annotations.insert(key.to_string(), v.clone());
                 }
+            }
+            let queue_defaults = self.recovery.queues.get(&job.queue);
+            for (k, v) in queue_defaults.into_iter().flatten().chain(&self.recovery.all) {
+                job.annotations.entry(k.clone()).or_insert_with(|| v.clone());
             }
         }
         Ok(jobs)

@@ -3,6 +3,7 @@
 
 pub mod admission;
 pub mod engine;
+pub mod faults;
 pub mod simulation;
 
 pub use simulation::{Perf, Simulation, resolve_queues};

@@ -9,6 +9,10 @@
 //! - a bound pod runs `pod_startup` later; a job's work advances only while at least
 //!   `minAvailable` of its pods run, and it completes once its trace duration of work is done.
 
+mod recovery;
+
+pub use recovery::{JobCtl, Recovery};
+
 use super::admission;
 use super::engine::{Event, EventQueue};
 use crate::metrics::Recorder;
@@ -48,6 +52,8 @@ pub struct Simulation {
     /// Times of the wake events in the queue.
     wakes_queued: std::collections::BTreeSet<SimTime>,
     check_invariants: bool,
+    /// The job controller's failure handling and fault injection (off: the plain model).
+    recovery: Option<Box<Recovery>>,
     /// Time of the last event processed.
     pub end: SimTime,
 }
@@ -107,6 +113,7 @@ impl Simulation {
             wake_wanted: None,
             wakes_queued: Default::default(),
             check_invariants: false,
+            recovery: None,
             end: SimTime::ZERO,
         }
     }
@@ -126,7 +133,7 @@ impl Simulation {
     /// Runs to the end; `progress` is called every few hundred events with the current time.
     /// Returns an error only if an invariant check (when enabled) fails.
     pub fn run(&mut self, mut progress: impl FnMut(SimTime, &ClusterState)) -> Result<(), String> {
-        while self.events.has_work() || self.wake_wanted.is_some() {
+        while self.events.has_work() || self.wake_wanted.is_some() || self.faults_keep_alive() {
             let at = self.events.peek_time().expect("work is queued");
             if let Some(until) = self.settings.until
                 && at.0 > until.0
@@ -144,6 +151,7 @@ impl Simulation {
                 }
             }
             self.recorder.advance(now, &self.state);
+            self.ctl_advance(now);
             self.end = now;
             let changed = self.handle(now, event);
             if changed && !self.cycle_queued {
@@ -161,6 +169,7 @@ impl Simulation {
             if self.check_invariants {
                 self.state
                     .check_invariants()
+                    .and_then(|()| self.ctl_check())
                     .map_err(|e| format!("invariant violated at {now} after {event:?}: {e}"))?;
             }
             if self.perf.events.is_multiple_of(512) {
@@ -210,15 +219,8 @@ impl Simulation {
                 }
                 self.state.transition(t, TaskStatus::Running, None);
                 let j = self.state.tasks[t.idx()].job;
-                let job = &mut self.state.jobs[j.idx()];
-                job.first_start.get_or_insert(now);
-                if job.count(TaskStatus::Running) >= job.min_available && !job.is_progressing() {
-                    job.gang_ready.get_or_insert(now);
-                    let left = job.work_ms - job.progress_ms;
-                    let generation = job.generation;
-                    self.state.start_progress(j, now);
-                    self.events.push(now.plus(DurationMs(left)), Event::Finish { job: j, generation });
-                }
+                self.state.jobs[j.idx()].first_start.get_or_insert(now);
+                self.pod_running(j, now);
                 true
             }
             Event::PodGone(t) => {
@@ -226,6 +228,7 @@ impl Simulation {
                     return false;
                 }
                 self.state.transition(t, TaskStatus::Pending, None);
+                self.ctl_pod_gone(self.state.tasks[t.idx()].job);
                 true
             }
             Event::Finish { job: j, generation } => {
@@ -243,11 +246,13 @@ impl Simulation {
             }
             Event::Sample => {
                 self.recorder.sample(now, &self.state);
+                self.ctl_sample(now);
                 if self.events.has_work() || self.wake_wanted.is_some() {
                     self.events.push(now.plus(self.settings.sample_every), Event::Sample);
                 }
                 false
             }
+            _ => self.handle_recovery_event(now, event),
         }
     }
 
@@ -257,6 +262,7 @@ impl Simulation {
         let gate_queue = (!self.scheduler.pods_on_submit()).then(|| &self.state.queues[queue.idx()]);
         let verdict = admission::check(&spec, &masks, &self.state, &self.nodes_per_pool, gate_queue);
         let j = self.state.add_job(spec, queue, masks);
+        self.ctl_admit(j);
         match verdict {
             Ok(()) => {
                 if self.scheduler.pods_on_submit() {
@@ -293,6 +299,7 @@ impl Simulation {
             self.events.push(now.plus(self.settings.pod_startup), Event::PodStarted(t));
         }
         self.recorder.evictions += d.evictions.len() as u64;
+        let mut evicted = Vec::new();
         for (t, by, cause) in d.evictions {
             let queue_of = |x: crate::model::TaskId| self.state.jobs[self.state.tasks[x.idx()].job.idx()].queue;
             let (victim_q, by_q) = (queue_of(t), by.map(queue_of));
@@ -300,13 +307,16 @@ impl Simulation {
             if let Some(n) = self.state.tasks[t.idx()].node {
                 self.recorder.decisions.evict(&self.state, now, cycle, t, n, (by, cause));
             }
-            let j = self.state.tasks[t.idx()].job;
-            let job = &mut self.state.jobs[j.idx()];
-            if job.is_progressing() && job.count(TaskStatus::Running) < job.min_available {
-                job.generation += 1;
-                self.state.stop_progress(j, now);
+            if self.recovery.is_some() {
+                evicted.push(t);
+            } else {
+                self.pods_lost(self.state.tasks[t.idx()].job, now);
             }
             self.events.push(now.plus(TERMINATION_GRACE), Event::PodGone(t));
+        }
+        if !evicted.is_empty() {
+            evicted.sort_unstable();
+            self.after_kills(now, &evicted, crate::model::lifecycle::PolicyEvent::PodEvicted, None);
         }
     }
 
@@ -326,6 +336,7 @@ impl Simulation {
         job.finished = Some(now);
         job.reason.clear();
         self.state.deactivate(j);
+        self.ctl_finished(j);
     }
 }
 

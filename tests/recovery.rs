@@ -1,0 +1,185 @@
+//! Failures and recovery, hand-computed. The fleet is 4 H100 nodes of 8 GPUs (plus 3 A100 nodes
+//! that the job cannot use but that give overcommit room to re-admit a shrunk gang: see
+//! `without_room_to_readmit_...`), the job a 4-pod H100 gang of 8 GPUs each (one pod per node) with 3600 s of work; node gpu-000 fails at 600 s and is repaired
+//! at 1200 s (a fault list). Timing model: enqueue at 0 s, bind at 1 s, pods run at 6 s
+//! (`pod_startup` 5 s), so at the failure the job has 594 s of progress. A killed pod terminates
+//! for 30 s (gone at 630 s) and comes back pending; it can bind again only when a node is back.
+
+mod common;
+
+use std::path::Path;
+use tephra::runner::RunOutput;
+
+const HEADER: &str =
+    "job_id,submit_s,duration_s,queue,priority,role,replicas,min_available,cpu,memory,gpu,gpu_model,annotations\n";
+
+fn scenario(dir: &Path, extra: &str, trace: &str, faults: &str) -> std::path::PathBuf {
+    let other = if extra.contains("# tiny") { 0 } else { 3 };
+    let spare = if extra.contains("spares") { 1 } else { 0 };
+    let yaml = format!(
+        "name: t\nfleet:\n  pools:\n    - {{ name: gpu, count: {}, cpu: 64, memory: 512Gi, gpu: {{ model: H100, count: 8 }} }}\n    - {{ name: other, count: {other}, cpu: 64, memory: 512Gi, gpu: {{ model: A100, count: 8 }} }}\nworkload: {{ trace: trace.csv }}\nfaults:\n  trace: faults.csv\n{extra}run: {{ pod_startup: 5s, sample_every: 10m }}\n",
+        4 + spare,
+    );
+    let yaml = if other == 0 {
+        yaml.replace("    - { name: other, count: 0, cpu: 64, memory: 512Gi, gpu: { model: A100, count: 8 } }\n", "")
+    } else {
+        yaml
+    };
+    std::fs::write(dir.join("trace.csv"), format!("{HEADER}{trace}")).unwrap();
+    std::fs::write(dir.join("faults.csv"), format!("start_s,end_s,node\n{faults}")).unwrap();
+    let path = dir.join("scenario.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    path
+}
+
+fn run(extra: &str, annotations: &str, faults: &str) -> RunOutput {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = format!("train,0,3600,q,0,worker,4,4,8,64Gi,8,H100,{annotations}\n");
+    common::run_checked(&scenario(dir.path(), extra, &trace, faults))
+}
+
+const ONE_FAILURE: &str = "600,1200,gpu-000\n";
+
+fn recovery(out: &RunOutput) -> &tephra::report::recovery::RecoveryOutput {
+    out.recovery.as_ref().expect("faults are configured")
+}
+
+#[test]
+fn no_policy_recreates_the_pod_and_the_gang_waits_for_the_repair() {
+    let out = run("", "", ONE_FAILURE);
+    // Repair at 1200 s → cycle at 1200 s binds the recreated pod → runs at 1205 s; 3006 s of work
+    // are left: finish at 4211 s.
+    assert_eq!(common::timings(&out), vec![("train", Some(6.0), Some(4211.0))]);
+    let r = recovery(&out);
+    assert_eq!(r.incidents.len(), 1);
+    let i = &r.incidents[0];
+    assert_eq!((i.time_s, i.node.as_str(), i.pods_killed, i.recovery_s), (600.0, "gpu-000", 1, Some(605.0)));
+    // Without checkpointing nothing is rolled back; three surviving pods hold 24 GPUs idle from
+    // 600 s to 1200 s, then all 32 for the 5 s start-up: 14400 + 160 GPU-s.
+    assert_eq!(i.rolled_back_s, 0.0);
+    assert_eq!(i.idle_held_gpu_h, crate_round(14_560.0 / 3600.0));
+    assert_eq!(r.summary.restarts, 0);
+    assert_eq!(r.jobs[0].phase, "Completed");
+}
+
+#[test]
+fn checkpoint_rollback_and_restart_overhead() {
+    // Checkpoint every 300 s (free): 594 s of progress keep 300 s, 294 s roll back. The restart
+    // overhead of 60 s starts when the gang runs again (1205 s): progress resumes at 1265 s with
+    // 3300 s left → finish at 4565 s.
+    let ann = "tephra.io/checkpoint-interval=5m;tephra.io/restart-overhead=1m";
+    let out = run("", ann, ONE_FAILURE);
+    assert_eq!(common::timings(&out), vec![("train", Some(6.0), Some(4565.0))]);
+    let r = recovery(&out);
+    let i = &r.incidents[0];
+    assert_eq!((i.rolled_back_s, i.recovery_s), (294.0, Some(665.0)));
+    // Rolled back: 294 s × 32 GPUs.
+    assert_eq!(i.rolled_back_gpu_h, crate_round(294.0 * 32.0 / 3600.0));
+    // Idle-held: 24 GPUs × 600 s + 32 GPUs × 65 s.
+    assert_eq!(i.idle_held_gpu_h, crate_round(((24 * 600 + 32 * 65) as f64) / 3600.0));
+    assert_eq!(r.jobs[0].rolled_back_s, 294.0);
+}
+
+fn crate_round(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+#[test]
+fn restart_job_frees_the_gang_and_counts_a_retry() {
+    let out = run("", "tephra.io/policies=PodFailed:RestartJob", ONE_FAILURE);
+    // All four pods are killed at 600 s and gone at 630 s; three healthy nodes cannot hold the
+    // gang, so it binds at the repair (1200 s) and runs at 1205 s: same finish as without policy,
+    // but no GPU is held idle while waiting — only the 5 s start-up of 32 GPUs.
+    assert_eq!(common::timings(&out), vec![("train", Some(6.0), Some(4211.0))]);
+    let r = recovery(&out);
+    let i = &r.incidents[0];
+    assert_eq!((i.recovery_s, i.restarts), (Some(605.0), 1));
+    assert_eq!(i.idle_held_gpu_h, crate_round(160.0 / 3600.0));
+    assert_eq!((r.jobs[0].restarts, r.jobs[0].phase, r.jobs[0].hit_max_retry), (1, "Completed", false));
+}
+
+#[test]
+fn a_spare_replaces_the_failed_node_after_the_swap_delay() {
+    let out = run("  spares: [{ pool: gpu, count: 1, swap_delay: 2m }]\n", "", ONE_FAILURE);
+    // Spare gpu-004 enters service at 720 s: the recreated pod (pending since 630 s) binds at
+    // 720 s and runs at 725 s; 3006 s left → finish at 3731 s. Recovery 125 s.
+    assert_eq!(common::timings(&out), vec![("train", Some(6.0), Some(3731.0))]);
+    let r = recovery(&out);
+    assert_eq!(r.incidents[0].recovery_s, Some(125.0));
+    assert_eq!(r.summary.spare_swaps, 1);
+}
+
+#[test]
+fn an_elastic_job_keeps_going_at_reduced_speed() {
+    // minAvailable 2 of 4, linear scaling: after the failure three pods run at 0.75 speed from
+    // 600 s to 1205 s (453.75 s of progress), then full speed: 594 + 453.75 = 1047.75 s done,
+    // 2552.25 s left → finish at 3757.25 s. The job never stops: recovery time 0.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = "train,0,3600,q,0,worker,4,2,8,64Gi,8,H100,tephra.io/scaling=linear\n";
+    let out = common::run_checked(&scenario(dir.path(), "", trace, ONE_FAILURE));
+    assert_eq!(common::timings(&out), vec![("train", Some(6.0), Some(3757.25))]);
+    let r = recovery(&out);
+    assert_eq!((r.incidents[0].recovery_s, r.incidents[0].rolled_back_s), (Some(0.0), 0.0));
+}
+
+#[test]
+fn max_retry_leads_to_failed() {
+    // maxRetry 2: the first failure restarts (retryCount 1), the second (retryCount 2 ≥ 2) fails
+    // the job — Volcano's restarting state checks retryCount >= maxRetry after incrementing it.
+    let faults = "600,700,gpu-000\n2000,2100,gpu-001\n";
+    let out = run("", "tephra.io/policies=PodFailed:RestartJob;tephra.io/max-retry=2", faults);
+    let job = &out.jobs[0];
+    assert_eq!((job.state, job.finish_s), ("failed", None));
+    let r = recovery(&out);
+    assert_eq!((r.jobs[0].phase, r.jobs[0].hit_max_retry, r.jobs[0].restarts), ("Failed", true, 2));
+    assert_eq!(r.summary.jobs_failed_max_retry, 1);
+    assert_eq!(out.summary.jobs.ended_by_policy, 1);
+    // Nothing is left allocated.
+    assert!(out.state.nodes.iter().all(|n| n.used.accelerators() == 0));
+}
+
+#[test]
+fn a_failure_of_an_idle_node_costs_nothing() {
+    let plain = run("", "", "");
+    let idle = run("", "", "600,1200,other-000\n");
+    assert_eq!(common::timings(&plain), common::timings(&idle));
+    let r = recovery(&idle);
+    assert!(r.incidents.is_empty());
+    assert_eq!((r.summary.node_failures, r.summary.lost_gpu_hours), (1, 0.0));
+}
+
+#[test]
+fn gpu_hours_are_conserved() {
+    // Allocated GPU time = productive + rolled back + checkpoint writing + idle while not
+    // progressing (start-ups included). With one failure and checkpoints every 300 s (10 s each):
+    let ann = "tephra.io/checkpoint-interval=5m;tephra.io/checkpoint-cost=10s";
+    let out = run("", ann, ONE_FAILURE);
+    let s = &recovery(&out).summary;
+    // Useful 3600 s × 32 GPUs is exactly the productive time.
+    assert!((s.productive_gpu_hours - 32.0).abs() < 1e-6, "{s:?}");
+    // Allocated = productive + rolled back + checkpoint + idle-held + the first start-up (5 s × 32)
+    // + the killed pod's 8 GPUs while it terminates (30 s; pods hold their node until gone).
+    let parts = s.productive_gpu_hours
+        + s.rolled_back_gpu_hours
+        + s.checkpoint_gpu_hours
+        + s.idle_held_gpu_hours
+        + (160.0 + 240.0) / 3600.0;
+    assert!((s.allocated_gpu_hours - parts).abs() < 1e-5, "{s:?} vs {parts}");
+}
+
+#[test]
+fn without_room_to_readmit_a_shrunk_gang_only_restart_job_recovers() {
+    // Only the 4 H100 nodes. A gang that lost a pod goes back to PodGroup Pending and must pass
+    // enqueue again; overcommit then counts its surviving pods as used: idle = 32 × 1.2 − 24 =
+    // 14.4 GPUs < minResources 32, forever (Volcano behaves the same: the gang is stuck). The run
+    // ends with the stale finish event at 3606 s, the job unfinished and holding 24 GPUs idle.
+    let out = run("# tiny\n", "", ONE_FAILURE);
+    assert_eq!(common::timings(&out), vec![("train", Some(6.0), None)]);
+    assert!(out.jobs[0].reason.contains("overcommit"), "{}", out.jobs[0].reason);
+    let r = recovery(&out);
+    assert_eq!((r.summary.unrecovered, r.incidents[0].idle_held_gpu_h), (1, crate_round(24.0 * 3006.0 / 3600.0)));
+    // RestartJob frees the survivors: at the repair (1200 s) idle = 38.4 ≥ 32, the gang is
+    // re-admitted and bound in the same cycle, runs at 1205 s and finishes at 4211 s.
+    let out = run("# tiny\n", "tephra.io/policies=PodFailed:RestartJob", ONE_FAILURE);
+    assert_eq!(common::timings(&out), vec![("train", Some(6.0), Some(4211.0))]);
+}
