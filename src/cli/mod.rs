@@ -24,6 +24,17 @@ pub struct Cli {
 enum Command {
     /// Run a scenario and write summary.json, perf.json, jobs.csv and timeline.csv.
     Run(RunArgs),
+    /// Run scenarios with faults or lifecycle policies and show their recovery metrics side by
+    /// side (MTTR, lost GPU-hours, useful-compute ratio); writes each run's reports and
+    /// `recovery-compare.csv`.
+    RecoveryCompare {
+        /// Scenario files.
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+        /// Folder for `recovery-compare.csv` (default `reports/`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Load a scenario, its trace and scheduler conf, and report problems without running.
     Validate {
         /// Scenario file.
@@ -78,6 +89,7 @@ pub fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run(args),
+        Command::RecoveryCompare { scenarios, out } => recovery_compare(&scenarios, out),
         Command::Validate { scenario } => {
             let sc = scenario::load(&scenario)?;
             let jobs = sc.load_jobs()?;
@@ -165,6 +177,32 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         print!("{}", report::table::summary_table(&output.summary, output.perf.wall_s));
         println!("  {:<19}  {}", "reports", out.display());
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn recovery_compare(scenarios: &[PathBuf], out: Option<PathBuf>) -> Result<ExitCode> {
+    use crate::report::recovery::CompareRow;
+    let mut rows = Vec::new();
+    for path in scenarios {
+        let sc = scenario::load(path)?;
+        let output = runner::run(&sc, &RunOptions::default(), |_| {})?;
+        let dir = PathBuf::from("reports").join(&sc.name);
+        report::write_all(&dir, &output.summary, &output.perf, &output.jobs, &output.timeline, &output.queues, None)
+            .with_context(|| format!("writing reports to {}", dir.display()))?;
+        let Some(r) = &output.recovery else {
+            anyhow::bail!("{}: no faults and no lifecycle policies: nothing to compare", path.display());
+        };
+        r.write(&dir).with_context(|| format!("writing recovery reports to {}", dir.display()))?;
+        rows.extend(CompareRow::of(&output.summary));
+    }
+    let dir = out.unwrap_or_else(|| PathBuf::from("reports"));
+    std::fs::create_dir_all(&dir)?;
+    report::write::write_atomic(
+        &dir.join("recovery-compare.csv"),
+        &report::write::csv_bytes(&rows).map_err(std::io::Error::other)?,
+    )?;
+    print!("{}", CompareRow::table(&rows));
+    println!("  {:<19}  {}", "comparison", dir.join("recovery-compare.csv").display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -6,12 +6,13 @@
 //! - **recovery time** of an incident: from the fault to the moment the job makes progress again
 //!   (0 for an elastic job that kept going on fewer pods);
 //! - **rolled-back work**: progress since the last completed checkpoint, lost on the fault;
-//!   in GPU-hours it is weighted by the gang's minimum accelerators (the GPUs that did that work);
+//!   in GPU-hours it is weighted by the accelerators of a full-speed job (see below);
 //! - **idle-but-held GPU time**: accelerators the job still holds while it does not progress,
 //!   integrated from the fault to its recovery (restart overhead included);
 //! - **lost GPU-hours** = rolled-back + idle-held;
 //! - **useful-compute ratio** = productive GPU-hours / allocated GPU-hours, productive being the
-//!   accelerator time of progressing jobs minus rolled-back work and checkpoint writing.
+//!   useful work the jobs kept (progress minus checkpoint writing) times the accelerators of a
+//!   full-speed job (all replicas' for elastic jobs, the gang minimum's for rigid ones).
 
 use super::summary::{Stats, round6};
 use crate::model::{JobId, SimTime};
@@ -60,6 +61,8 @@ pub struct JobRecovery {
     pub idle_held_gpu: u128,
     /// Checkpoint-writing milli-accelerator-ms in the progress the job kept.
     pub checkpoint_gpu: u128,
+    /// Useful work kept (progress minus checkpoint writing) in milli-accelerator-ms.
+    pub useful_gpu: u128,
     /// `retryCount` reached `maxRetry`.
     pub hit_max_retry: bool,
     /// Final vcjob phase.
@@ -150,7 +153,6 @@ impl RecoverySummary {
         jobs: &[JobRecovery],
         counters: (u64, u64, u64),
         alloc_area: i128,
-        goodput_area: i128,
     ) -> RecoverySummary {
         let gh = |x: u128| round6(x as f64 / MILLI_GPU_MS_PER_GPU_HOUR);
         let recovered: Vec<f64> =
@@ -158,7 +160,7 @@ impl RecoverySummary {
         let rolled: u128 = jobs.iter().map(|j| j.rolled_back_gpu).sum();
         let idle: u128 = jobs.iter().map(|j| j.idle_held_gpu).sum();
         let ckpt: u128 = jobs.iter().map(|j| j.checkpoint_gpu).sum();
-        let productive = (goodput_area.max(0) as u128).saturating_sub(rolled + ckpt);
+        let productive: u128 = jobs.iter().map(|j| j.useful_gpu).sum();
         let alloc = alloc_area.max(0) as u128;
         RecoverySummary {
             node_failures: counters.0,

@@ -72,13 +72,7 @@ impl RecoveryOutput {
         let rec = sim.recovery()?;
         let per_job = sim.job_recovery();
         let counters = rec.faults.as_ref().map_or((0, 0, 0), |f| (f.node_failures, f.device_failures, f.swaps));
-        let summary = RecoverySummary::build(
-            &rec.incidents,
-            &per_job,
-            counters,
-            sim.recorder.accel_alloc_area,
-            sim.recorder.accel_goodput_area,
-        );
+        let summary = RecoverySummary::build(&rec.incidents, &per_job, counters, sim.recorder.accel_alloc_area);
         let gh = |x: u128| round6(x as f64 / MILLI_GPU_MS_PER_GPU_HOUR);
         let incidents = rec
             .incidents
@@ -148,5 +142,109 @@ impl RecoveryOutput {
         write_atomic(&dir.join("jobs.csv"), &csv_bytes(&self.jobs).map_err(std::io::Error::other)?)?;
         write_atomic(&dir.join("incidents.csv"), &csv_bytes(&self.incidents).map_err(std::io::Error::other)?)?;
         write_atomic(&dir.join("recovery_timeline.csv"), &csv_bytes(&self.timeline).map_err(std::io::Error::other)?)
+    }
+}
+
+/// One scenario's line in `tephra recovery-compare`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CompareRow {
+    /// Scenario name.
+    pub scenario: String,
+    /// Jobs completed.
+    pub completed: usize,
+    /// Jobs still waiting or running at the end.
+    pub unfinished: usize,
+    /// Jobs ended by the controller (maxRetry, AbortJob, TerminateJob).
+    pub ended_by_policy: usize,
+    /// First submit → last completion, hours.
+    pub makespan_h: f64,
+    /// Faults that touched a running job.
+    pub incidents: usize,
+    /// Incidents never recovered from.
+    pub unrecovered: usize,
+    /// Recovery time p50, s.
+    pub mttr_p50_s: f64,
+    /// Recovery time p95, s.
+    pub mttr_p95_s: f64,
+    /// Recovery time max, s.
+    pub mttr_max_s: f64,
+    /// Lost GPU-hours (rolled back + idle-held).
+    pub lost_gpu_h: f64,
+    /// Rolled-back GPU-hours.
+    pub rolled_back_gpu_h: f64,
+    /// Idle-held GPU-hours.
+    pub idle_held_gpu_h: f64,
+    /// Restarts.
+    pub restarts: u64,
+    /// Productive / allocated GPU-hours.
+    pub useful_compute_ratio: f64,
+}
+
+impl CompareRow {
+    /// The row of a run (`None` if it had no recovery section).
+    pub fn of(summary: &crate::metrics::Summary) -> Option<CompareRow> {
+        let r = summary.recovery.as_ref()?;
+        Some(CompareRow {
+            scenario: summary.scenario.clone(),
+            completed: summary.jobs.completed,
+            unfinished: summary.jobs.unfinished,
+            ended_by_policy: summary.jobs.ended_by_policy,
+            makespan_h: round6(summary.makespan_s / 3600.0),
+            incidents: r.incidents,
+            unrecovered: r.unrecovered,
+            mttr_p50_s: r.mttr_s.p50,
+            mttr_p95_s: r.mttr_s.p95,
+            mttr_max_s: r.mttr_s.max,
+            lost_gpu_h: r.lost_gpu_hours,
+            rolled_back_gpu_h: r.rolled_back_gpu_hours,
+            idle_held_gpu_h: r.idle_held_gpu_hours,
+            restarts: r.restarts,
+            useful_compute_ratio: r.useful_compute_ratio,
+        })
+    }
+
+    /// A plain-text table of rows, side by side.
+    pub fn table(rows: &[CompareRow]) -> String {
+        let mut s = format!(
+            "{:<32} {:>5} {:>5} {:>6} {:>9} {:>5} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>6}\n",
+            "scenario",
+            "done",
+            "left",
+            "ended",
+            "makespan",
+            "inc",
+            "unrec",
+            "mttr p50",
+            "mttr p95",
+            "mttr max",
+            "lost",
+            "rollback",
+            "idle",
+            "useful"
+        );
+        s += &format!(
+            "{:<32} {:>5} {:>5} {:>6} {:>9} {:>5} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>6}\n",
+            "", "jobs", "jobs", "jobs", "h", "", "", "s", "s", "s", "GPU-h", "GPU-h", "GPU-h", "ratio"
+        );
+        for r in rows {
+            s += &format!(
+                "{:<32} {:>5} {:>5} {:>6} {:>9.1} {:>5} {:>6} {:>9.0} {:>9.0} {:>9.0} {:>9.1} {:>9.1} {:>9.1} {:>6.3}\n",
+                r.scenario,
+                r.completed,
+                r.unfinished,
+                r.ended_by_policy,
+                r.makespan_h,
+                r.incidents,
+                r.unrecovered,
+                r.mttr_p50_s,
+                r.mttr_p95_s,
+                r.mttr_max_s,
+                r.lost_gpu_h,
+                r.rolled_back_gpu_h,
+                r.idle_held_gpu_h,
+                r.useful_compute_ratio
+            );
+        }
+        s
     }
 }

@@ -46,7 +46,8 @@ pub struct RawFaults {
     /// Random single-card faults per pool.
     #[serde(default)]
     pub device_failures: Vec<RawDeviceFailures>,
-    /// Fault list CSV (`start_s,end_s,node`).
+    /// Fault list: CSV `start_s,end_s,node`, or a `.json` InfiniteHBD `fault_trace.json` (servers
+    /// mapped onto the fleet's nodes in order).
     #[serde(default)]
     pub trace: Option<At<String>>,
     /// Maintenance windows.
@@ -382,7 +383,13 @@ impl FaultSpec {
     pub fn resolve(&self, st: &ClusterState, file: &str) -> Result<FaultConfig, ScenarioError> {
         let mut config = self.config.clone();
         if let Some(t) = &self.trace {
-            config.windows = crate::sim::faults::read_fault_list(t, st).map_err(ScenarioError::Input)?;
+            let json = t.extension().is_some_and(|e| e == "json");
+            config.windows = if json {
+                crate::sim::faults::read_infinitehbd(t, st)
+            } else {
+                crate::sim::faults::read_fault_list(t, st)
+            }
+            .map_err(ScenarioError::Input)?;
         }
         for (names, start, deadline, end, line) in &self.maintenance {
             let mut nodes = Vec::new();

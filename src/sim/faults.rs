@@ -326,6 +326,63 @@ pub fn read_fault_list(path: &std::path::Path, st: &ClusterState) -> Result<Vec<
     Ok(out)
 }
 
+#[derive(serde::Deserialize)]
+struct HbdEvent {
+    node_id: String,
+    event_time: f64,
+    event_type: String,
+}
+
+/// Reads a fault trace in the StepFun InfiniteHBD format (`fault_trace.json`: a JSON array of
+/// `{node_id, event_time (days), event_type: fault_start|fault_end, fault_type}`). The trace's
+/// servers are anonymous: the i-th distinct `node_id` (in order of first appearance) becomes the
+/// fleet's i-th node; servers beyond the fleet's size are dropped. A start without its end lasts to
+/// the end of the run.
+pub fn read_infinitehbd(path: &std::path::Path, st: &ClusterState) -> Result<Vec<FaultWindow>, String> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{file}: cannot read fault trace: {e}"))?;
+    let events: Vec<HbdEvent> =
+        serde_json::from_str(&text).map_err(|e| format!("{file}: not an InfiniteHBD fault trace: {e}"))?;
+    let mut index: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    let mut open: Vec<Option<SimTime>> = Vec::new();
+    let mut out = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        if !(e.event_time >= 0.0 && e.event_time.is_finite()) {
+            return Err(format!("{file}: event {i}: event_time must be a non-negative number of days"));
+        }
+        let next = index.len();
+        let k = *index.entry(e.node_id.as_str()).or_insert(next);
+        if k == open.len() {
+            open.push(None);
+        }
+        let at = SimTime((e.event_time * 86_400_000.0).round() as u64);
+        match e.event_type.as_str() {
+            "fault_start" => {
+                if open[k].is_none() {
+                    open[k] = Some(at);
+                }
+            }
+            "fault_end" => {
+                if let Some(start) = open[k].take()
+                    && k < st.nodes.len()
+                    && at > start
+                {
+                    out.push(FaultWindow { node: NodeId(k as u32), start, end: at });
+                }
+            }
+            other => return Err(format!("{file}: event {i}: `{other}` is not fault_start or fault_end")),
+        }
+    }
+    for (k, start) in open.iter().enumerate() {
+        if let Some(start) = start
+            && k < st.nodes.len()
+        {
+            out.push(FaultWindow { node: NodeId(k as u32), start: *start, end: SimTime(u64::MAX / 4) });
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

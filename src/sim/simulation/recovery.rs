@@ -24,6 +24,14 @@ use crate::sim::engine::Event;
 use crate::sim::faults::{FaultConfig, FaultRuntime, down};
 use std::collections::BTreeMap;
 
+/// Accelerators (milli) whose time one unit of progress stands for: every replica's for an elastic
+/// job with a scaling curve (its speed is relative to all replicas), the gang minimum's otherwise
+/// (a rigid job progresses at full speed with minAvailable pods).
+fn full_speed_accelerators(job: &crate::model::Job, spec: &RecoverySpec) -> u128 {
+    let acc = if spec.scaling.is_some() { job.accelerators() } else { job.min_resources.accelerators() };
+    acc.max(0) as u128
+}
+
 /// The controller's view of one job.
 #[derive(Clone, Debug)]
 pub struct JobCtl {
@@ -514,7 +522,7 @@ impl Simulation {
         let kept = ctl.spec.kept_progress(job.progress_ms);
         let rolled = job.progress_ms - kept;
         job.progress_ms = kept;
-        let gpu = rolled as u128 * job.min_resources.accelerators().max(0) as u128;
+        let gpu = rolled as u128 * full_speed_accelerators(job, &ctl.spec);
         ctl.stats.rolled_back_ms += rolled;
         ctl.stats.rolled_back_gpu += gpu;
         if let Some(i) = ctl.incident {
@@ -764,9 +772,16 @@ impl Simulation {
             .zip(&self.state.jobs)
             .map(|(c, job)| {
                 let mut s = c.stats.clone();
-                let p = job.progress_ms.min(job.work_ms);
-                s.checkpoint_gpu =
-                    c.spec.checkpoint_time_in(p) as u128 * job.min_resources.accelerators().max(0) as u128;
+                let mut p = job.progress_ms;
+                if let Some(since) = job.progressing_since {
+                    let d = self.end.since(since).0 as u128;
+                    p += (d * job.speed_ppm as u128 / FULL_SPEED as u128) as u64;
+                }
+                let p = p.min(job.work_ms);
+                let ckpt = c.spec.checkpoint_time_in(p);
+                let acc = full_speed_accelerators(job, &c.spec);
+                s.checkpoint_gpu = ckpt as u128 * acc;
+                s.useful_gpu = (p - ckpt) as u128 * acc;
                 s.phase = match job.state {
                     JobState::Completed => "Completed",
                     _ => c.life.phase.name(),
