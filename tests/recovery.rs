@@ -183,3 +183,80 @@ fn without_room_to_readmit_a_shrunk_gang_only_restart_job_recovers() {
     let out = run("# tiny\n", "tephra.io/policies=PodFailed:RestartJob", ONE_FAILURE);
     assert_eq!(common::timings(&out), vec![("train", Some(6.0), Some(4211.0))]);
 }
+
+#[test]
+fn maintenance_drains_then_evicts_at_the_deadline() {
+    // All four H100 nodes drain from 100 s (no new pods), the gang's pods are evicted at the 700 s
+    // deadline (694 s of progress, kept: no checkpointing configured) and the nodes return at
+    // 1000 s. Job `late` (1 pod, submitted at 200 s) cannot bind during the drain.
+    let dir = tempfile::tempdir().unwrap();
+    let extra = "  maintenance:\n    - { nodes: [gpu-000, gpu-001, gpu-002, gpu-003], start: 100s, deadline: 700s, end: 1000s }\n";
+    let trace = "train,0,3600,q,0,worker,4,4,8,64Gi,8,H100,\nlate,200,100,q,0,worker,1,1,8,64Gi,8,H100,\n";
+    let out = common::run_checked(&scenario(dir.path(), extra, trace, ""));
+    // At 1000 s the older gang takes all four nodes (runs at 1005 s, 2906 s left → 3911 s); `late`
+    // binds when it finishes (3911 s), runs at 3916 s, done at 4016 s.
+    assert_eq!(common::timings(&out), vec![("train", Some(6.0), Some(3911.0)), ("late", Some(3916.0), Some(4016.0))]);
+    let r = recovery(&out);
+    assert_eq!(r.incidents.len(), 1);
+    assert_eq!(
+        (r.incidents[0].cause, r.incidents[0].pods_killed, r.incidents[0].recovery_s),
+        ("maintenance", 4, Some(305.0))
+    );
+}
+
+#[test]
+fn a_card_fault_kills_only_the_pod_on_that_card() {
+    // Card faults every 600 s on the A100 nodes; a 1-pod job there dies at 600 s (594 s done), is
+    // recreated at 630 s, runs at 635 s with 406 s left → 1041 s. The H100 gang is untouched.
+    let dir = tempfile::tempdir().unwrap();
+    let extra = "  device_failures: [{ pool: other, mtbf: 600s, distribution: fixed }]\n";
+    let trace = "train,0,3600,q,0,worker,4,4,8,64Gi,8,H100,\nsolo,0,1000,q,0,worker,1,1,8,64Gi,8,A100,\n";
+    let out = common::run_checked(&scenario(dir.path(), extra, trace, ""));
+    assert_eq!(common::timings(&out), vec![("train", Some(6.0), Some(3606.0)), ("solo", Some(6.0), Some(1041.0))]);
+    let r = recovery(&out);
+    assert_eq!(r.incidents.len(), 1);
+    assert_eq!((r.incidents[0].cause, r.incidents[0].recovery_s), ("device", Some(35.0)));
+}
+
+#[test]
+fn a_policy_timeout_is_cancelled_when_the_job_recovers_in_time() {
+    // Node back at 700 s: the recreated pod binds at 700 s, the gang runs at 705 s (3006 s left →
+    // 3711 s). RestartJob after 10 min is dropped (the job runs again); after 1 min it fires at
+    // 660 s, kills the gang (gone at 690 s), which binds at the repair: same finish, one restart.
+    let faults = "600,700,gpu-000\n";
+    let late = run("", "tephra.io/policies=PodFailed:RestartJob@10m", faults);
+    let early = run("", "tephra.io/policies=PodFailed:RestartJob@1m", faults);
+    for out in [&late, &early] {
+        assert_eq!(common::timings(out), vec![("train", Some(6.0), Some(3711.0))]);
+    }
+    assert_eq!((recovery(&late).summary.restarts, recovery(&early).summary.restarts), (0, 1));
+}
+
+#[test]
+fn random_faults_are_reproducible_from_the_seed() {
+    let path = common::repo().join("scenarios/recovery-policies-restartjob.yaml");
+    let sc = tephra::scenario::load(&path).unwrap();
+    let opts = tephra::runner::RunOptions { check_invariants: true, record_decisions: false };
+    let a = tephra::runner::run(&sc, &opts, |_| {}).unwrap();
+    let b = tephra::runner::run(&sc, &opts, |_| {}).unwrap();
+    assert_eq!(a.summary, b.summary);
+    assert_eq!(a.recovery, b.recovery);
+    assert!(recovery(&a).summary.node_failures > 10);
+    let mut other = sc.clone();
+    other.seed += 1;
+    let c = tephra::runner::run(&other, &opts, |_| {}).unwrap();
+    assert_ne!(recovery(&a).incidents, recovery(&c).incidents);
+}
+
+#[test]
+fn a_failure_model_that_never_fires_changes_no_decision() {
+    // Fault draws come from per-node streams, not the scheduler's: a model whose first failure
+    // comes after the workload leaves every decision as without faults.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = "train,0,3600,q,0,worker,4,4,8,64Gi,8,H100,\nb,10,500,q,0,worker,2,2,8,64Gi,8,A100,\n";
+    let plain = common::run_checked(&scenario(dir.path(), "", trace, ""));
+    let extra = "  node_failures: [{ pool: gpu, mtbf: 100000d, distribution: fixed, repair: 1h }]\n";
+    let quiet = common::run_checked(&scenario(dir.path(), extra, trace, ""));
+    assert_eq!(plain.decisions, quiet.decisions);
+    assert_eq!(common::timings(&plain), common::timings(&quiet));
+}
