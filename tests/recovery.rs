@@ -260,3 +260,38 @@ fn a_failure_model_that_never_fires_changes_no_decision() {
     assert_eq!(plain.decisions, quiet.decisions);
     assert_eq!(common::timings(&plain), common::timings(&quiet));
 }
+
+fn load_err(extra: &str, trace: &str, faults: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario(dir.path(), extra, trace, faults);
+    match tephra::scenario::load(&path) {
+        Err(e) => e.to_string(),
+        Ok(sc) => match tephra::runner::run(&sc, &Default::default(), |_| {}) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("accepted"),
+        },
+    }
+}
+
+#[test]
+fn bad_fault_and_policy_input_is_named() {
+    let job = "train,0,3600,q,0,worker,4,4,8,64Gi,8,H100,\n";
+    let e = load_err("  node_failures: [{ pool: tpu, mtbf: 10d, repair: 1h }]\n", job, "");
+    assert!(e.contains("scenario.yaml:9") && e.contains("`tpu` is not a pool"), "{e}");
+    let e = load_err("  node_failures: [{ pool: gpu, mtbf: 10d, repair: 1h, distribution: gamma }]\n", job, "");
+    assert!(e.contains("`gamma` is not exponential, weibull, fixed or lognormal"), "{e}");
+    let e = load_err("", job, "600,500,gpu-000\n");
+    assert!(e.contains("faults.csv:2: end_s must be after start_s"), "{e}");
+    let e = load_err("", job, "600,700,gpu-099\n");
+    assert!(e.contains("faults.csv:2: node: `gpu-099` is not a node"), "{e}");
+    let e = load_err("  spares: [{ pool: gpu, count: 5 }]\n", job, "");
+    assert!(e.contains("leave no node of `gpu`"), "{e}");
+    let e = load_err("recovery: { policies: \"PodFailed:Reboot\" }\n", job, "");
+    assert!(e.contains("recovery: `tephra.io/policies`: rule `PodFailed:Reboot`: unknown action"), "{e}");
+    let bad = "train,0,3600,q,0,worker,4,4,8,64Gi,8,H100,tephra.io/max-retry=many\n";
+    let e = load_err("", bad, "");
+    assert!(
+        e.contains("trace.csv:2") && e.contains("`tephra.io/max-retry`: `many` is not a non-negative integer"),
+        "{e}"
+    );
+}
