@@ -295,3 +295,34 @@ fn bad_fault_and_policy_input_is_named() {
         "{e}"
     );
 }
+
+#[test]
+fn restart_job_unsticks_a_gang_preempted_below_min_available() {
+    // volcano-ci (preempt on); 40 GPUs, so overcommit admits up to 48 − used. A: 4-pod gang at 0 s
+    // (bound 1 s, runs 6 s). B: 1 pod, priority 100, same queue, submitted at 100 s: enqueued
+    // (48 − 32 ≥ 8), preempts one pod of A at 101 s, binds when the victim is gone (131 s), runs
+    // 136–236 s. A's PodGroup is Pending again with 3 pods held: 48 − (24 + 8) < 32 and, after B,
+    // 48 − 24 < 32, so without a policy A is stuck for good. With PodEvicted → RestartJob all of
+    // A's pods go (131 s), A is re-admitted at 136 s (48 − 8 ≥ 32) and binds when B is done
+    // (236 s): runs at 241 s with 95 s done, finishes at 241 + 9905 = 10146 s.
+    let dir = tempfile::tempdir().unwrap();
+    let conf = common::repo().join("scenarios/conf/volcano-ci.conf");
+    let yaml = format!(
+        "name: t\nfleet:\n  pools:\n    - {{ name: gpu, count: 4, cpu: 64, memory: 512Gi, gpu: {{ model: H100, count: 8 }} }}\n    - {{ name: other, count: 1, cpu: 64, memory: 512Gi, gpu: {{ model: A100, count: 8 }} }}\nworkload: {{ trace: trace.csv }}\nscheduler: {{ conf: {} }}\nrun: {{ pod_startup: 5s }}\n",
+        conf.display()
+    );
+    let go = |policy: &str| {
+        let trace = format!(
+            "{HEADER}A,0,10000,q,0,worker,4,4,8,64Gi,8,H100,{policy}\nB,100,100,q,100,worker,1,1,8,64Gi,8,H100,\n"
+        );
+        std::fs::write(dir.path().join("trace.csv"), trace).unwrap();
+        std::fs::write(dir.path().join("scenario.yaml"), &yaml).unwrap();
+        common::run_checked(&dir.path().join("scenario.yaml"))
+    };
+    let stuck = go("");
+    assert_eq!(common::timings(&stuck), vec![("A", Some(6.0), None), ("B", Some(136.0), Some(236.0))]);
+    assert!(stuck.recovery.is_none(), "no faults and no policy: plain outputs");
+    let restarted = go("tephra.io/policies=PodEvicted:RestartJob");
+    assert_eq!(common::timings(&restarted), vec![("A", Some(6.0), Some(10146.0)), ("B", Some(136.0), Some(236.0))]);
+    assert_eq!(recovery(&restarted).jobs[0].restarts, 1);
+}
