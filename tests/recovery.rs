@@ -326,3 +326,48 @@ fn restart_job_unsticks_a_gang_preempted_below_min_available() {
     assert_eq!(common::timings(&restarted), vec![("A", Some(6.0), Some(10146.0)), ("B", Some(136.0), Some(236.0))]);
     assert_eq!(recovery(&restarted).jobs[0].restarts, 1);
 }
+
+#[test]
+fn flaky_nodes_fail_more_often_and_idle_pools_cost_nothing() {
+    // The three A100 nodes fail every 1000 s after their repair (fixed), repairs take 100 s: at
+    // 1000, 2100 and 3200 s while the H100 gang runs (to 3606 s) — 9 failures. Flaky (factor 10):
+    // every 100 s after a repair, at 100, 300, …, 3500 s — 18 a node, 54.
+    let trace = "train,0,3600,q,0,worker,4,4,8,64Gi,8,H100,\n";
+    let go = |flaky: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let extra = format!(
+            "  node_failures: [{{ pool: other, mtbf: 1000s, distribution: fixed, repair: 100s, repair_distribution: fixed{flaky} }}]\n"
+        );
+        common::run_checked(&scenario(dir.path(), &extra, trace, ""))
+    };
+    let steady = go("");
+    let flaky = go(", flaky_fraction: 1, flaky_factor: 10");
+    for out in [&steady, &flaky] {
+        assert_eq!(common::timings(out), vec![("train", Some(6.0), Some(3606.0))]);
+        assert!(recovery(out).incidents.is_empty());
+    }
+    assert_eq!((recovery(&steady).summary.node_failures, recovery(&flaky).summary.node_failures), (9, 54));
+    // The goodput timeline (every 10 min) sees the nodes down: at 600 s none, at 1200 s none
+    // (repaired at 1100 s), and never more than the three A100 nodes.
+    let t = &recovery(&steady).timeline;
+    assert_eq!(t.iter().map(|r| r.time_s).take(3).collect::<Vec<_>>(), vec![0.0, 600.0, 1200.0]);
+    assert!(t.iter().all(|r| r.nodes_down == 0), "samples fall between failures");
+    assert!(recovery(&flaky).timeline.iter().any(|r| r.nodes_down == 3));
+}
+
+#[test]
+fn queue_defaults_apply_to_their_queue_and_annotations_win() {
+    // Scenario default PodFailed → RestartJob, queue `q` default maxRetry 1 (the first restart
+    // already fails the job), but the job's own annotation asks for maxRetry 5.
+    let extra = "recovery:\n  policies: PodFailed:RestartJob\n  queues: { q: { max_retry: 1 } }\n";
+    let dir = tempfile::tempdir().unwrap();
+    let go = |ann: &str| {
+        let trace = format!("train,0,3600,q,0,worker,4,4,8,64Gi,8,H100,{ann}\n");
+        common::run_checked(&scenario(dir.path(), extra, &trace, ONE_FAILURE))
+    };
+    let strict = go("");
+    assert_eq!((strict.jobs[0].state, recovery(&strict).jobs[0].hit_max_retry), ("failed", true));
+    let lenient = go("tephra.io/max-retry=5");
+    assert_eq!(common::timings(&lenient), vec![("train", Some(6.0), Some(4211.0))]);
+    assert_eq!(recovery(&lenient).jobs[0].restarts, 1);
+}

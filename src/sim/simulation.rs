@@ -7,7 +7,11 @@
 //! - enqueue admits a PodGroup; the controller creates its pods `controller_delay` later (kube-default
 //!   pods exist from submission); allocate binds them in a later cycle;
 //! - a bound pod runs `pod_startup` later; a job's work advances only while at least
-//!   `minAvailable` of its pods run, and it completes once its trace duration of work is done.
+//!   `minAvailable` of its pods run, and it completes once its trace duration of work is done;
+//! - with faults or lifecycle policies configured ([`Simulation::with_recovery`]), nodes and cards
+//!   fail and return, the job controller applies the jobs' policies to killed pods, and jobs roll
+//!   back to checkpoints, pay restart overheads and (elastic ones) change speed — see
+//!   `simulation/recovery.rs`. Without them none of that code runs.
 
 mod recovery;
 
