@@ -225,8 +225,8 @@ impl ClusterState {
             finished: None,
             progress_ms: 0,
             progressing_since: None,
+            speed_milli: 1000,
             generation: 0,
-            speed_ppm: super::lifecycle::FULL_SPEED,
             changed: false,
             preemptable: Job::read_preemptable(&spec.annotations),
             annotations: spec.annotations,
@@ -422,12 +422,7 @@ impl ClusterState {
     pub fn stop_progress(&mut self, j: JobId, now: SimTime) {
         let job = &mut self.jobs[j.idx()];
         if let Some(since) = job.progressing_since.take() {
-            let d = now.since(since).0;
-            job.progress_ms += if job.speed_ppm == super::lifecycle::FULL_SPEED {
-                d
-            } else {
-                (d as u128 * job.speed_ppm as u128 / super::lifecycle::FULL_SPEED as u128) as u64
-            };
+            job.progress_ms += now.since(since).0 * job.speed_milli / 1000;
             self.progressing_alloc -= job.allocated;
         }
     }

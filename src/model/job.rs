@@ -280,11 +280,11 @@ pub struct Job {
     pub progress_ms: u64,
     /// Start of the current progressing stretch, if the gang is running.
     pub progressing_since: Option<SimTime>,
+    /// Work done per unit of time in the current stretch, per mille: the relative throughput of
+    /// the slowest card model its running pods use (1000 = the reference speed).
+    pub speed_milli: u64,
     /// Incremented whenever a scheduled finish becomes stale.
     pub generation: u32,
-    /// Progress rate in parts per million of full speed (elastic jobs below their replicas run
-    /// slower; always full speed unless a scaling curve is configured).
-    pub speed_ppm: u32,
     /// Whether the job is in [`super::cluster::ClusterState::changed`].
     pub changed: bool,
     /// PodGroup annotations from the spec.

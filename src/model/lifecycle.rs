@@ -240,8 +240,8 @@ pub enum Scaling {
     Sublinear(f64),
 }
 
-/// Parts per million: full speed.
-pub const FULL_SPEED: u32 = 1_000_000;
+/// Per mille: full speed (the unit of [`super::job::Job::speed_milli`]).
+pub const FULL_SPEED: u64 = 1000;
 
 impl Scaling {
     /// Parses `linear` or `sublinear:<e>`.
@@ -261,8 +261,8 @@ impl Scaling {
         }
     }
 
-    /// Speed in parts per million with `running` of `replicas` pods (at least 1 ppm when any run).
-    pub fn speed_ppm(self, running: u32, replicas: u32) -> u32 {
+    /// Speed per mille with `running` of `replicas` pods (at least 1 when any run).
+    pub fn speed_milli(self, running: u32, replicas: u32) -> u64 {
         if replicas == 0 || running >= replicas {
             return FULL_SPEED;
         }
@@ -271,7 +271,7 @@ impl Scaling {
             Scaling::Linear => f,
             Scaling::Sublinear(e) => f.powf(e),
         };
-        ((s * FULL_SPEED as f64).round() as u32).clamp(1, FULL_SPEED)
+        ((s * FULL_SPEED as f64).round() as u64).clamp(1, FULL_SPEED)
     }
 }
 
@@ -521,9 +521,9 @@ mod tests {
 
     #[test]
     fn scaling_curves() {
-        assert_eq!(Scaling::Linear.speed_ppm(3, 4), 750_000);
-        assert_eq!(Scaling::Sublinear(0.5).speed_ppm(1, 4), 500_000);
-        assert_eq!(Scaling::Linear.speed_ppm(4, 4), FULL_SPEED);
+        assert_eq!(Scaling::Linear.speed_milli(3, 4), 750);
+        assert_eq!(Scaling::Sublinear(0.5).speed_milli(1, 4), 500);
+        assert_eq!(Scaling::Linear.speed_milli(4, 4), FULL_SPEED);
         assert!(Scaling::parse("sublinear:1.5").is_err());
         assert_eq!(Scaling::parse("sublinear:0.8").unwrap(), Scaling::Sublinear(0.8));
     }

@@ -537,13 +537,13 @@ impl Simulation {
         let Some(rec) = self.recovery.as_ref() else { return };
         let Some(scaling) = rec.jobs[j.idx()].spec.scaling else { return };
         let job = &self.state.jobs[j.idx()];
-        let speed = scaling.speed_ppm(job.count(TaskStatus::Running), job.task_count);
-        if speed == job.speed_ppm || !job.is_progressing() {
+        let speed = scaling.speed_milli(job.count(TaskStatus::Running), job.task_count);
+        if speed == job.speed_milli || !job.is_progressing() {
             return;
         }
         self.state.stop_progress(j, now);
         let job = &mut self.state.jobs[j.idx()];
-        job.speed_ppm = speed;
+        job.speed_milli = speed;
         job.generation += 1;
         self.start_running(j, now);
     }
@@ -580,7 +580,7 @@ impl Simulation {
             ctl.needs_overhead = false;
             let job = &mut self.state.jobs[j.idx()];
             if let Some(s) = ctl.spec.scaling {
-                job.speed_ppm = s.speed_ppm(job.count(TaskStatus::Running), job.task_count);
+                job.speed_milli = s.speed_milli(job.count(TaskStatus::Running), job.task_count);
             }
             ctl.life.sync(SyncView {
                 live: job.task_count - job.count(TaskStatus::Releasing),
@@ -592,11 +592,8 @@ impl Simulation {
         }
         let job = &self.state.jobs[j.idx()];
         let left = job.work_ms - job.progress_ms;
-        let wall = if job.speed_ppm == FULL_SPEED {
-            left
-        } else {
-            (left as u128 * FULL_SPEED as u128).div_ceil(job.speed_ppm as u128) as u64
-        };
+        // Rounded up, so that the work banked at the finish covers what was left.
+        let wall = (left * FULL_SPEED).div_ceil(job.speed_milli);
         let generation = job.generation;
         self.state.start_progress(j, now);
         self.events.push(now.plus(DurationMs(wall)), Event::Finish { job: j, generation });
@@ -775,7 +772,7 @@ impl Simulation {
                 let mut p = job.progress_ms;
                 if let Some(since) = job.progressing_since {
                     let d = self.end.since(since).0 as u128;
-                    p += (d * job.speed_ppm as u128 / FULL_SPEED as u128) as u64;
+                    p += (d * job.speed_milli as u128 / FULL_SPEED as u128) as u64;
                 }
                 let p = p.min(job.work_ms);
                 let ckpt = c.spec.checkpoint_time_in(p);
