@@ -371,3 +371,15 @@ fn queue_defaults_apply_to_their_queue_and_annotations_win() {
     assert_eq!(common::timings(&lenient), vec![("train", Some(6.0), Some(4211.0))]);
     assert_eq!(recovery(&lenient).jobs[0].restarts, 1);
 }
+
+#[test]
+fn a_job_waiting_for_a_repair_keeps_the_run_alive() {
+    // Submitted at 700 s while gpu-000 is down (until 1200 s): the 4-node gang cannot fit and
+    // nothing but fault events is queued; the run waits for the repair, binds at 1200 s, runs at
+    // 1205 s and finishes at 1305 s. Later failures of the model are not simulated.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = "late,700,100,q,0,worker,4,4,8,64Gi,8,H100,\n";
+    let out = common::run_checked(&scenario(dir.path(), "", trace, ONE_FAILURE));
+    assert_eq!(common::timings(&out), vec![("late", Some(1205.0), Some(1305.0))]);
+    assert!(recovery(&out).incidents.is_empty(), "the job was not running when the node failed");
+}
