@@ -383,3 +383,41 @@ fn a_job_waiting_for_a_repair_keeps_the_run_alive() {
     assert_eq!(common::timings(&out), vec![("late", Some(1205.0), Some(1305.0))]);
     assert!(recovery(&out).incidents.is_empty(), "the job was not running when the node failed");
 }
+
+#[test]
+fn abort_terminate_and_complete_end_the_job_at_the_failure() {
+    for (rule, state, finish) in [
+        ("PodFailed:AbortJob", "aborted", None),
+        ("PodFailed:TerminateJob", "terminated", None),
+        ("PodFailed:CompleteJob", "completed", Some(600.0)),
+        // The other events reach the same rule when no PodFailed rule matches.
+        ("TaskFailed:AbortJob", "aborted", None),
+        ("Unknown:AbortJob", "aborted", None),
+        ("*:AbortJob", "aborted", None),
+    ] {
+        let out = run("", &format!("tephra.io/policies={rule}"), ONE_FAILURE);
+        assert_eq!((out.jobs[0].state, out.jobs[0].finish_s), (state, finish), "{rule}");
+        assert!(out.state.nodes.iter().all(|n| n.used.accelerators() == 0), "{rule}: pods freed at once");
+    }
+}
+
+#[test]
+fn restart_task_kills_only_the_task_of_the_failed_pod() {
+    // A master pod on an A100 node and four H100 workers; gpu-000's worker dies at 600 s. Both
+    // policies bring the workers back at the repair (bind 1200 s, run 1205 s, finish 4211 s), but
+    // RestartJob also kills and re-binds the master (10 binds) while RestartTask leaves it (9).
+    let go = |rule: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let trace = format!(
+            "train,0,3600,q,0,master,1,1,4,16Gi,8,A100,tephra.io/policies=worker/PodFailed:{rule}\ntrain,0,3600,q,0,worker,4,4,8,64Gi,8,H100,\n"
+        );
+        common::run_checked(&scenario(dir.path(), "", &trace, ONE_FAILURE))
+    };
+    let task = go("RestartTask");
+    let job = go("RestartJob");
+    for out in [&task, &job] {
+        assert_eq!(common::timings(out), vec![("train", Some(6.0), Some(4211.0))]);
+        assert_eq!(recovery(out).jobs[0].restarts, 1);
+    }
+    assert_eq!((task.summary.binds, job.summary.binds), (9, 10));
+}
