@@ -421,3 +421,18 @@ fn restart_task_kills_only_the_task_of_the_failed_pod() {
     }
     assert_eq!((task.summary.binds, job.summary.binds), (9, 10));
 }
+
+#[test]
+fn a_failed_node_waits_for_the_next_free_spare() {
+    // One spare (gpu-004), 2 min swaps. gpu-000 fails at 600 s: the spare is in at 720 s, the
+    // recreated pod runs at 725 s (594 s done). gpu-001 fails at 900 s (769 s done) with no spare
+    // free; at 1200 s the repaired gpu-000 becomes the spare and goes straight to gpu-001's place:
+    // in at 1320 s, the pod runs at 1325 s with 2831 s left → 4156 s.
+    let faults = "600,1200,gpu-000\n900,10000,gpu-001\n";
+    let out = run("  spares: [{ pool: gpu, count: 1, swap_delay: 2m }]\n", "", faults);
+    assert_eq!(common::timings(&out), vec![("train", Some(6.0), Some(4156.0))]);
+    let r = recovery(&out);
+    let rec: Vec<_> = r.incidents.iter().map(|i| (i.node.as_str(), i.recovery_s)).collect();
+    assert_eq!(rec, vec![("gpu-000", Some(125.0)), ("gpu-001", Some(425.0))]);
+    assert_eq!(r.summary.spare_swaps, 2);
+}

@@ -197,6 +197,9 @@ pub struct FaultRuntime {
     pub replaced: Vec<bool>,
     /// Per pool: standby spares ready to swap in, in node order.
     pub spare_free: Vec<Vec<NodeId>>,
+    /// Per pool with spares: failed nodes that no spare replaces yet (the next spare to become
+    /// free goes to the first of them), in failure order.
+    pub waiting: Vec<Vec<NodeId>>,
     /// Node failures so far.
     pub node_failures: u64,
     /// Card faults so far.
@@ -229,6 +232,7 @@ impl FaultRuntime {
         }
         FaultRuntime {
             spare_free: vec![Vec::new(); st.pools.len()],
+            waiting: vec![Vec::new(); st.pools.len()],
             config,
             node_rng,
             device_rng,

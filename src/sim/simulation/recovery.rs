@@ -319,16 +319,18 @@ impl Simulation {
         if was_spare {
             rt.spare_free[pool].retain(|s| *s != n);
         }
-        // A standby spare takes the failed node's place after the swap delay.
+        // A standby spare takes the failed node's place after the swap delay; with none free,
+        // the node waits for the next spare to become free.
         let mut swap = None;
-        if !was_spare
-            && let Some(s) = rt.spares_of(pool).map(|s| s.swap_delay)
-            && !rt.spare_free[pool].is_empty()
-        {
-            let spare = rt.spare_free[pool].remove(0);
-            rt.replaced[n.idx()] = true;
-            rt.swaps += 1;
-            swap = Some((spare, now.plus(s)));
+        if !was_spare && let Some(s) = rt.spares_of(pool).map(|s| s.swap_delay) {
+            if rt.spare_free[pool].is_empty() {
+                rt.waiting[pool].push(n);
+            } else {
+                let spare = rt.spare_free[pool].remove(0);
+                rt.replaced[n.idx()] = true;
+                rt.swaps += 1;
+                swap = Some((spare, now.plus(s)));
+            }
         }
         self.set_down(n, down::FAILED, true);
         self.push_return(repair, Event::NodeRepair(n));
@@ -349,19 +351,33 @@ impl Simulation {
         if rt.down[n.idx()] & down::FAILED == 0 {
             return false;
         }
+        rt.waiting[pool].retain(|w| *w != n);
         let mut spare = rt.down[n.idx()] & down::SPARE != 0;
         if rt.replaced[n.idx()] {
             rt.replaced[n.idx()] = false;
             rt.down[n.idx()] |= down::SPARE;
             spare = true;
         }
+        let mut swap = None;
         if spare {
-            rt.spare_free[pool].push(n);
+            // A node still waiting for a replacement gets this one at once.
+            match (rt.waiting[pool].first().copied(), rt.spares_of(pool).map(|s| s.swap_delay)) {
+                (Some(w), Some(delay)) => {
+                    rt.waiting[pool].remove(0);
+                    rt.replaced[w.idx()] = true;
+                    rt.swaps += 1;
+                    swap = Some(now.plus(delay));
+                }
+                _ => rt.spare_free[pool].push(n),
+            }
         }
         let next = rt.next_failure(n);
         self.set_down(n, down::FAILED, false);
         if let Some(d) = next {
             self.events.push(now.plus(d), Event::NodeFail { node: n, until: None });
+        }
+        if let Some(at) = swap {
+            self.push_return(at, Event::SpareIn(n));
         }
         true
     }
