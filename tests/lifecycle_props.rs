@@ -23,7 +23,6 @@ fn input() -> impl Strategy<Value = Input> {
     let sync = (0u32..5, 0u32..5, 1u32..5, any::<bool>()).prop_map(|(live, running, min, done)| SyncView {
         live,
         running,
-        on_node: 0,
         min_available: min,
         work_done: done,
     });

@@ -401,8 +401,6 @@ pub struct SyncView {
     pub live: u32,
     /// Running pods (plus succeeded ones).
     pub running: u32,
-    /// Pods still holding a node (not yet gone).
-    pub on_node: u32,
     /// minAvailable.
     pub min_available: u32,
     /// Whether all work is done.
@@ -504,7 +502,7 @@ mod tests {
     #[test]
     fn max_retry_three_fails_on_the_third_restart() {
         let mut l = Lifecycle::new(3);
-        let v = SyncView { live: 4, running: 4, on_node: 4, min_available: 4, work_done: false };
+        let v = SyncView { live: 4, running: 4, min_available: 4, work_done: false };
         l.sync(v);
         assert_eq!(l.phase, JobPhase::Running);
         for expected in [1, 2] {

@@ -601,7 +601,6 @@ impl Simulation {
             ctl.life.sync(SyncView {
                 live: job.task_count - job.count(TaskStatus::Releasing),
                 running: job.count(TaskStatus::Running) + job.count(TaskStatus::Succeeded),
-                on_node: 0,
                 min_available: job.min_available,
                 work_done: false,
             });
@@ -634,7 +633,6 @@ impl Simulation {
         rec.jobs[j.idx()].life.sync(SyncView {
             live: job.task_count - job.count(TaskStatus::Releasing),
             running: job.count(TaskStatus::Running) + job.count(TaskStatus::Succeeded),
-            on_node: 0,
             min_available: job.min_available,
             work_done: false,
         });
