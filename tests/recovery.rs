@@ -241,6 +241,13 @@ fn random_faults_are_reproducible_from_the_seed() {
     let b = tephra::runner::run(&sc, &opts, |_| {}).unwrap();
     assert_eq!(a.summary, b.summary);
     assert_eq!(a.recovery, b.recovery);
+    // The written files too, byte for byte.
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    recovery(&a).write(da.path()).unwrap();
+    recovery(&b).write(db.path()).unwrap();
+    for f in ["jobs.csv", "incidents.csv", "recovery_timeline.csv"] {
+        assert_eq!(std::fs::read(da.path().join(f)).unwrap(), std::fs::read(db.path().join(f)).unwrap(), "{f}");
+    }
     assert!(recovery(&a).summary.node_failures > 10);
     let mut other = sc.clone();
     other.seed += 1;
@@ -382,6 +389,10 @@ fn a_job_waiting_for_a_repair_keeps_the_run_alive() {
     let out = common::run_checked(&scenario(dir.path(), "", trace, ONE_FAILURE));
     assert_eq!(common::timings(&out), vec![("late", Some(1205.0), Some(1305.0))]);
     assert!(recovery(&out).incidents.is_empty(), "the job was not running when the node failed");
+    // The goodput timeline keeps sampling (every 10 min) while the run waits for the repair.
+    let times: Vec<f64> = recovery(&out).timeline.iter().map(|r| r.time_s).collect();
+    assert_eq!(times, vec![0.0, 600.0, 1200.0, 1305.0]);
+    assert_eq!(recovery(&out).timeline[1].nodes_down, 1);
 }
 
 #[test]

@@ -143,8 +143,10 @@ impl Simulation {
                 && at.0 > until.0
             {
                 self.recorder.advance(SimTime(until.0), &self.state);
+                self.ctl_advance(SimTime(until.0));
                 self.end = SimTime(until.0);
                 self.recorder.sample(self.end, &self.state);
+                self.ctl_sample(self.end);
                 return Ok(());
             }
             let (now, event) = self.events.pop().expect("peeked");
@@ -183,6 +185,7 @@ impl Simulation {
         // Nothing but samples is left: close the timeline at the time of the last real event.
         if self.recorder.timeline.last().is_none_or(|r| r.time_s < self.end.secs_f64()) {
             self.recorder.sample(self.end, &self.state);
+            self.ctl_sample(self.end);
         }
         Ok(())
     }
@@ -251,7 +254,7 @@ impl Simulation {
             Event::Sample => {
                 self.recorder.sample(now, &self.state);
                 self.ctl_sample(now);
-                if self.events.has_work() || self.wake_wanted.is_some() {
+                if self.events.has_work() || self.wake_wanted.is_some() || self.waiting_on_faults() {
                     self.events.push(now.plus(self.settings.sample_every), Event::Sample);
                 }
                 false

@@ -196,6 +196,11 @@ impl Simulation {
         matches!((rec.horizon, next), (Some(h), Some(t)) if t <= h)
     }
 
+    /// Whether the run goes on only for a capacity return (see [`Self::faults_keep_alive`]).
+    pub(super) fn waiting_on_faults(&self) -> bool {
+        self.recovery.as_ref().is_some_and(|r| r.horizon.is_some())
+    }
+
     fn push_return(&mut self, at: SimTime, event: Event) {
         if let Some(rec) = self.recovery.as_mut() {
             *rec.returns.entry(at).or_default() += 1;
