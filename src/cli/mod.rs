@@ -175,6 +175,18 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         print!("{}", report::pretty_json(&output.summary));
     } else if !args.quiet {
         print!("{}", report::table::summary_table(&output.summary, output.perf.wall_s));
+        if let Some(r) = &output.summary.recovery {
+            println!(
+                "  {:<19}  {} node failures, {} incidents, MTTR p50 {:.0} s / p95 {:.0} s, lost {:.1} GPU-h, useful {:.3}",
+                "recovery",
+                r.node_failures,
+                r.incidents,
+                r.mttr_s.p50,
+                r.mttr_s.p95,
+                r.lost_gpu_hours,
+                r.useful_compute_ratio
+            );
+        }
         println!("  {:<19}  {}", "reports", out.display());
     }
     Ok(ExitCode::SUCCESS)
