@@ -45,6 +45,8 @@ pub struct RunOutput {
     pub perf: PerfReport,
     /// The final cluster state (for tests and further analysis).
     pub state: ClusterState,
+    /// Failure and recovery outputs, when faults or lifecycle policies are configured.
+    pub recovery: Option<crate::report::recovery::RecoveryOutput>,
 }
 
 /// Options that are not part of the scenario.
@@ -92,12 +94,24 @@ pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress))
     state.clock = crate::model::Clock { start_of_day_s: sc.run.start_of_day_s, cycle_period: sc.run.schedule_period };
     state.topology = sc.topology.clone();
     let scheduler = build_scheduler(sc)?;
+    let faults = match &sc.faults {
+        Some(f) => Some(f.resolve(&state, &sc.path.display().to_string())?),
+        None => None,
+    };
+    let recovery_on = faults.is_some()
+        || specs.iter().any(|s| s.annotations.keys().any(|k| crate::model::lifecycle::KEYS.contains(&k.as_str())));
     let mut sim = Simulation::new(state, specs, scheduler, sc.run.clone())
         .with_invariant_checks(opts.check_invariants)
         .with_decision_log(opts.record_decisions || sc.run.decisions);
+    if recovery_on {
+        sim = sim.with_recovery(faults, sub_seed(sc.seed, "faults"));
+    }
     sim.run(|now, st: &ClusterState| progress(Progress { now, horizon, active: st.active.len() }))
         .map_err(|e| ScenarioError::Input(format!("{e} (scenario {}, seed {})", sc.name, sc.seed)))?;
-    let summary = Summary::build(&sim.state, &sim.recorder, &sc.name, sc.seed, sc.policy.name(), sim.end.secs_f64());
+    let mut summary =
+        Summary::build(&sim.state, &sim.recorder, &sc.name, sc.seed, sc.policy.name(), sim.end.secs_f64());
+    let recovery = crate::report::recovery::RecoveryOutput::build(&sim);
+    summary.recovery = recovery.as_ref().map(|r| r.summary.clone());
     let wall = started.elapsed().as_secs_f64();
     let perf = PerfReport::new(wall, sim.perf.events, &sim.perf.cycle_ns, sim.recorder.binds, sim.recorder.evictions);
     Ok(RunOutput {
@@ -115,6 +129,7 @@ pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress))
         fragmentation: std::mem::take(&mut sim.recorder.fragmentation.rows),
         summary,
         perf,
+        recovery,
         state: sim.state,
     })
 }

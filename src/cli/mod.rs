@@ -30,6 +30,17 @@ enum Command {
     /// Run variants of a scenario (other confs, kube-default, `--set` overrides) over several seeds
     /// in parallel and write one side-by-side report.
     Compare(CompareArgs),
+    /// Run scenarios with faults or lifecycle policies and show their recovery metrics side by
+    /// side (MTTR, lost GPU-hours, useful-compute ratio); writes each run's reports and
+    /// `recovery-compare.csv`.
+    RecoveryCompare {
+        /// Scenario files.
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+        /// Folder for `recovery-compare.csv` (default `reports/`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Load a scenario, its trace and scheduler conf, and report problems without running.
     Validate {
         /// Scenario file.
@@ -139,6 +150,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => run(args),
         Command::Check(args) => check::check(args),
         Command::Compare(args) => compare(args, Vec::new()),
+        Command::RecoveryCompare { scenarios, out } => recovery_compare(&scenarios, out),
         Command::Validate { scenario } => {
             let sc = scenario::load(&scenario)?;
             let jobs = sc.load_jobs()?;
@@ -227,10 +239,25 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         report::write::write_atomic(&out.join("fragmentation.csv"), &bytes)
             .with_context(|| format!("writing reports to {}", out.display()))?;
     }
+    if let Some(r) = &output.recovery {
+        r.write(&out).with_context(|| format!("writing recovery reports to {}", out.display()))?;
+    }
     if args.json {
         print!("{}", report::pretty_json(&output.summary));
     } else if !args.quiet {
         print!("{}", report::table::summary_table(&output.summary, output.perf.wall_s));
+        if let Some(r) = &output.summary.recovery {
+            println!(
+                "  {:<19}  {} node failures, {} incidents, MTTR p50 {:.0} s / p95 {:.0} s, lost {:.1} GPU-h, useful {:.3}",
+                "recovery",
+                r.node_failures,
+                r.incidents,
+                r.mttr_s.p50,
+                r.mttr_s.p95,
+                r.lost_gpu_hours,
+                r.useful_compute_ratio
+            );
+        }
         println!("  {:<19}  {}", "reports", out.display());
         println!("  {:<19}  {}", "report", out.join("report.html").display());
     }
@@ -402,6 +429,32 @@ fn run_inflate(sc: &scenario::Scenario, seed: Option<u64>, out: &std::path::Path
         }
         println!("  {:<19}  {}", "reports", out.display());
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn recovery_compare(scenarios: &[PathBuf], out: Option<PathBuf>) -> Result<ExitCode> {
+    use crate::report::recovery::CompareRow;
+    let mut rows = Vec::new();
+    for path in scenarios {
+        let sc = scenario::load(path)?;
+        let output = runner::run(&sc, &RunOptions::default(), |_| {})?;
+        let dir = PathBuf::from("reports").join(&sc.name);
+        report::write_all(&dir, &output.summary, &output.perf, &output.jobs, &output.timeline, &output.queues, None)
+            .with_context(|| format!("writing reports to {}", dir.display()))?;
+        let Some(r) = &output.recovery else {
+            anyhow::bail!("{}: no faults and no lifecycle policies: nothing to compare", path.display());
+        };
+        r.write(&dir).with_context(|| format!("writing recovery reports to {}", dir.display()))?;
+        rows.extend(CompareRow::of(&output.summary));
+    }
+    let dir = out.unwrap_or_else(|| PathBuf::from("reports"));
+    std::fs::create_dir_all(&dir)?;
+    report::write::write_atomic(
+        &dir.join("recovery-compare.csv"),
+        &report::write::csv_bytes(&rows).map_err(std::io::Error::other)?,
+    )?;
+    print!("{}", CompareRow::table(&rows));
+    println!("  {:<19}  {}", "comparison", dir.join("recovery-compare.csv").display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,9 +3,10 @@
 
 pub mod decision_log;
 pub mod fairness;
-pub mod job_stats;
 pub mod fragmentation;
+pub mod job_stats;
 pub mod recorder;
+pub mod recovery;
 pub mod summary;
 
 pub use decision_log::{DecisionLog, DecisionRow};

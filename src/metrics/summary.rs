@@ -81,6 +81,14 @@ pub struct JobCounts {
     pub unschedulable: usize,
     /// Jobs still waiting or running when the run ended.
     pub unfinished: usize,
+    /// Jobs the job controller ended (maxRetry reached, AbortJob, TerminateJob); written only
+    /// when non-zero so runs without lifecycle policies keep their summary.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub ended_by_policy: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Per-queue results.
@@ -241,6 +249,9 @@ pub struct Summary {
     /// GPU fragmentation (only when the workload shares cards).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fragmentation: Option<super::fragmentation::FragSummary>,
+    /// Failures and recovery (only when faults or lifecycle policies are configured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<super::recovery::RecoverySummary>,
 }
 
 /// Gang placement over the network topology (`fleet.topology`).
@@ -325,6 +336,7 @@ impl Summary {
                 }
                 JobState::Unschedulable => counts.unschedulable += 1,
                 JobState::Active => counts.unfinished += 1,
+                JobState::Failed | JobState::Aborted | JobState::Terminated => counts.ended_by_policy += 1,
             }
             all.add(job);
             q.1.add(job);
@@ -450,6 +462,7 @@ impl Summary {
             fairness,
             topology: st.topology.as_deref().map(|t| TopologySummary::build(t, &rec.job_span)),
             fragmentation: rec.fragmentation.summary(),
+            recovery: None,
         }
     }
 }

@@ -29,6 +29,8 @@ const BOOLS: [&str; 1] = [PREEMPTABLE];
 pub fn validate(key: &str, value: &str) -> Result<(), String> {
     if DURATIONS.contains(&key) {
         parse_duration(value).map(|_| ()).map_err(|e| format!("`{key}`: {e}"))
+    } else if super::lifecycle::KEYS.contains(&key) {
+        super::lifecycle::RecoverySpec::default().set(key, value).map(|_| ())
     } else if BOOLS.contains(&key) {
         parse_bool(value).map(|_| ()).ok_or_else(|| format!("`{key}`: `{value}` is not true or false"))
     } else if key == NETWORK_TOPOLOGY_MODE {

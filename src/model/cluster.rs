@@ -638,6 +638,28 @@ impl ClusterState {
         }
     }
 
+    /// Takes a node out of service (failed, drained, standby spare) or puts it back. An unhealthy
+    /// node leaves the scheduler's view: its capacity leaves `total` and the free-card indexes; the
+    /// pods still on it stay accounted on it until they are gone.
+    pub fn set_node_health(&mut self, n: NodeId, healthy: bool) {
+        let nd = &self.nodes[n.idx()];
+        if nd.healthy == healthy {
+            return;
+        }
+        let (pool, cards, alloc) = (nd.pool.idx(), free_cards(nd), nd.allocatable);
+        if healthy {
+            self.total += alloc;
+            self.free_cards[pool][cards] += 1;
+        } else {
+            self.total -= alloc;
+            self.free_cards[pool][cards] -= 1;
+        }
+        self.card_bits.set(n.idx(), cards, healthy);
+        self.nodes[n.idx()].healthy = healthy;
+        self.node_epoch[n.idx()] = self.node_epoch[n.idx()].wrapping_add(1);
+        self.release_epoch += 1;
+    }
+
     /// Accelerator units (milli) of healthy nodes.
     pub fn healthy_accelerators(&self) -> i64 {
         self.total.accelerators()

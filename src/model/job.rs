@@ -97,6 +97,12 @@ pub enum JobState {
     Completed,
     /// Rejected at admission: no node or fleet could ever run it (reason in `Job::reason`).
     Unschedulable,
+    /// Ended by the job controller: `maxRetry` reached (vcjob phase Failed).
+    Failed,
+    /// Ended by an AbortJob policy.
+    Aborted,
+    /// Ended by a TerminateJob policy.
+    Terminated,
 }
 
 impl JobState {
@@ -106,6 +112,9 @@ impl JobState {
             JobState::Active => "active",
             JobState::Completed => "completed",
             JobState::Unschedulable => "unschedulable",
+            JobState::Failed => "failed",
+            JobState::Aborted => "aborted",
+            JobState::Terminated => "terminated",
         }
     }
 }

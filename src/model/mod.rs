@@ -7,6 +7,7 @@ pub mod devices;
 pub mod fragmentation;
 pub mod ids;
 pub mod job;
+pub mod lifecycle;
 pub mod node;
 pub mod quantity;
 pub mod queue;

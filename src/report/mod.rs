@@ -6,6 +6,7 @@ pub mod compare_report;
 pub mod document;
 pub mod inflate;
 pub mod jobs;
+pub mod recovery;
 pub mod run_report;
 pub mod table;
 pub mod write;

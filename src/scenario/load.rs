@@ -109,6 +109,10 @@ pub struct Scenario {
     pub nodes: Option<Vec<crate::trace::openb::OpenbNode>>,
     /// `run.mode: inflate` and its settings.
     pub inflate: Option<crate::sim::inflate::InflateSettings>,
+    /// `faults:`, when present.
+    pub faults: Option<super::faults::FaultSpec>,
+    /// `recovery:` defaults as job annotations.
+    pub recovery: super::faults::RecoveryDefaults,
 }
 
 /// The trace's format.
@@ -337,10 +341,6 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let raw: RawScenario =
         serde_saphyr::from_str(&text).map_err(|e| ScenarioError::Parse { file: file.clone(), msg: e.to_string() })?;
     let cx = Ctx { file: &file };
-
-    if let Some(f) = &raw.faults {
-        return Err(cx.at(f, "faults: failure models are not simulated yet; remove the section".into()));
-    }
 
     let mut pools = Vec::new();
     let mut node_list = None;
@@ -668,7 +668,26 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     }
     let inflate = inflate_settings(&raw, &cx, format, node_list.is_some())?;
 
+    let fcx = super::faults::Cx { file: &file };
+    let faults = match &raw.faults {
+        Some(f) => {
+            let names: Vec<String> = pools.iter().map(|(p, _)| p.name.clone()).collect();
+            let counts: Vec<u32> = pools.iter().map(|(_, c)| *c).collect();
+            Some(super::faults::load_faults(f, &names, &counts, path, &fcx)?)
+        }
+        None => None,
+    };
+    let recovery = match &raw.recovery {
+        Some(r) => {
+            let declared: Vec<String> = queues.iter().map(|q| q.name.clone()).collect();
+            super::faults::load_recovery(r, (!declared.is_empty()).then_some(declared.as_slice()), &fcx)?
+        }
+        None => Default::default(),
+    };
+
     Ok(Scenario {
+        faults,
+        recovery,
         name: raw.name,
         path: path.to_path_buf(),
         seed: raw.seed.unwrap_or(1),
@@ -737,6 +756,10 @@ impl Scenario {
                 for (k, v) in &self.network_topology {
                     job.annotations.insert(k.clone(), v.clone());
                 }
+            }
+            let queue_defaults = self.recovery.queues.get(&job.queue);
+            for (k, v) in queue_defaults.into_iter().flatten().chain(&self.recovery.all) {
+                job.annotations.entry(k.clone()).or_insert_with(|| v.clone());
             }
         }
         Ok(jobs)

@@ -53,9 +53,12 @@ pub struct RawScenario {
     /// The policy.
     #[serde(default)]
     pub scheduler: Option<RawScheduler>,
-    /// Failure models (not simulated yet: an error says so).
+    /// Failure models: node and card faults, fault lists, maintenance, spares.
     #[serde(default)]
-    pub faults: Option<At<serde::de::IgnoredAny>>,
+    pub faults: Option<super::faults::RawFaults>,
+    /// Job controller defaults: lifecycle policies, maxRetry, checkpoints, elastic scaling.
+    #[serde(default)]
+    pub recovery: Option<super::faults::RawRecovery>,
     /// Run settings.
     #[serde(default)]
     pub run: Option<RawRun>,

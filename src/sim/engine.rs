@@ -2,7 +2,7 @@
 //! order in which they were scheduled. Stale events (a finish that was postponed) are skipped by
 //! the handler through a generation number instead of being searched for in the heap.
 
-use crate::model::{JobId, SimTime, TaskId};
+use crate::model::{JobId, NodeId, SimTime, TaskId};
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
@@ -31,6 +31,59 @@ pub enum Event {
     /// The scheduler asked to look again at this time (a time-driven plugin). Like samples, wakes
     /// are not work: a run whose only future is a wake nobody wants any more has drained.
     Wake,
+    /// A node fails; `until` is its repair time when a fault trace gives it (else it is drawn).
+    NodeFail {
+        /// Node.
+        node: NodeId,
+        /// Repair time from a trace.
+        until: Option<SimTime>,
+    },
+    /// A failed node is repaired.
+    NodeRepair(NodeId),
+    /// One accelerator card of a node fails (and is reset at once).
+    DeviceFail(NodeId),
+    /// A standby spare node enters service.
+    SpareIn(NodeId),
+    /// Maintenance window `i` starts draining its nodes.
+    DrainStart(u32),
+    /// Maintenance window `i` reaches its deadline: pods still on its nodes are evicted.
+    DrainDeadline(u32),
+    /// Maintenance window `i` ends: its nodes return.
+    DrainEnd(u32),
+    /// A policy action delayed by its `timeout` is due, if `token` is still the job's pending one.
+    PolicyDue {
+        /// Job.
+        job: JobId,
+        /// Token of the pending action.
+        token: u32,
+    },
+    /// A job's restart overhead is over: progress resumes if `generation` is still current.
+    Resume {
+        /// Job.
+        job: JobId,
+        /// Generation at scheduling time.
+        generation: u32,
+    },
+}
+
+impl Event {
+    /// Whether the event keeps a run alive. Samples and wakes never do; fault events neither: a
+    /// failure model runs forever, so faults only happen while there is other work (the
+    /// simulation keeps capacity returns that a waiting job needs alive itself).
+    pub fn is_work(&self) -> bool {
+        !matches!(
+            self,
+            Event::Sample
+                | Event::Wake
+                | Event::NodeFail { .. }
+                | Event::NodeRepair(_)
+                | Event::DeviceFail(_)
+                | Event::SpareIn(_)
+                | Event::DrainStart(_)
+                | Event::DrainDeadline(_)
+                | Event::DrainEnd(_)
+        )
+    }
 }
 
 #[derive(Debug)]
@@ -77,7 +130,7 @@ impl EventQueue {
     pub fn push(&mut self, at: SimTime, event: Event) {
         assert!(at >= self.now, "event {event:?} scheduled in the past ({at} < {})", self.now);
         self.seq += 1;
-        if event != Event::Sample && event != Event::Wake {
+        if event.is_work() {
             self.work += 1;
         }
         self.heap.push(Reverse(Entry { at, seq: self.seq, event }));
@@ -86,7 +139,7 @@ impl EventQueue {
     /// Removes the next event and advances the clock to it.
     pub fn pop(&mut self) -> Option<(SimTime, Event)> {
         let Reverse(e) = self.heap.pop()?;
-        if e.event != Event::Sample && e.event != Event::Wake {
+        if e.event.is_work() {
             self.work -= 1;
         }
         self.now = e.at;

@@ -3,6 +3,7 @@
 
 pub mod admission;
 pub mod engine;
+pub mod faults;
 pub mod inflate;
 pub mod simulation;
 

@@ -7,7 +7,15 @@
 //! - enqueue admits a PodGroup; the controller creates its pods `controller_delay` later (kube-default
 //!   pods exist from submission); allocate binds them in a later cycle;
 //! - a bound pod runs `pod_startup` later; a job's work advances only while at least
-//!   `minAvailable` of its pods run, and it completes once its trace duration of work is done.
+//!   `minAvailable` of its pods run, and it completes once its trace duration of work is done;
+//! - with faults or lifecycle policies configured ([`Simulation::with_recovery`]), nodes and cards
+//!   fail and return, the job controller applies the jobs' policies to killed pods, and jobs roll
+//!   back to checkpoints, pay restart overheads and (elastic ones) change speed — see
+//!   `simulation/recovery.rs`. Without them none of that code runs.
+
+mod recovery;
+
+pub use recovery::{JobCtl, Recovery};
 
 use super::admission;
 use super::engine::{Event, EventQueue};
@@ -48,6 +56,8 @@ pub struct Simulation {
     /// Times of the wake events in the queue.
     wakes_queued: std::collections::BTreeSet<SimTime>,
     check_invariants: bool,
+    /// The job controller's failure handling and fault injection (off: the plain model).
+    recovery: Option<Box<Recovery>>,
     /// Time of the last event processed.
     pub end: SimTime,
 }
@@ -107,6 +117,7 @@ impl Simulation {
             wake_wanted: None,
             wakes_queued: Default::default(),
             check_invariants: false,
+            recovery: None,
             end: SimTime::ZERO,
         }
     }
@@ -126,14 +137,16 @@ impl Simulation {
     /// Runs to the end; `progress` is called every few hundred events with the current time.
     /// Returns an error only if an invariant check (when enabled) fails.
     pub fn run(&mut self, mut progress: impl FnMut(SimTime, &ClusterState)) -> Result<(), String> {
-        while self.events.has_work() || self.wake_wanted.is_some() {
+        while self.events.has_work() || self.wake_wanted.is_some() || self.faults_keep_alive() {
             let at = self.events.peek_time().expect("work is queued");
             if let Some(until) = self.settings.until
                 && at.0 > until.0
             {
                 self.recorder.advance(SimTime(until.0), &self.state);
+                self.ctl_advance(SimTime(until.0));
                 self.end = SimTime(until.0);
                 self.recorder.sample(self.end, &self.state);
+                self.ctl_sample(self.end);
                 return Ok(());
             }
             let (now, event) = self.events.pop().expect("peeked");
@@ -144,6 +157,7 @@ impl Simulation {
                 }
             }
             self.recorder.advance(now, &self.state);
+            self.ctl_advance(now);
             self.end = now;
             let changed = self.handle(now, event);
             if changed && !self.cycle_queued {
@@ -161,6 +175,7 @@ impl Simulation {
             if self.check_invariants {
                 self.state
                     .check_invariants()
+                    .and_then(|()| self.ctl_check())
                     .map_err(|e| format!("invariant violated at {now} after {event:?}: {e}"))?;
             }
             if self.perf.events.is_multiple_of(512) {
@@ -170,6 +185,7 @@ impl Simulation {
         // Nothing but samples is left: close the timeline at the time of the last real event.
         if self.recorder.timeline.last().is_none_or(|r| r.time_s < self.end.secs_f64()) {
             self.recorder.sample(self.end, &self.state);
+            self.ctl_sample(self.end);
         }
         Ok(())
     }
@@ -210,31 +226,8 @@ impl Simulation {
                 }
                 self.state.transition(t, TaskStatus::Running, None);
                 let j = self.state.tasks[t.idx()].job;
-                let job = &mut self.state.jobs[j.idx()];
-                job.first_start.get_or_insert(now);
-                if job.count(TaskStatus::Running) >= job.min_available && !job.is_progressing() {
-                    if job.gang_ready.is_none()
-                        && let Some(topo) = &self.state.topology
-                    {
-                        // Where the gang runs the first time it runs (topology metrics).
-                        let job = &self.state.jobs[j.idx()];
-                        let nodes = job.task_ids().filter_map(|x| {
-                            let task = &self.state.tasks[x.idx()];
-                            (task.status == TaskStatus::Running).then_some(task.node).flatten()
-                        });
-                        self.recorder.set_span(j, topo.span(nodes));
-                    }
-                    let job = &mut self.state.jobs[j.idx()];
-                    job.gang_ready.get_or_insert(now);
-                    let left = job.work_ms - job.progress_ms;
-                    let generation = job.generation;
-                    let speed = self.state.job_speed(j);
-                    self.state.jobs[j.idx()].speed_milli = speed;
-                    // Rounded up, so that the work banked at the finish covers what was left.
-                    let wall = (left * 1000).div_ceil(speed);
-                    self.state.start_progress(j, now);
-                    self.events.push(now.plus(DurationMs(wall)), Event::Finish { job: j, generation });
-                }
+                self.state.jobs[j.idx()].first_start.get_or_insert(now);
+                self.pod_running(j, now);
                 true
             }
             Event::PodGone(t) => {
@@ -242,6 +235,7 @@ impl Simulation {
                     return false;
                 }
                 self.state.transition(t, TaskStatus::Pending, None);
+                self.ctl_pod_gone(self.state.tasks[t.idx()].job);
                 true
             }
             Event::Finish { job: j, generation } => {
@@ -259,11 +253,13 @@ impl Simulation {
             }
             Event::Sample => {
                 self.recorder.sample(now, &self.state);
-                if self.events.has_work() || self.wake_wanted.is_some() {
+                self.ctl_sample(now);
+                if self.events.has_work() || self.wake_wanted.is_some() || self.waiting_on_faults() {
                     self.events.push(now.plus(self.settings.sample_every), Event::Sample);
                 }
                 false
             }
+            _ => self.handle_recovery_event(now, event),
         }
     }
 
@@ -273,6 +269,7 @@ impl Simulation {
         let gate_queue = (!self.scheduler.pods_on_submit()).then(|| &self.state.queues[queue.idx()]);
         let verdict = admission::check(&spec, &masks, &self.state, &self.nodes_per_pool, gate_queue);
         let j = self.state.add_job(spec, queue, masks);
+        self.ctl_admit(j);
         match verdict {
             Ok(()) => {
                 if self.scheduler.pods_on_submit() {
@@ -309,6 +306,7 @@ impl Simulation {
             self.events.push(now.plus(self.settings.pod_startup), Event::PodStarted(t));
         }
         self.recorder.evictions += d.evictions.len() as u64;
+        let mut evicted = Vec::new();
         for (t, by, cause) in d.evictions {
             let queue_of = |x: crate::model::TaskId| self.state.jobs[self.state.tasks[x.idx()].job.idx()].queue;
             let (victim_q, by_q) = (queue_of(t), by.map(queue_of));
@@ -317,13 +315,16 @@ impl Simulation {
             if let Some(n) = self.state.tasks[t.idx()].node {
                 self.recorder.decisions.evict(&self.state, now, cycle, t, n, (by, cause));
             }
-            let j = self.state.tasks[t.idx()].job;
-            let job = &mut self.state.jobs[j.idx()];
-            if job.is_progressing() && job.count(TaskStatus::Running) < job.min_available {
-                job.generation += 1;
-                self.state.stop_progress(j, now);
+            if self.recovery.is_some() {
+                evicted.push(t);
+            } else {
+                self.pods_lost(self.state.tasks[t.idx()].job, now);
             }
             self.events.push(now.plus(TERMINATION_GRACE), Event::PodGone(t));
+        }
+        if !evicted.is_empty() {
+            evicted.sort_unstable();
+            self.after_kills(now, &evicted, crate::model::lifecycle::PolicyEvent::PodEvicted, None);
         }
     }
 
@@ -343,6 +344,7 @@ impl Simulation {
         job.finished = Some(now);
         job.reason.clear();
         self.state.deactivate(j);
+        self.ctl_finished(j);
     }
 }
 

@@ -1,0 +1,831 @@
+//! Volcano's job controller on failures, and fault injection, as part of the simulation loop.
+//!
+//! - A killed pod (node or card failure, maintenance deadline, scheduler eviction) terminates for
+//!   the grace period and is then recreated as a new pending pod (`SyncJob`: missing pods are
+//!   recreated), unless a lifecycle policy says otherwise.
+//! - Policies are looked up per killed pod: the pod's event (PodFailed for faults, PodEvicted for
+//!   evictions), then TaskFailed (a failed pod leaves its task below its minAvailable running),
+//!   then Unknown (the gang fell below minAvailable while pods still hold resources). The first
+//!   rule found is executed (after its `timeout`, unless the job progresses again meanwhile); the
+//!   phase machine ([`crate::model::lifecycle::Lifecycle`]) ignores events while it is killing.
+//! - Work model: a gang that falls below minAvailable rolls back to its last checkpoint, and pays
+//!   its restart overhead once it is running again; an elastic job with a scaling curve keeps
+//!   progressing at reduced speed as long as minAvailable pods run.
+//! - Pods of a job ended by a policy (Failed, Aborted, Terminated, CompleteJob) are freed at once
+//!   (no grace): nothing waits for them.
+
+use super::{Simulation, TERMINATION_GRACE};
+use crate::metrics::recovery::{GoodputRow, Incident, JobRecovery};
+use crate::model::lifecycle::{
+    Effect, FULL_SPEED, JobPhase, Lifecycle, PolicyAction, PolicyEvent, RecoverySpec, SyncView, lookup,
+};
+use crate::model::{DurationMs, JobId, JobState, NodeId, PodGroupPhase, SimTime, TaskId, TaskStatus};
+use crate::sim::engine::Event;
+use crate::sim::faults::{FaultConfig, FaultRuntime, down};
+use std::collections::BTreeMap;
+
+/// Accelerators (milli) whose time one unit of progress stands for: every replica's for an elastic
+/// job with a scaling curve (its speed is relative to all replicas), the gang minimum's otherwise
+/// (a rigid job progresses at full speed with minAvailable pods).
+fn full_speed_accelerators(job: &crate::model::Job, spec: &RecoverySpec) -> u128 {
+    let acc = if spec.scaling.is_some() { job.accelerators() } else { job.min_resources.accelerators() };
+    acc.max(0) as u128
+}
+
+/// The controller's view of one job.
+#[derive(Clone, Debug)]
+pub struct JobCtl {
+    /// Policies and work-model knobs.
+    pub spec: RecoverySpec,
+    /// Phase and retries.
+    pub life: Lifecycle,
+    /// Tallies for the report.
+    pub stats: JobRecovery,
+    /// Index of the incident not yet recovered from.
+    pub incident: Option<usize>,
+    /// The next gang start pays the restart overhead.
+    pub needs_overhead: bool,
+    /// A Resume event is queued.
+    pub resume_pending: bool,
+    /// A policy action waiting for its timeout: (token, action, pod).
+    pub pending: Option<(u32, PolicyAction, TaskId)>,
+    /// Last token handed out.
+    pub token: u32,
+}
+
+/// Failure-handling state of a run (absent when neither faults nor policies are configured).
+pub struct Recovery {
+    /// Per job, in id order.
+    pub jobs: Vec<JobCtl>,
+    /// Every incident.
+    pub incidents: Vec<Incident>,
+    /// Incidents not yet recovered.
+    open: Vec<usize>,
+    /// Last integration time of idle-held GPU time.
+    last: SimTime,
+    /// Fault injection, when configured.
+    pub faults: Option<FaultRuntime>,
+    /// Goodput samples.
+    pub timeline: Vec<GoodputRow>,
+    /// Times of queued capacity returns (repairs, spares, maintenance ends) with their counts.
+    returns: BTreeMap<SimTime, u32>,
+    /// Once only fault events remain: the last capacity return then queued; later faults are not
+    /// simulated (a failure model would otherwise run forever).
+    horizon: Option<SimTime>,
+}
+
+impl Simulation {
+    /// Turns on the job controller's failure handling and, with `faults`, fault injection drawn
+    /// from `seed` (the run's fault sub-seed). Must be called before the run.
+    pub fn with_recovery(mut self, faults: Option<FaultConfig>, seed: u64) -> Simulation {
+        let mut rec = Recovery {
+            jobs: Vec::new(),
+            incidents: Vec::new(),
+            open: Vec::new(),
+            last: SimTime::ZERO,
+            faults: None,
+            timeline: Vec::new(),
+            returns: BTreeMap::new(),
+            horizon: None,
+        };
+        if let Some(cfg) = faults {
+            let mut rt = FaultRuntime::new(cfg, &self.state, seed);
+            for s in rt.config.spares.clone() {
+                let nodes: Vec<NodeId> =
+                    self.state.nodes.iter().filter(|n| n.pool.idx() == s.pool).map(|n| n.id).collect();
+                for n in nodes.iter().rev().take(s.count as usize).rev() {
+                    rt.down[n.idx()] |= down::SPARE;
+                    self.state.set_node_health(*n, false);
+                    rt.spare_free[s.pool].push(*n);
+                }
+            }
+            for i in 0..self.state.nodes.len() {
+                let n = NodeId(i as u32);
+                if let Some(d) = rt.next_failure(n) {
+                    self.events.push(SimTime(d.0), Event::NodeFail { node: n, until: None });
+                }
+                if let Some(d) = rt.next_device_failure(n, self.state.nodes[i].pool.idx()) {
+                    self.events.push(SimTime(d.0), Event::DeviceFail(n));
+                }
+            }
+            for w in &rt.config.windows {
+                self.events.push(w.start, Event::NodeFail { node: w.node, until: Some(w.end) });
+            }
+            for (i, m) in rt.config.maintenance.iter().enumerate() {
+                self.events.push(m.start, Event::DrainStart(i as u32));
+                self.events.push(m.deadline, Event::DrainDeadline(i as u32));
+                self.events.push(m.end, Event::DrainEnd(i as u32));
+                *rec.returns.entry(m.end).or_default() += 1;
+            }
+            // Admission counts the nodes in service: standby spares do not run gangs.
+            self.nodes_per_pool = vec![0; self.state.pools.len()];
+            for (n, d) in self.state.nodes.iter().zip(&rt.down) {
+                if d & down::SPARE == 0 {
+                    self.nodes_per_pool[n.pool.idx()] += 1;
+                }
+            }
+            rec.faults = Some(rt);
+        }
+        self.recovery = Some(Box::new(rec));
+        self
+    }
+
+    /// The failure-handling state, if on.
+    pub fn recovery(&self) -> Option<&Recovery> {
+        self.recovery.as_deref()
+    }
+
+    /// Registers a just-admitted job with the controller.
+    pub(super) fn ctl_admit(&mut self, j: JobId) {
+        let Some(rec) = self.recovery.as_mut() else { return };
+        let job = &mut self.state.jobs[j.idx()];
+        let mut spec = RecoverySpec::default();
+        for (k, v) in &job.annotations {
+            // Validated by the trace reader and the scenario loader.
+            let _ = spec.set(k, v);
+        }
+        job.work_ms = spec.wall_work(job.work_ms);
+        debug_assert_eq!(rec.jobs.len(), j.idx());
+        rec.jobs.push(JobCtl {
+            life: Lifecycle::new(spec.max_retry),
+            spec,
+            stats: JobRecovery::default(),
+            incident: None,
+            needs_overhead: false,
+            resume_pending: false,
+            pending: None,
+            token: 0,
+        });
+    }
+
+    /// Integrates idle-held GPU time of jobs recovering from a fault up to `now`.
+    pub(super) fn ctl_advance(&mut self, now: SimTime) {
+        let Some(rec) = self.recovery.as_mut() else { return };
+        let dt = now.since(rec.last).0 as u128;
+        rec.last = now;
+        if dt == 0 {
+            return;
+        }
+        for &i in &rec.open {
+            let j = rec.incidents[i].job;
+            let job = &self.state.jobs[j.idx()];
+            if !job.is_progressing() {
+                let held = dt * job.allocated.accelerators().max(0) as u128;
+                rec.incidents[i].idle_held_gpu += held;
+                rec.jobs[j.idx()].stats.idle_held_gpu += held;
+            }
+        }
+    }
+
+    /// Whether only fault events remain but a capacity return queued before the workload ran out
+    /// of other work may still unblock an active job.
+    pub(super) fn faults_keep_alive(&mut self) -> bool {
+        let next = self.events.peek_time();
+        let active = !self.state.active.is_empty();
+        let Some(rec) = self.recovery.as_mut() else { return false };
+        if self.events.has_work() || self.wake_wanted.is_some() {
+            rec.horizon = None;
+            return false;
+        }
+        if !active {
+            return false;
+        }
+        if rec.horizon.is_none() {
+            rec.horizon = rec.returns.keys().next_back().copied();
+        }
+        matches!((rec.horizon, next), (Some(h), Some(t)) if t <= h)
+    }
+
+    /// Whether the run goes on only for a capacity return (see [`Self::faults_keep_alive`]).
+    pub(super) fn waiting_on_faults(&self) -> bool {
+        self.recovery.as_ref().is_some_and(|r| r.horizon.is_some())
+    }
+
+    fn push_return(&mut self, at: SimTime, event: Event) {
+        if let Some(rec) = self.recovery.as_mut() {
+            *rec.returns.entry(at).or_default() += 1;
+        }
+        self.events.push(at, event);
+    }
+
+    fn pop_return(&mut self, at: SimTime) {
+        if let Some(rec) = self.recovery.as_mut()
+            && let Some(c) = rec.returns.get_mut(&at)
+        {
+            *c -= 1;
+            if *c == 0 {
+                rec.returns.remove(&at);
+            }
+        }
+    }
+
+    /// Handles the fault and controller events; returns whether the scheduler should look again.
+    pub(super) fn handle_recovery_event(&mut self, now: SimTime, event: Event) -> bool {
+        match event {
+            Event::NodeFail { node, until } => self.fail_node(node, until, now),
+            Event::NodeRepair(n) => {
+                self.pop_return(now);
+                self.repair_node(n, now)
+            }
+            Event::DeviceFail(n) => self.fail_device(n, now),
+            Event::SpareIn(n) => {
+                self.pop_return(now);
+                self.set_down(n, down::SPARE, false);
+                true
+            }
+            Event::DrainStart(i) => {
+                for n in self.maintenance_nodes(i) {
+                    self.set_down(n, down::DRAIN, true);
+                }
+                true
+            }
+            Event::DrainDeadline(i) => {
+                let mut killed = Vec::new();
+                for n in self.maintenance_nodes(i) {
+                    killed.extend(self.kill_node_pods(n, now));
+                    if !killed.is_empty() {
+                        self.after_kills(now, &killed, PolicyEvent::PodEvicted, Some(("maintenance", n)));
+                        killed.clear();
+                    }
+                }
+                true
+            }
+            Event::DrainEnd(i) => {
+                self.pop_return(now);
+                for n in self.maintenance_nodes(i) {
+                    self.set_down(n, down::DRAIN, false);
+                }
+                true
+            }
+            Event::PolicyDue { job, token } => {
+                let Some(rec) = self.recovery.as_mut() else { return false };
+                let ctl = &mut rec.jobs[job.idx()];
+                let Some((tok, action, task)) = ctl.pending else { return false };
+                if tok != token {
+                    return false;
+                }
+                ctl.pending = None;
+                // The delayed action is dropped if the job recovered in time.
+                let j = &self.state.jobs[job.idx()];
+                if j.state != JobState::Active || j.is_progressing() || ctl.resume_pending {
+                    return false;
+                }
+                self.execute(job, action, task, now);
+                true
+            }
+            Event::Resume { job, generation } => {
+                let Some(rec) = self.recovery.as_mut() else { return false };
+                rec.jobs[job.idx()].resume_pending = false;
+                let j = &self.state.jobs[job.idx()];
+                if j.generation != generation
+                    || j.state != JobState::Active
+                    || j.is_progressing()
+                    || j.count(TaskStatus::Running) < j.min_available
+                {
+                    return false;
+                }
+                self.start_running(job, now);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn maintenance_nodes(&self, i: u32) -> Vec<NodeId> {
+        let rt = self.recovery.as_ref().and_then(|r| r.faults.as_ref()).expect("maintenance needs faults");
+        rt.config.maintenance[i as usize].nodes.clone()
+    }
+
+    /// Sets or clears one reason for `n` being out of service and updates its health.
+    fn set_down(&mut self, n: NodeId, bit: u8, on: bool) {
+        let Some(rt) = self.recovery.as_mut().and_then(|r| r.faults.as_mut()) else { return };
+        let d = &mut rt.down[n.idx()];
+        if on {
+            *d |= bit;
+        } else {
+            *d &= !bit;
+        }
+        let healthy = *d == 0;
+        self.state.set_node_health(n, healthy);
+    }
+
+    fn fail_node(&mut self, n: NodeId, until: Option<SimTime>, now: SimTime) -> bool {
+        let pool = self.state.nodes[n.idx()].pool.idx();
+        let Some(rt) = self.recovery.as_mut().and_then(|r| r.faults.as_mut()) else { return false };
+        if rt.down[n.idx()] & down::FAILED != 0 {
+            return false;
+        }
+        rt.node_failures += 1;
+        let repair = match until {
+            Some(u) => u,
+            None => now.plus(rt.repair_time(n)),
+        };
+        let was_spare = rt.down[n.idx()] & down::SPARE != 0;
+        if was_spare {
+            rt.spare_free[pool].retain(|s| *s != n);
+        }
+        // A standby spare takes the failed node's place after the swap delay; with none free,
+        // the node waits for the next spare to become free.
+        let mut swap = None;
+        if !was_spare && let Some(s) = rt.spares_of(pool).map(|s| s.swap_delay) {
+            if rt.spare_free[pool].is_empty() {
+                rt.waiting[pool].push(n);
+            } else {
+                let spare = rt.spare_free[pool].remove(0);
+                rt.replaced[n.idx()] = true;
+                rt.swaps += 1;
+                swap = Some((spare, now.plus(s)));
+            }
+        }
+        self.set_down(n, down::FAILED, true);
+        self.push_return(repair, Event::NodeRepair(n));
+        if let Some((spare, at)) = swap {
+            self.push_return(at, Event::SpareIn(spare));
+        }
+        let killed = self.kill_node_pods(n, now);
+        let event = self.recovery.as_ref().and_then(|r| r.faults.as_ref()).map(|f| f.config.pod_event);
+        if !killed.is_empty() {
+            self.after_kills(now, &killed, event.unwrap_or(PolicyEvent::PodFailed), Some(("node", n)));
+        }
+        true
+    }
+
+    fn repair_node(&mut self, n: NodeId, now: SimTime) -> bool {
+        let pool = self.state.nodes[n.idx()].pool.idx();
+        let Some(rt) = self.recovery.as_mut().and_then(|r| r.faults.as_mut()) else { return false };
+        if rt.down[n.idx()] & down::FAILED == 0 {
+            return false;
+        }
+        rt.waiting[pool].retain(|w| *w != n);
+        let mut spare = rt.down[n.idx()] & down::SPARE != 0;
+        if rt.replaced[n.idx()] {
+            rt.replaced[n.idx()] = false;
+            rt.down[n.idx()] |= down::SPARE;
+            spare = true;
+        }
+        let mut swap = None;
+        if spare {
+            // A node still waiting for a replacement gets this one at once.
+            match (rt.waiting[pool].first().copied(), rt.spares_of(pool).map(|s| s.swap_delay)) {
+                (Some(w), Some(delay)) => {
+                    rt.waiting[pool].remove(0);
+                    rt.replaced[w.idx()] = true;
+                    rt.swaps += 1;
+                    swap = Some(now.plus(delay));
+                }
+                _ => rt.spare_free[pool].push(n),
+            }
+        }
+        let next = rt.next_failure(n);
+        self.set_down(n, down::FAILED, false);
+        if let Some(d) = next {
+            self.events.push(now.plus(d), Event::NodeFail { node: n, until: None });
+        }
+        if let Some(at) = swap {
+            self.push_return(at, Event::SpareIn(n));
+        }
+        true
+    }
+
+    fn fail_device(&mut self, n: NodeId, now: SimTime) -> bool {
+        let node = &self.state.nodes[n.idx()];
+        let (pool, cards) = (node.pool.idx(), (node.allocatable.accelerators().max(0) / 1000) as u32);
+        let Some(rt) = self.recovery.as_mut().and_then(|r| r.faults.as_mut()) else { return false };
+        if let Some(d) = rt.next_device_failure(n, pool) {
+            self.events.push(now.plus(d), Event::DeviceFail(n));
+        }
+        let card = rt.failing_card(n, cards);
+        if rt.down[n.idx()] != 0 {
+            return false;
+        }
+        rt.device_failures += 1;
+        // Cards are handed out to the node's pods in task-id order; the pod whose range holds
+        // the failing card dies, a free card's fault costs nothing.
+        let mut on: Vec<TaskId> = self.state.node_tasks[n.idx()]
+            .iter()
+            .copied()
+            .filter(|t| matches!(self.state.tasks[t.idx()].status, TaskStatus::Bound | TaskStatus::Running))
+            .collect();
+        on.sort_unstable();
+        let mut first = 0u32;
+        let mut victim = None;
+        for t in on {
+            let k = (self.state.tasks[t.idx()].request.accelerators().max(0) / 1000) as u32;
+            if card >= first && card < first + k {
+                victim = Some(t);
+                break;
+            }
+            first += k;
+        }
+        let Some(t) = victim else { return false };
+        self.kill_task(t, now);
+        let event = self.recovery.as_ref().and_then(|r| r.faults.as_ref()).map(|f| f.config.pod_event);
+        self.after_kills(now, &[t], event.unwrap_or(PolicyEvent::PodFailed), Some(("device", n)));
+        true
+    }
+
+    /// Kills every bound or running pod on `n`; returns them in task-id order.
+    fn kill_node_pods(&mut self, n: NodeId, now: SimTime) -> Vec<TaskId> {
+        let mut on: Vec<TaskId> = self.state.node_tasks[n.idx()].clone();
+        on.sort_unstable();
+        on.into_iter().filter(|t| self.kill_task(*t, now)).collect()
+    }
+
+    /// Starts terminating a pod that holds a node; it is recreated after the grace period.
+    fn kill_task(&mut self, t: TaskId, now: SimTime) -> bool {
+        if !matches!(self.state.tasks[t.idx()].status, TaskStatus::Bound | TaskStatus::Running) {
+            return false;
+        }
+        self.state.transition(t, TaskStatus::Releasing, None);
+        self.events.push(now.plus(TERMINATION_GRACE), Event::PodGone(t));
+        true
+    }
+
+    /// After `killed` pods (task-id order) died of `event`: per job, an incident for faults, the
+    /// work-model consequences, then the policies.
+    pub(super) fn after_kills(
+        &mut self,
+        now: SimTime,
+        killed: &[TaskId],
+        event: PolicyEvent,
+        cause: Option<(&'static str, NodeId)>,
+    ) {
+        let mut by_job: BTreeMap<JobId, Vec<TaskId>> = BTreeMap::new();
+        for t in killed {
+            by_job.entry(self.state.tasks[t.idx()].job).or_default().push(*t);
+        }
+        for (j, tasks) in by_job {
+            if self.state.jobs[j.idx()].state != JobState::Active {
+                continue;
+            }
+            if let Some((what, n)) = cause {
+                self.open_incident(j, now, what, n, tasks.len() as u32);
+            }
+            self.pods_lost(j, now);
+            if self.recovery.is_none() {
+                continue;
+            }
+            for t in tasks {
+                if self.state.jobs[j.idx()].state != JobState::Active {
+                    break;
+                }
+                let role = self.state.tasks[t.idx()].role as usize;
+                let job = &self.state.jobs[j.idx()];
+                let role_running = job
+                    .task_ids()
+                    .filter(|x| {
+                        let tk = &self.state.tasks[x.idx()];
+                        tk.role as usize == role && tk.status == TaskStatus::Running
+                    })
+                    .count() as u32;
+                let task_failed = event == PolicyEvent::PodFailed && role_running < job.roles[role].min_available;
+                let gang_broken = job.count(TaskStatus::Running) < job.min_available
+                    && job.allocated.accelerators() + job.allocated.cpu > 0;
+                let _ = self.raise(j, event, t, now)
+                    || (task_failed && self.raise(j, PolicyEvent::TaskFailed, t, now))
+                    || (gang_broken && self.raise(j, PolicyEvent::Unknown, t, now));
+            }
+        }
+    }
+
+    fn open_incident(&mut self, j: JobId, now: SimTime, what: &'static str, n: NodeId, pods: u32) {
+        let node = self.state.nodes[n.idx()].name.clone();
+        let Some(rec) = self.recovery.as_mut() else { return };
+        let ctl = &mut rec.jobs[j.idx()];
+        if let Some(i) = ctl.incident {
+            rec.incidents[i].pods_killed += pods;
+            return;
+        }
+        let i = rec.incidents.len();
+        rec.incidents.push(Incident {
+            job: j,
+            at: now,
+            cause: what,
+            node,
+            pods_killed: pods,
+            rolled_back_ms: 0,
+            rolled_back_gpu: 0,
+            idle_held_gpu: 0,
+            recovered: None,
+            restarts: 0,
+        });
+        ctl.incident = Some(i);
+        ctl.stats.incidents += 1;
+        rec.open.push(i);
+    }
+
+    /// Some of `j`'s pods stopped running: below minAvailable the job stops, rolls back to its
+    /// last checkpoint and will pay its restart overhead; an elastic job slows down.
+    pub(super) fn pods_lost(&mut self, j: JobId, now: SimTime) {
+        let job = &mut self.state.jobs[j.idx()];
+        let broken = job.count(TaskStatus::Running) < job.min_available;
+        if job.is_progressing() && broken {
+            job.generation += 1;
+            self.state.stop_progress(j, now);
+            self.rollback(j);
+        } else if job.is_progressing() {
+            self.rescale(j, now);
+        } else if broken && let Some(rec) = self.recovery.as_mut() {
+            let ctl = &mut rec.jobs[j.idx()];
+            if ctl.resume_pending {
+                // The gang broke again during its restart overhead.
+                ctl.resume_pending = false;
+                job.generation += 1;
+            }
+        }
+        self.close_if_progressing(j, now);
+    }
+
+    fn rollback(&mut self, j: JobId) {
+        let Some(rec) = self.recovery.as_mut() else { return };
+        let job = &mut self.state.jobs[j.idx()];
+        let ctl = &mut rec.jobs[j.idx()];
+        let kept = ctl.spec.kept_progress(job.progress_ms);
+        let rolled = job.progress_ms - kept;
+        job.progress_ms = kept;
+        let gpu = rolled as u128 * full_speed_accelerators(job, &ctl.spec);
+        ctl.stats.rolled_back_ms += rolled;
+        ctl.stats.rolled_back_gpu += gpu;
+        if let Some(i) = ctl.incident {
+            rec.incidents[i].rolled_back_ms += rolled;
+            rec.incidents[i].rolled_back_gpu += gpu;
+        }
+        ctl.needs_overhead = ctl.spec.restart_overhead.0 > 0;
+    }
+
+    /// Elastic jobs: re-derives the speed from the running pods.
+    fn rescale(&mut self, j: JobId, now: SimTime) {
+        let Some(rec) = self.recovery.as_ref() else { return };
+        let Some(scaling) = rec.jobs[j.idx()].spec.scaling else { return };
+        let job = &self.state.jobs[j.idx()];
+        let speed =
+            self.state.job_speed(j) * scaling.speed_milli(job.count(TaskStatus::Running), job.task_count) / 1000;
+        let speed = speed.max(1);
+        if speed == job.speed_milli || !job.is_progressing() {
+            return;
+        }
+        self.state.stop_progress(j, now);
+        let job = &mut self.state.jobs[j.idx()];
+        job.speed_milli = speed;
+        job.generation += 1;
+        self.start_running(j, now);
+    }
+
+    /// A pod of `j` is running: start (or resume, after the restart overhead) its progress, or
+    /// speed it up.
+    pub(super) fn pod_running(&mut self, j: JobId, now: SimTime) {
+        let job = &self.state.jobs[j.idx()];
+        if job.count(TaskStatus::Running) >= job.min_available && !job.is_progressing() {
+            if job.gang_ready.is_none()
+                && let Some(topo) = &self.state.topology
+            {
+                // Where the gang runs the first time it runs (topology metrics).
+                let nodes = job.task_ids().filter_map(|x| {
+                    let task = &self.state.tasks[x.idx()];
+                    (task.status == TaskStatus::Running).then_some(task.node).flatten()
+                });
+                self.recorder.set_span(j, topo.span(nodes));
+            }
+            let job = &mut self.state.jobs[j.idx()];
+            job.gang_ready.get_or_insert(now);
+            let generation = job.generation;
+            if let Some(rec) = self.recovery.as_mut() {
+                let ctl = &mut rec.jobs[j.idx()];
+                if ctl.resume_pending {
+                    return;
+                }
+                if ctl.needs_overhead {
+                    ctl.resume_pending = true;
+                    let at = now.plus(ctl.spec.restart_overhead);
+                    self.events.push(at, Event::Resume { job: j, generation });
+                    return;
+                }
+            }
+            self.start_running(j, now);
+        } else if job.is_progressing() {
+            self.rescale(j, now);
+        }
+    }
+
+    /// Starts progress at the job's speed and schedules its finish.
+    fn start_running(&mut self, j: JobId, now: SimTime) {
+        if let Some(rec) = self.recovery.as_mut() {
+            let ctl = &mut rec.jobs[j.idx()];
+            ctl.needs_overhead = false;
+            let job = &mut self.state.jobs[j.idx()];
+            if let Some(s) = ctl.spec.scaling {
+                job.speed_milli = s.speed_milli(job.count(TaskStatus::Running), job.task_count);
+            } else {
+                job.speed_milli = FULL_SPEED;
+            }
+            ctl.life.sync(SyncView {
+                live: job.task_count - job.count(TaskStatus::Releasing),
+                running: job.count(TaskStatus::Running) + job.count(TaskStatus::Succeeded),
+                min_available: job.min_available,
+                work_done: false,
+            });
+        }
+        // Card speed (the slowest model among its running pods) times the elastic scaling.
+        let card = self.state.job_speed(j);
+        let job = &mut self.state.jobs[j.idx()];
+        if self.recovery.is_some() {
+            job.speed_milli = (card * job.speed_milli / FULL_SPEED).max(1);
+        } else {
+            job.speed_milli = card;
+        }
+        let left = job.work_ms - job.progress_ms;
+        // Rounded up, so that the work banked at the finish covers what was left.
+        let wall = (left * FULL_SPEED).div_ceil(job.speed_milli);
+        let generation = job.generation;
+        self.state.start_progress(j, now);
+        self.events.push(now.plus(DurationMs(wall)), Event::Finish { job: j, generation });
+        self.close_if_progressing(j, now);
+    }
+
+    fn close_if_progressing(&mut self, j: JobId, now: SimTime) {
+        if !self.state.jobs[j.idx()].is_progressing() {
+            return;
+        }
+        let Some(rec) = self.recovery.as_mut() else { return };
+        if let Some(i) = rec.jobs[j.idx()].incident.take() {
+            rec.incidents[i].recovered = Some(now);
+            rec.open.retain(|x| *x != i);
+        }
+    }
+
+    /// A pod of `j` is gone (recreated as pending): the controller re-syncs the phase.
+    pub(super) fn ctl_pod_gone(&mut self, j: JobId) {
+        let Some(rec) = self.recovery.as_mut() else { return };
+        let job = &self.state.jobs[j.idx()];
+        rec.jobs[j.idx()].life.sync(SyncView {
+            live: job.task_count - job.count(TaskStatus::Releasing),
+            running: job.count(TaskStatus::Running) + job.count(TaskStatus::Succeeded),
+            min_available: job.min_available,
+            work_done: false,
+        });
+    }
+
+    /// The job finished its work.
+    pub(super) fn ctl_finished(&mut self, j: JobId) {
+        if let Some(rec) = self.recovery.as_mut() {
+            rec.jobs[j.idx()].life.phase = JobPhase::Completed;
+        }
+    }
+
+    /// Looks up the policy for `event` on pod `t`; executes it (or schedules it after its
+    /// timeout). Returns whether a rule matched.
+    fn raise(&mut self, j: JobId, event: PolicyEvent, t: TaskId, now: SimTime) -> bool {
+        let role = self.state.tasks[t.idx()].role as usize;
+        let Some(rec) = self.recovery.as_mut() else { return false };
+        let ctl = &mut rec.jobs[j.idx()];
+        let role_name = self.state.jobs[j.idx()].roles[role].name.as_str();
+        let Some(p) = lookup(&ctl.spec.policies, event, Some(role_name)) else { return false };
+        let (action, timeout) = (p.action, p.timeout);
+        if timeout.0 > 0 {
+            if ctl.pending.is_none() {
+                ctl.token += 1;
+                ctl.pending = Some((ctl.token, action, t));
+                self.events.push(now.plus(timeout), Event::PolicyDue { job: j, token: ctl.token });
+            }
+            return true;
+        }
+        self.execute(j, action, t, now);
+        true
+    }
+
+    fn execute(&mut self, j: JobId, action: PolicyAction, t: TaskId, now: SimTime) {
+        let Some(rec) = self.recovery.as_mut() else { return };
+        let ctl = &mut rec.jobs[j.idx()];
+        match ctl.life.act(action) {
+            Effect::None => {}
+            Effect::KillAndRecreate => {
+                ctl.stats.restarts += 1;
+                if let Some(i) = ctl.incident {
+                    rec.incidents[i].restarts += 1;
+                }
+                let role = self.state.tasks[t.idx()].role;
+                let targets: Vec<TaskId> = match action {
+                    PolicyAction::RestartPod => vec![t],
+                    PolicyAction::RestartTask => {
+                        self.state.jobs[j.idx()].task_ids().filter(|x| self.state.tasks[x.idx()].role == role).collect()
+                    }
+                    _ => self.state.jobs[j.idx()].task_ids().collect(),
+                };
+                for x in targets {
+                    self.kill_task(x, now);
+                }
+                self.pods_lost(j, now);
+                self.ctl_pod_gone(j);
+            }
+            Effect::KillAndEnd => {
+                let phase = ctl.life.phase;
+                if phase == JobPhase::Failed {
+                    ctl.stats.hit_max_retry = true;
+                    ctl.stats.restarts += 1;
+                }
+                self.end_job(j, phase, now);
+            }
+        }
+    }
+
+    /// Ends a job by policy: progress stops, every pod is freed, the job leaves the cluster.
+    fn end_job(&mut self, j: JobId, phase: JobPhase, now: SimTime) {
+        self.state.stop_progress(j, now);
+        self.state.jobs[j.idx()].generation += 1;
+        let done = if phase == JobPhase::Completed { TaskStatus::Succeeded } else { TaskStatus::Failed };
+        let tasks: Vec<_> = self.state.jobs[j.idx()].task_ids().collect();
+        for t in tasks {
+            let s = self.state.tasks[t.idx()].status;
+            if s != TaskStatus::Succeeded && s != TaskStatus::Failed {
+                self.state.transition(t, done, None);
+            }
+        }
+        self.state.set_phase(j, PodGroupPhase::Completed);
+        let job = &mut self.state.jobs[j.idx()];
+        job.state = match phase {
+            JobPhase::Completed => JobState::Completed,
+            JobPhase::Aborted => JobState::Aborted,
+            JobPhase::Terminated => JobState::Terminated,
+            _ => JobState::Failed,
+        };
+        if phase == JobPhase::Completed {
+            job.finished = Some(now);
+        }
+        job.reason = format!("job controller: {}", phase.name());
+        self.state.deactivate(j);
+        if let Some(rec) = self.recovery.as_mut()
+            && let Some(i) = rec.jobs[j.idx()].incident.take()
+        {
+            rec.open.retain(|x| *x != i);
+        }
+    }
+
+    /// Adds a goodput sample.
+    pub(super) fn ctl_sample(&mut self, now: SimTime) {
+        let Some(rec) = self.recovery.as_mut() else { return };
+        let used = self.state.pool_used.iter().fold(crate::model::Resources::ZERO, |a, b| a + *b);
+        let nodes_down = rec
+            .faults
+            .as_ref()
+            .map_or(0, |f| f.down.iter().filter(|d| **d & (down::FAILED | down::DRAIN) != 0).count() as u32);
+        rec.timeline.push(GoodputRow {
+            time_s: now.secs_f64(),
+            accel_healthy: self.state.total.accelerators() as f64 / 1000.0,
+            accel_alloc: used.accelerators() as f64 / 1000.0,
+            accel_progressing: self.state.progressing_alloc.accelerators() as f64 / 1000.0,
+            nodes_down,
+            jobs_recovering: rec.open.len() as u32,
+        });
+    }
+
+    /// Checks that no pod is placed on a failed node.
+    pub(super) fn ctl_check(&self) -> Result<(), String> {
+        let Some(rt) = self.recovery.as_ref().and_then(|r| r.faults.as_ref()) else { return Ok(()) };
+        for (i, d) in rt.down.iter().enumerate() {
+            if d & (down::FAILED | down::SPARE) != 0 {
+                for t in &self.state.node_tasks[i] {
+                    let s = self.state.tasks[t.idx()].status;
+                    if s != TaskStatus::Releasing {
+                        return Err(format!(
+                            "task {} is {} on out-of-service node {}",
+                            t.0,
+                            s.name(),
+                            self.state.nodes[i].name
+                        ));
+                    }
+                }
+            }
+            if (*d == 0) != self.state.nodes[i].healthy {
+                return Err(format!("node {}: health disagrees with its fault state", self.state.nodes[i].name));
+            }
+        }
+        Ok(())
+    }
+
+    /// Final per-job tallies (checkpoint time in the kept progress, final phase).
+    pub fn job_recovery(&self) -> Vec<JobRecovery> {
+        let Some(rec) = self.recovery.as_ref() else { return Vec::new() };
+        rec.jobs
+            .iter()
+            .zip(&self.state.jobs)
+            .map(|(c, job)| {
+                let mut s = c.stats.clone();
+                let mut p = job.progress_ms;
+                if let Some(since) = job.progressing_since {
+                    let d = self.end.since(since).0 as u128;
+                    p += (d * job.speed_milli as u128 / FULL_SPEED as u128) as u64;
+                }
+                let p = p.min(job.work_ms);
+                let ckpt = c.spec.checkpoint_time_in(p);
+                let acc = full_speed_accelerators(job, &c.spec);
+                s.checkpoint_gpu = ckpt as u128 * acc;
+                s.useful_gpu = (p - ckpt) as u128 * acc;
+                s.phase = match job.state {
+                    JobState::Completed => "Completed",
+                    _ => c.life.phase.name(),
+                };
+                s
+            })
+            .collect()
+    }
+}
