@@ -327,24 +327,13 @@ impl Experiment {
     }
 }
 
-/// Runs every policy × seed (on two threads) and returns the points in (policy, seed) order.
+/// Runs every policy × seed in parallel (rayon; each run is single-threaded and seeded, so the
+/// points do not depend on the thread count) and returns them in (policy, seed) order.
 pub fn run_all(exp: &Experiment, settings: &InflateSettings) -> Vec<CurvePoint> {
+    use rayon::prelude::*;
     let jobs: Vec<(Policy, u64)> =
         settings.policies.iter().flat_map(|p| settings.seeds.iter().map(move |s| (*p, *s))).collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
-    let results: Vec<Vec<CurvePoint>> = std::thread::scope(|sc| {
-        let chunks: Vec<_> = (0..threads)
-            .map(|t| {
-                let mine: Vec<(usize, (Policy, u64))> =
-                    jobs.iter().copied().enumerate().filter(|(i, _)| i % threads == t).collect();
-                sc.spawn(move || mine.into_iter().map(|(i, (p, s))| (i, exp.run(p, s, settings))).collect::<Vec<_>>())
-            })
-            .collect();
-        let mut all: Vec<(usize, Vec<CurvePoint>)> =
-            chunks.into_iter().flat_map(|h| h.join().expect("inflate worker panicked")).collect();
-        all.sort_by_key(|x| x.0);
-        all.into_iter().map(|x| x.1).collect()
-    });
+    let results: Vec<Vec<CurvePoint>> = jobs.par_iter().map(|&(p, s)| exp.run(p, s, settings)).collect();
     results.into_iter().flatten().collect()
 }
 
