@@ -49,7 +49,7 @@ pub fn markdown(rows: &[Row], seeds: u32) -> String {
         let verdict = if r.verdict.fails() { format!("**{}**", r.verdict.label()) } else { r.verdict.label().into() };
         s.push_str(&format!(
             "| {} | `{}` | {} | {} | {} | {} | {} | {} | {} |\n",
-            md_escape(&r.scenario),
+            crate::report::document::escape_md(&r.scenario),
             r.metric,
             better,
             num(r.baseline),
@@ -63,25 +63,12 @@ pub fn markdown(rows: &[Row], seeds: u32) -> String {
     s
 }
 
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|")
-}
-
-/// Escapes text for XML attributes and content.
+/// Escapes text for XML attributes and content: the HTML escapes (valid XML too), and control
+/// characters XML 1.0 cannot carry become spaces.
 pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    let clean: String =
+        s.chars().map(|c| if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') { ' ' } else { c }).collect();
+    crate::report::document::escape_html(&clean)
 }
 
 /// JUnit XML: a test suite per scenario, a test case per metric; regressions are failures.

@@ -93,6 +93,18 @@ impl Need {
     }
 }
 
+/// A small number for `x` in `list` (appended on first sight), so that cache keys compare
+/// integers rather than requests or key vectors.
+pub fn intern<T: PartialEq>(list: &mut Vec<T>, x: T) -> u32 {
+    match list.iter().position(|k| *k == x) {
+        Some(i) => i as u32,
+        None => {
+            list.push(x);
+            (list.len() - 1) as u32
+        }
+    }
+}
+
 /// The statements of one run of an eviction action, and which of them were undone. Evictions and
 /// pipelines only shrink the plugins' possible victims (see
 /// [`crate::sched::plugin::Plugin::may_be_victim_shrinks`]), and undoing a statement brings the

@@ -7,7 +7,7 @@
 //! Jobs with a network topology constraint are not preemptors.
 
 use super::eviction::{
-    Need, NodeSet, Proofs, could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue,
+    Need, NodeSet, Proofs, could_fit, evict_and_pipeline, in_victim_order, intern, pending_tasks, starving_by_queue,
 };
 use super::placement::PoolSkip;
 use super::preempt_topology::PreemptArgs;
@@ -127,13 +127,7 @@ struct Memo {
 impl Memo {
     /// A small number for a request, for the node sets' keys.
     fn request_id(&mut self, req: Resources) -> u32 {
-        match self.requests.iter().position(|r| *r == req) {
-            Some(i) => i as u32,
-            None => {
-                self.requests.push(req);
-                (self.requests.len() - 1) as u32
-            }
-        }
+        intern(&mut self.requests, req)
     }
 
     fn queue_running(&mut self, ssn: &Session, q: QueueId) -> &[TaskId] {

@@ -6,7 +6,7 @@
 //! never reclaimed.
 
 use super::eviction::{
-    Need, NodeSet, Proofs, could_fit, evict_and_pipeline, in_victim_order, pending_tasks, starving_by_queue,
+    Need, NodeSet, Proofs, could_fit, evict_and_pipeline, in_victim_order, intern, pending_tasks, starving_by_queue,
 };
 use super::placement::PoolSkip;
 use crate::model::{NodeId, QueueId, Resources, TaskId, TaskStatus};
@@ -201,24 +201,12 @@ struct VictimCache {
 impl VictimCache {
     /// A small number for an evictor kind, so that lookups compare integers, not key vectors.
     fn kind_id(&mut self, kind: EvictorKind) -> u32 {
-        match self.kinds.iter().position(|k| *k == kind) {
-            Some(i) => i as u32,
-            None => {
-                self.kinds.push(kind);
-                (self.kinds.len() - 1) as u32
-            }
-        }
+        intern(&mut self.kinds, kind)
     }
 
     /// A small number for a request, for the node sets' keys.
     fn request_id(&mut self, req: Resources) -> u32 {
-        match self.requests.iter().position(|r| *r == req) {
-            Some(i) => i as u32,
-            None => {
-                self.requests.push(req);
-                (self.requests.len() - 1) as u32
-            }
-        }
+        intern(&mut self.requests, req)
     }
 
     /// The victims on node `i` for a reclaimer of `queue` requesting `dims` (remembered or
