@@ -12,6 +12,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+pub mod trace;
+
 /// tephra — replay AI-fleet workloads through Volcano's scheduling semantics and compare policies.
 #[derive(Parser, Debug)]
 #[command(name = "tephra", version, about)]
@@ -30,6 +32,9 @@ enum Command {
         #[arg(default_value = "scenarios/quickstart.yaml")]
         scenario: PathBuf,
     },
+    /// Read public traces: inspect, convert to native, generate synthetic ones.
+    #[command(subcommand)]
+    Trace(trace::TraceCmd),
 }
 
 #[derive(clap::Args, Debug)]
@@ -78,6 +83,7 @@ pub fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run(args),
+        Command::Trace(cmd) => trace::run(cmd),
         Command::Validate { scenario } => {
             let sc = scenario::load(&scenario)?;
             let jobs = sc.load_jobs()?;

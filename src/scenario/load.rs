@@ -71,6 +71,8 @@ pub struct Scenario {
     pub queues: Vec<Queue>,
     /// Trace file.
     pub trace: PathBuf,
+    /// Its format (`workload.format`, default native).
+    pub trace_format: crate::trace::Format,
     /// PriorityClass values by name.
     pub priority_classes: BTreeMap<String, i32>,
     /// Policy.
@@ -311,11 +313,11 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     check_queue_tree(&raw, &queues, &cx)?;
     check_hierarchy_annotations(&raw, &cx)?;
 
-    if let Some(f) = &raw.workload.format
-        && f.value != "native"
-    {
-        return Err(cx.at(f, format!("workload.format: `{}` is not supported yet (only native)", f.value)));
-    }
+    let trace_format = match &raw.workload.format {
+        None => crate::trace::Format::Native,
+        Some(f) if f.value == "auto" => crate::trace::Format::Native,
+        Some(f) => crate::trace::Format::parse(&f.value).map_err(|m| cx.at(f, format!("workload.format: {m}")))?,
+    };
     let mut usage_ratio = BTreeMap::new();
     for (name, v) in raw.workload.usage_ratio.iter().flatten() {
         let key = match name.as_str() {
@@ -444,6 +446,12 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         seed: raw.seed.unwrap_or(1),
         pools,
         queues,
+        trace_format: match &raw.workload.format {
+            Some(f) if f.value == "auto" => {
+                crate::trace::format::detect(&trace).map_err(|e| ScenarioError::Input(e.to_string()))?
+            }
+            _ => trace_format,
+        },
         trace,
         priority_classes: raw.priority_classes.clone(),
         policy,
@@ -471,7 +479,8 @@ impl Scenario {
     /// Reads the workload trace; jobs without their own usage-ratio annotations get the
     /// scenario's `workload.usage_ratio`, and every usage ratio must be a non-negative number.
     pub fn load_jobs(&self) -> Result<Vec<JobSpec>, ScenarioError> {
-        let mut jobs = crate::trace::native::read_with(&self.trace, &self.priority_classes)
+        let slice = crate::trace::load::Slice::default();
+        let mut jobs = crate::trace::load::load_jobs(&self.trace, self.trace_format, &self.priority_classes, &slice)
             .map_err(|e| ScenarioError::Input(e.to_string()))?;
         for job in &mut jobs {
             for key in [USAGE_RATIO_CPU, USAGE_RATIO_MEMORY] {

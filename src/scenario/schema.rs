@@ -179,7 +179,8 @@ pub struct RawNodeGroupTerms {
 pub struct RawWorkload {
     /// Trace path.
     pub trace: At<String>,
-    /// Trace format (default `native`).
+    /// Trace format (default `native`; `auto` detects it; see `crate::trace::Format` for the names:
+    /// philly, philly-json, helios, gavel, sia/pollux, tiresias, pai2020, dlrm2025).
     #[serde(default)]
     pub format: Option<At<String>>,
     /// Simulated node metrics for the usage plugin: what running pods use as a fraction of their
