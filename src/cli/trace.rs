@@ -3,6 +3,7 @@
 
 use crate::trace::load::{Bound, Slice, for_each};
 use crate::trace::stats::Collector;
+use crate::trace::synth::{Synth, SynthSpec};
 use crate::trace::write::NativeWriter;
 use crate::trace::{Format, format, pai};
 use anyhow::{Context, Result, bail};
@@ -34,6 +35,23 @@ pub enum TraceCmd {
         out: PathBuf,
         #[command(flatten)]
         input: InputArgs,
+    },
+    /// Generate a synthetic trace (native CSV) from a preset and/or a spec file.
+    Synth {
+        /// Output file.
+        out: PathBuf,
+        /// Preset: philly-like, helios-like, pai-like.
+        #[arg(long)]
+        preset: Option<String>,
+        /// YAML file with the fields of `workload.synth` (they override the preset).
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        /// Number of jobs (overrides the spec).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Seed (overrides the spec; default 1).
+        #[arg(long)]
+        seed: Option<u64>,
     },
 }
 
@@ -98,6 +116,31 @@ pub fn run(cmd: TraceCmd) -> Result<ExitCode> {
                     }
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        TraceCmd::Synth { out, preset, spec, jobs, seed } => {
+            let mut s: SynthSpec = match &spec {
+                Some(p) => {
+                    let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+                    serde_saphyr::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
+                }
+                None => SynthSpec::default(),
+            };
+            if preset.is_some() {
+                s.preset = preset;
+            }
+            s.jobs = jobs.or(s.jobs);
+            s.seed = seed.or(s.seed);
+            let synth = Synth::from_spec(&s, 1)?;
+            let f = std::fs::File::create(&out).with_context(|| format!("creating {}", out.display()))?;
+            let mut w = NativeWriter::new(std::io::BufWriter::new(f))?;
+            let name = out.display().to_string();
+            let jobs = synth.generate();
+            for j in &jobs {
+                w.write(&j.to_spec(0.0, &name))?;
+            }
+            w.finish()?;
+            eprintln!("{}: {} synthetic jobs (seed {})", out.display(), jobs.len(), synth.seed);
             Ok(ExitCode::SUCCESS)
         }
         TraceCmd::Convert { file, to, out, input } => {

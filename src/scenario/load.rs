@@ -73,6 +73,8 @@ pub struct Scenario {
     pub trace: PathBuf,
     /// Its format (`workload.format`, default native).
     pub trace_format: crate::trace::Format,
+    /// A synthetic workload generator used instead of the trace (`workload.synth`).
+    pub synth: Option<crate::trace::synth::Synth>,
     /// PriorityClass values by name.
     pub priority_classes: BTreeMap<String, i32>,
     /// Policy.
@@ -331,15 +333,27 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         parse_ratio(&text).map_err(|m| cx.at(v, format!("workload.usage_ratio.{name}: {m}")))?;
         usage_ratio.insert(key.to_string(), text);
     }
-    let trace = resolve(&raw.workload.trace.value, path).ok_or_else(|| {
-        cx.at(
-            &raw.workload.trace,
-            format!(
-                "workload.trace: `{}` not found (looked in the current folder and next to the scenario)",
-                raw.workload.trace.value
-            ),
-        )
-    })?;
+    let synth = match (&raw.workload.trace, &raw.workload.synth) {
+        (Some(_), Some(sy)) => return Err(cx.at(sy, "workload: give trace or synth, not both".into())),
+        (None, None) => return Err(ScenarioError::Input(format!("{file}: workload: give a trace or a synth section"))),
+        (None, Some(sy)) => Some(
+            crate::trace::synth::Synth::from_spec(&sy.value, raw.seed.unwrap_or(1))
+                .map_err(|e| cx.at(sy, format!("workload.synth: {}", e.msg)))?,
+        ),
+        (Some(_), None) => None,
+    };
+    let trace = match &raw.workload.trace {
+        None => PathBuf::new(),
+        Some(t) => resolve(&t.value, path).ok_or_else(|| {
+            cx.at(
+                t,
+                format!(
+                    "workload.trace: `{}` not found (looked in the current folder and next to the scenario)",
+                    t.value
+                ),
+            )
+        })?,
+    };
 
     let mut warnings = Vec::new();
     let mut node_scan = NodeScan::Volcano;
@@ -447,12 +461,13 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         pools,
         queues,
         trace_format: match &raw.workload.format {
-            Some(f) if f.value == "auto" => {
+            Some(f) if f.value == "auto" && synth.is_none() => {
                 crate::trace::format::detect(&trace).map_err(|e| ScenarioError::Input(e.to_string()))?
             }
             _ => trace_format,
         },
         trace,
+        synth,
         priority_classes: raw.priority_classes.clone(),
         policy,
         node_scan,
@@ -480,8 +495,14 @@ impl Scenario {
     /// scenario's `workload.usage_ratio`, and every usage ratio must be a non-negative number.
     pub fn load_jobs(&self) -> Result<Vec<JobSpec>, ScenarioError> {
         let slice = crate::trace::load::Slice::default();
-        let mut jobs = crate::trace::load::load_jobs(&self.trace, self.trace_format, &self.priority_classes, &slice)
-            .map_err(|e| ScenarioError::Input(e.to_string()))?;
+        let mut jobs = match &self.synth {
+            Some(s) => {
+                let file = format!("{} (workload.synth)", self.path.display());
+                s.generate().iter().map(|j| j.to_spec(0.0, &file)).collect()
+            }
+            None => crate::trace::load::load_jobs(&self.trace, self.trace_format, &self.priority_classes, &slice)
+                .map_err(|e| ScenarioError::Input(e.to_string()))?,
+        };
         for job in &mut jobs {
             for key in [USAGE_RATIO_CPU, USAGE_RATIO_MEMORY] {
                 if let Some(v) = job.annotations.get(key) {

@@ -177,8 +177,12 @@ pub struct RawNodeGroupTerms {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWorkload {
-    /// Trace path.
-    pub trace: At<String>,
+    /// Trace path (or give `synth`).
+    #[serde(default)]
+    pub trace: Option<At<String>>,
+    /// A synthetic workload instead of a trace file (see `crate::trace::synth`).
+    #[serde(default)]
+    pub synth: Option<At<crate::trace::synth::SynthSpec>>,
     /// Trace format (default `native`; `auto` detects it; see `crate::trace::Format` for the names:
     /// philly, philly-json, helios, gavel, sia/pollux, tiresias, pai2020, dlrm2025).
     #[serde(default)]

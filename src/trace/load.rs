@@ -154,6 +154,7 @@ pub fn from_spec(j: &JobSpec) -> TraceJob {
                 gpu_model: r.accelerator_model.clone(),
                 cpu_milli: Some(r.request.cpu),
                 memory_bytes: Some(r.request.memory),
+                min_pods: Some(r.min_available),
             }
         })
         .collect();

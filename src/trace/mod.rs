@@ -20,6 +20,7 @@ pub mod record;
 pub mod sia;
 pub mod source;
 pub mod stats;
+pub mod synth;
 pub mod tiresias;
 pub mod write;
 

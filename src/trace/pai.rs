@@ -216,6 +216,7 @@ impl PaiEntries {
                 gpu_model: t.model.clone(),
                 cpu_milli: t.cpu.filter(|c| *c > 0),
                 memory_bytes: t.mem.filter(|m| *m > 0),
+                min_pods: None,
             })
             .collect();
         Ok(Some(Entry::Job(TraceJob {

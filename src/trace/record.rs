@@ -30,12 +30,22 @@ pub struct TraceRole {
     pub cpu_milli: Option<i64>,
     /// Memory per pod in bytes, if the trace gives it.
     pub memory_bytes: Option<i64>,
+    /// Gang minimum when smaller than `pods` (elastic jobs); `None` = all pods.
+    pub min_pods: Option<u32>,
 }
 
 impl TraceRole {
     /// A role of `pods` pods with `gpus_per_pod` accelerators each and default CPU and memory.
     pub fn gpus(name: &str, pods: u32, gpus_per_pod: u32) -> TraceRole {
-        TraceRole { name: name.to_string(), pods, gpus_per_pod, gpu_model: None, cpu_milli: None, memory_bytes: None }
+        TraceRole {
+            name: name.to_string(),
+            pods,
+            gpus_per_pod,
+            gpu_model: None,
+            cpu_milli: None,
+            memory_bytes: None,
+            min_pods: None,
+        }
     }
 
     /// The per-pod request, filling CPU and memory from the accelerator count when the trace has
@@ -84,7 +94,7 @@ impl TraceJob {
     }
 
     /// The job as tephra simulates it: submitted `submit_s - origin_s` after t = 0, gang of all
-    /// its pods (`min_available = replicas`), queue = tenant. A zero run time becomes 1 ms (the
+    /// its pods (`min_available = replicas`) unless the role says otherwise, queue = tenant. A zero run time becomes 1 ms (the
     /// simulator needs some work to finish a job).
     pub fn to_spec(&self, origin_s: f64, file: &str) -> JobSpec {
         let submit_ms = ((self.submit_s - origin_s).max(0.0) * 1000.0).round() as u64;
@@ -95,7 +105,7 @@ impl TraceJob {
             .map(|r| Role {
                 name: r.name.clone(),
                 replicas: r.pods,
-                min_available: r.pods,
+                min_available: r.min_pods.unwrap_or(r.pods).min(r.pods),
                 request: r.request(),
                 accelerator_model: r.gpu_model.clone(),
                 priority: self.priority,
