@@ -1,7 +1,7 @@
 //! `tephra trace inspect|convert|synth`: look at a public trace, cut it into a native trace, or
 //! generate a synthetic one.
 
-use crate::trace::load::{Bound, Slice, for_each};
+use crate::trace::load::{Bound, Slice, for_each, for_each_unshifted};
 use crate::trace::stats::Collector;
 use crate::trace::synth::{Synth, SynthSpec};
 use crate::trace::write::NativeWriter;
@@ -95,7 +95,7 @@ pub fn run(cmd: TraceCmd) -> Result<ExitCode> {
         TraceCmd::Inspect { file, input, json } => {
             let (fmt, slice) = input.resolve(&file)?;
             let mut c = Collector::default();
-            let pass = for_each(&file, fmt, &slice, |j, _| {
+            let pass = for_each_unshifted(&file, fmt, &slice, |j| {
                 c.add(j);
                 Ok(())
             })?;

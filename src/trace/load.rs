@@ -84,6 +84,42 @@ pub fn first_submit(path: &Path, format: Format) -> Result<f64, TraceError> {
     if min.is_finite() { Ok(min) } else { Err(Ctx::new(path).err(1, "row", "the trace has no runnable jobs")) }
 }
 
+/// Streams the jobs of `slice` in one pass, calling `f` with each; for statistics, which need
+/// no time origin. Offsets in `since`/`until` need the first submit, and cost a first pass.
+pub fn for_each_unshifted(
+    path: &Path,
+    format: Format,
+    slice: &Slice,
+    mut f: impl FnMut(&TraceJob) -> Result<(), TraceError>,
+) -> Result<Pass, TraceError> {
+    let offsets = matches!(slice.since, Some(Bound::Offset(_))) || matches!(slice.until, Some(Bound::Offset(_)));
+    if offsets {
+        return for_each(path, format, slice, |j, _| f(j));
+    }
+    let lo = slice.since.map(|b| b.resolve(0.0)).unwrap_or(f64::NEG_INFINITY);
+    let hi = slice.until.map(|b| b.resolve(0.0)).unwrap_or(f64::INFINITY);
+    let mut pass = Pass { origin_s: 0.0, ..Pass::default() };
+    for e in open(path, format)? {
+        match e? {
+            Entry::Skipped { reason, .. } => *pass.skipped.entry(reason).or_default() += 1,
+            Entry::Job(j) => {
+                if j.submit_s < lo || j.submit_s >= hi {
+                    continue;
+                }
+                if slice.limit.is_some_and(|l| pass.kept >= l as u64) {
+                    break;
+                }
+                pass.kept += 1;
+                f(&j)?;
+            }
+        }
+    }
+    if pass.kept == 0 {
+        return Err(Ctx::new(path).err(0, "row", "no jobs in the selected slice"));
+    }
+    Ok(pass)
+}
+
 /// Streams the jobs of `slice`, calling `f` with each and the origin it should be shifted by
 /// (`since` when given, else the trace's first submit). Two streaming passes: the first finds
 /// the first submit, so files need not be in submit order and are never held whole.
@@ -131,11 +167,29 @@ pub fn load_jobs(
         return native::read_with(path, classes);
     }
     let file = path.display().to_string();
+    let offsets = matches!(slice.since, Some(Bound::Offset(_))) || matches!(slice.until, Some(Bound::Offset(_)));
     let mut jobs = Vec::new();
-    for_each(path, format, slice, |j, origin| {
-        jobs.push(j.to_spec(origin, &file));
-        Ok(())
-    })?;
+    if offsets {
+        for_each(path, format, slice, |j, origin| {
+            jobs.push(j.to_spec(origin, &file));
+            Ok(())
+        })?;
+    } else {
+        // One pass: keep the trace jobs, then shift by `since` or the earliest kept submit (the
+        // earliest of the whole trace when nothing cuts the start).
+        let mut kept = Vec::new();
+        let mut first = f64::INFINITY;
+        for_each_unshifted(path, format, slice, |j| {
+            first = first.min(j.submit_s);
+            kept.push(j.clone());
+            Ok(())
+        })?;
+        let origin = match slice.since {
+            Some(b) => b.resolve(0.0),
+            None => first,
+        };
+        jobs = kept.iter().map(|j| j.to_spec(origin, &file)).collect();
+    }
     jobs.sort_by_key(|j| j.submit);
     Ok(jobs)
 }

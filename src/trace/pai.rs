@@ -28,7 +28,7 @@
 //! `pai_machine_spec.csv` describes the fleet ([`read_machine_spec`]).
 
 use super::error::TraceError;
-use super::fields::{Ctx, Header, count, gpu_model, next_record, number, open_csv, seconds};
+use super::fields::{Ctx, Header, count, gpu_model, next_record, number, seconds};
 use super::record::{TraceJob, TraceRole};
 use super::source::{Entries, Entry};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -68,6 +68,27 @@ pub fn is_pai(path: &Path) -> bool {
     (path.is_dir() || named) && d.join("pai_task_table.csv").exists() && d.join("pai_job_table.csv").exists()
 }
 
+/// A hasher for keys that are already hashes ([`name_hash`]): passes the u64 through.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl std::hash::Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | *b as u64;
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+type HashIndex<V> = HashMap<u64, V, std::hash::BuildHasherDefault<PassThrough>>;
+type HashSeen = HashSet<u64, std::hash::BuildHasherDefault<PassThrough>>;
+
 /// FNV-1a: a fixed hash of the job name, so the index needs no copy of the name.
 fn name_hash(s: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -83,7 +104,10 @@ type Table = (csv::Reader<BufReader<File>>, csv::StringRecord, Option<u64>);
 
 /// Opens a headerless table, skipping a header row equal to `columns` if there is one.
 fn open_table(path: &Path, cx: &Ctx, columns: &[&str]) -> Result<Table, TraceError> {
-    let mut rdr = open_csv(path, cx, false, b',')?;
+    let f = File::open(path).map_err(|e| cx.err(0, "file", e.to_string()))?;
+    // Machine-written tables: no trimming (the number parsers trim what they read).
+    let mut rdr =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(BufReader::with_capacity(1 << 20, f));
     let mut rec = csv::StringRecord::new();
     let mut first = next_record(&mut rdr, &mut rec, cx)?;
     if first.is_none() {
@@ -125,17 +149,19 @@ struct PaiEntries {
     rdr: csv::Reader<BufReader<File>>,
     rec: csv::StringRecord,
     cx: Ctx,
-    index: HashMap<u64, JobInfo>,
+    index: HashIndex<JobInfo>,
     users: Vec<String>,
     pending: Option<TaskRow>,
-    seen: HashSet<u64>,
+    seen: HashSeen,
     done: bool,
 }
 
 impl PaiEntries {
     fn parse_task(&self, line: u64) -> Result<TaskRow, TraceError> {
         let (cx, rec) = (&self.cx, &self.rec);
-        Header::fixed(&TASK_COLUMNS).check_len(rec, line, cx)?;
+        if rec.len() < TASK_COLUMNS.len() {
+            Header::fixed(&TASK_COLUMNS).check_len(rec, line, cx)?;
+        }
         let time = |i: usize| -> Result<Option<f64>, TraceError> {
             optional(&rec[i]).map(|t| seconds(cx, line, TASK_COLUMNS[i], t)).transpose()
         };
@@ -258,11 +284,13 @@ pub fn open(path: &Path) -> Result<Entries, TraceError> {
     let job_path = dir.join("pai_job_table.csv");
     let jcx = Ctx::new(&job_path);
     let (mut rdr, mut rec, mut line) = open_table(&job_path, &jcx, &JOB_COLUMNS)?;
-    let mut index: HashMap<u64, JobInfo> = HashMap::new();
+    let mut index: HashIndex<JobInfo> = HashIndex::default();
     let mut users: Vec<String> = Vec::new();
     let mut user_ids: BTreeMap<String, u32> = BTreeMap::new();
     while let Some(l) = line {
-        Header::fixed(&JOB_COLUMNS).check_len(&rec, l, &jcx)?;
+        if rec.len() < JOB_COLUMNS.len() {
+            Header::fixed(&JOB_COLUMNS).check_len(&rec, l, &jcx)?;
+        }
         let user = match user_ids.get(&rec[2]) {
             Some(u) => *u,
             None => {
@@ -280,7 +308,7 @@ pub fn open(path: &Path) -> Result<Entries, TraceError> {
     let task_path = dir.join("pai_task_table.csv");
     let cx = Ctx::new(&task_path);
     let (rdr, rec, first) = open_table(&task_path, &cx, &TASK_COLUMNS)?;
-    let mut entries = PaiEntries { rdr, rec, cx, index, users, pending: None, seen: HashSet::new(), done: false };
+    let mut entries = PaiEntries { rdr, rec, cx, index, users, pending: None, seen: HashSeen::default(), done: false };
     if let Some(l) = first {
         entries.pending = Some(entries.parse_task(l)?);
     }

@@ -77,6 +77,16 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
 pub const QUANTILES: [(&str, f64); 6] =
     [("p10", 0.10), ("p25", 0.25), ("p50", 0.50), ("p75", 0.75), ("p90", 0.90), ("p99", 0.99)];
 
+/// Counts `key`, allocating only the first time it is seen.
+fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_string(), 1);
+        }
+    }
+}
+
 impl Collector {
     /// Adds a job.
     pub fn add(&mut self, j: &TraceJob) {
@@ -90,9 +100,8 @@ impl Collector {
         let g = j.total_gpus();
         *self.gpu_hist.entry(g).or_default() += 1;
         *self.gang_hist.entry(j.total_pods()).or_default() += 1;
-        *self.tenants.entry(j.tenant.clone()).or_default() += 1;
-        let model = j.roles.iter().find_map(|r| r.gpu_model.clone()).unwrap_or_else(|| "any".into());
-        *self.models.entry(model).or_default() += 1;
+        bump(&mut self.tenants, &j.tenant);
+        bump(&mut self.models, j.roles.iter().find_map(|r| r.gpu_model.as_deref()).unwrap_or("any"));
         self.by_hour[(j.submit_s.rem_euclid(86_400.0) / 3600.0) as usize % 24] += 1;
         self.durations.push(j.duration_s);
         self.gpu_seconds += g as f64 * j.duration_s;
