@@ -6,6 +6,7 @@
 //! scenarios, metrics and reports sit beside the simulator.
 
 pub mod cli;
+pub mod k8s;
 pub mod metrics;
 pub mod model;
 pub mod report;

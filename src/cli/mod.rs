@@ -12,6 +12,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+pub mod k8s;
 pub mod trace;
 
 /// tephra — replay AI-fleet workloads through Volcano's scheduling semantics and compare policies.
@@ -35,6 +36,9 @@ enum Command {
     /// Read public traces: inspect, convert to native, generate synthetic ones.
     #[command(subcommand)]
     Trace(trace::TraceCmd),
+    /// Read Kubernetes inputs: a fleet from `kubectl get nodes -o json`, Volcano objects.
+    #[command(subcommand)]
+    K8s(k8s::K8sCmd),
 }
 
 #[derive(clap::Args, Debug)]
@@ -84,6 +88,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Trace(cmd) => trace::run(cmd),
+        Command::K8s(cmd) => k8s::run(cmd),
         Command::Validate { scenario } => {
             let sc = scenario::load(&scenario)?;
             let jobs = sc.load_jobs()?;

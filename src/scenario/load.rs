@@ -77,6 +77,8 @@ pub struct Scenario {
     pub synth: Option<crate::trace::synth::Synth>,
     /// PriorityClass values by name.
     pub priority_classes: BTreeMap<String, i32>,
+    /// Volcano Job / PodGroup templates and queues from `workload.templates`.
+    pub templates: Option<crate::k8s::objects::Objects>,
     /// Policy.
     pub policy: Policy,
     /// Node scan mode.
@@ -224,10 +226,18 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     }
 
     let mut pools = Vec::new();
-    if raw.fleet.pools.is_empty() {
+    let mut node_warnings = Vec::new();
+    if let Some(n) = &raw.fleet.from_nodes {
+        let p =
+            resolve(&n.value, path).ok_or_else(|| cx.at(n, format!("fleet.from_nodes: `{}` not found", n.value)))?;
+        let fleet = crate::k8s::nodes::read(&p).map_err(|m| cx.at(n, format!("fleet.from_nodes: {m}")))?;
+        node_warnings = fleet.warnings;
+        pools.extend(fleet.pools);
+    }
+    if raw.fleet.pools.is_empty() && pools.is_empty() {
         return Err(ScenarioError::Input(format!("{file}: fleet.pools is empty")));
     }
-    if raw.fleet.pools.len() > 64 {
+    if raw.fleet.pools.len() + pools.len() > 64 {
         return Err(ScenarioError::Input(format!("{file}: at most 64 pools are supported")));
     }
     for p in &raw.fleet.pools {
@@ -312,6 +322,20 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         }
         queues.push(queue);
     }
+    let mut priority_classes = raw.priority_classes.clone();
+    let objects = match &raw.workload.templates {
+        None => None,
+        Some(t) => {
+            let p = resolve(&t.value, path)
+                .ok_or_else(|| cx.at(t, format!("workload.templates: `{}` not found", t.value)))?;
+            let o = crate::k8s::objects::read(&p, &raw.priority_classes).map_err(ScenarioError::Input)?;
+            if raw.queues.is_none() {
+                queues = o.queues.clone();
+            }
+            priority_classes = o.priority_classes.clone();
+            Some(o)
+        }
+    };
     check_queue_tree(&raw, &queues, &cx)?;
     check_hierarchy_annotations(&raw, &cx)?;
 
@@ -419,6 +443,10 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     if let Policy::Volcano { conf, .. } = &policy {
         warnings.extend(conf.warnings.iter().cloned());
     }
+    warnings.extend(node_warnings);
+    if let Some(o) = &objects {
+        warnings.extend(o.warnings.iter().cloned());
+    }
 
     let mut run = RunSettings {
         until: None,
@@ -468,7 +496,8 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         },
         trace,
         synth,
-        priority_classes: raw.priority_classes.clone(),
+        priority_classes,
+        templates: objects,
         policy,
         node_scan,
         run,
@@ -503,6 +532,9 @@ impl Scenario {
             None => crate::trace::load::load_jobs(&self.trace, self.trace_format, &self.priority_classes, &slice)
                 .map_err(|e| ScenarioError::Input(e.to_string()))?,
         };
+        if let Some(o) = &self.templates {
+            crate::k8s::objects::expand(&mut jobs, o).map_err(ScenarioError::Input)?;
+        }
         for job in &mut jobs {
             for key in [USAGE_RATIO_CPU, USAGE_RATIO_MEMORY] {
                 if let Some(v) = job.annotations.get(key) {

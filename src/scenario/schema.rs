@@ -66,7 +66,11 @@ pub struct RawScenario {
 #[serde(deny_unknown_fields)]
 pub struct RawFleet {
     /// Node pools.
+    #[serde(default)]
     pub pools: Vec<RawPool>,
+    /// `kubectl get nodes -o json` output whose nodes become more pools (see `crate::k8s::nodes`).
+    #[serde(default)]
+    pub from_nodes: Option<At<String>>,
     /// HyperNode topology (not simulated yet: an error says so).
     #[serde(default)]
     pub topology: Option<At<serde::de::IgnoredAny>>,
@@ -180,6 +184,10 @@ pub struct RawWorkload {
     /// Trace path (or give `synth`).
     #[serde(default)]
     pub trace: Option<At<String>>,
+    /// A YAML file of Volcano Jobs / PodGroups (templates a trace row names with role `@name`),
+    /// Queues (used when `queues:` is absent) and PriorityClasses (see `crate::k8s::objects`).
+    #[serde(default)]
+    pub templates: Option<At<String>>,
     /// A synthetic workload instead of a trace file (see `crate::trace::synth`).
     #[serde(default)]
     pub synth: Option<At<crate::trace::synth::SynthSpec>>,
