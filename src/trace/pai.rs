@@ -90,7 +90,7 @@ type HashIndex<V> = HashMap<u64, V, std::hash::BuildHasherDefault<PassThrough>>;
 type HashSeen = HashSet<u64, std::hash::BuildHasherDefault<PassThrough>>;
 
 /// FNV-1a: a fixed hash of the job name, so the index needs no copy of the name.
-fn name_hash(s: &str) -> u64 {
+pub(super) fn name_hash(s: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in s.as_bytes() {
         h ^= *b as u64;
@@ -132,17 +132,50 @@ struct JobInfo {
     submit: f64,
 }
 
-struct TaskRow {
-    line: u64,
-    job: String,
-    task: String,
-    inst: u32,
-    start: Option<f64>,
-    end: Option<f64>,
-    cpu: Option<i64>,
-    mem: Option<i64>,
-    gpus: u32,
-    model: Option<String>,
+/// One task table row, parsed.
+pub(super) struct TaskRow {
+    pub(super) line: u64,
+    pub(super) job: String,
+    pub(super) task: String,
+    pub(super) inst: u32,
+    pub(super) start: Option<f64>,
+    pub(super) end: Option<f64>,
+    pub(super) cpu: Option<i64>,
+    pub(super) mem: Option<i64>,
+    pub(super) gpus: u32,
+    pub(super) model: Option<String>,
+}
+
+/// The job of consecutive task rows (at least one) with its user and submit time (NaN when the
+/// job table has none: the earliest task start is used).
+pub(super) fn assemble(tasks: &[TaskRow], user: &str, submit: f64) -> Entry {
+    let head = &tasks[0];
+    if tasks.iter().any(|t| t.start.is_none() || t.end.is_none()) {
+        return Entry::Skipped { line: head.line, reason: "a task never started or never ended" };
+    }
+    let start = tasks.iter().filter_map(|t| t.start).fold(f64::INFINITY, f64::min);
+    let end = tasks.iter().filter_map(|t| t.end).fold(f64::NEG_INFINITY, f64::max);
+    let roles = tasks
+        .iter()
+        .map(|t| TraceRole {
+            name: t.task.clone(),
+            pods: t.inst,
+            gpus_per_pod: t.gpus,
+            gpu_model: t.model.clone(),
+            cpu_milli: t.cpu.filter(|c| *c > 0),
+            memory_bytes: t.mem.filter(|m| *m > 0),
+            min_pods: None,
+        })
+        .collect();
+    Entry::Job(TraceJob {
+        id: head.job.clone(),
+        submit_s: if submit.is_finite() { submit } else { start },
+        duration_s: end - start,
+        tenant: user.to_string(),
+        priority: 0,
+        roles,
+        line: head.line,
+    })
 }
 
 struct PaiEntries {
@@ -228,32 +261,7 @@ impl PaiEntries {
         let info = self.index.get(&hash).ok_or_else(|| {
             self.cx.err(head.line, "job_name", format!("job `{}` is not in pai_job_table.csv", head.job))
         })?;
-        if tasks.iter().any(|t| t.start.is_none() || t.end.is_none()) {
-            return Ok(Some(Entry::Skipped { line: head.line, reason: "a task never started or never ended" }));
-        }
-        let start = tasks.iter().filter_map(|t| t.start).fold(f64::INFINITY, f64::min);
-        let end = tasks.iter().filter_map(|t| t.end).fold(f64::NEG_INFINITY, f64::max);
-        let roles = tasks
-            .iter()
-            .map(|t| TraceRole {
-                name: t.task.clone(),
-                pods: t.inst,
-                gpus_per_pod: t.gpus,
-                gpu_model: t.model.clone(),
-                cpu_milli: t.cpu.filter(|c| *c > 0),
-                memory_bytes: t.mem.filter(|m| *m > 0),
-                min_pods: None,
-            })
-            .collect();
-        Ok(Some(Entry::Job(TraceJob {
-            id: head.job.clone(),
-            submit_s: if info.submit.is_finite() { info.submit } else { start },
-            duration_s: end - start,
-            tenant: self.users[info.user as usize].clone(),
-            priority: 0,
-            roles,
-            line: head.line,
-        })))
+        Ok(Some(assemble(&tasks, &self.users[info.user as usize], info.submit)))
     }
 }
 
