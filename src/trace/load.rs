@@ -175,20 +175,23 @@ pub fn load_jobs(
             Ok(())
         })?;
     } else {
-        // One pass: keep the trace jobs, then shift by `since` or the earliest kept submit (the
-        // earliest of the whole trace when nothing cuts the start).
-        let mut kept = Vec::new();
+        // One pass: convert on the trace's own clock (whole milliseconds), then shift by
+        // `since` or the earliest kept submit (the earliest of the whole trace when nothing cuts
+        // the start).
         let mut first = f64::INFINITY;
         for_each_unshifted(path, format, slice, |j| {
             first = first.min(j.submit_s);
-            kept.push(j.clone());
+            jobs.push(j.to_spec(0.0, &file));
             Ok(())
         })?;
         let origin = match slice.since {
             Some(b) => b.resolve(0.0),
             None => first,
         };
-        jobs = kept.iter().map(|j| j.to_spec(origin, &file)).collect();
+        let origin_ms = (origin.max(0.0) * 1000.0).round() as u64;
+        for j in &mut jobs {
+            j.submit.0 = j.submit.0.saturating_sub(origin_ms);
+        }
     }
     jobs.sort_by_key(|j| j.submit);
     Ok(jobs)
