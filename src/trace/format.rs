@@ -27,6 +27,9 @@ pub enum Format {
     Tiresias,
     /// Alibaba PAI 2020 multi-table folder ([`pai`]).
     Pai2020,
+    /// The same, read with polars (`--features analytics`; kept for the benchmark in
+    /// BENCHMARKS.md — the streaming reader is the default).
+    Pai2020Polars,
     /// Alibaba 2025 DLRM inference instances ([`dlrm`]).
     Dlrm2025,
     /// Alibaba 2023 openb pod list (reader: `trace::openb`, from the devices change).
@@ -35,7 +38,7 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 10] = [
+    pub const ALL: [Format; 11] = [
         Format::Native,
         Format::Philly,
         Format::PhillyJson,
@@ -44,6 +47,7 @@ impl Format {
         Format::Sia,
         Format::Tiresias,
         Format::Pai2020,
+        Format::Pai2020Polars,
         Format::Dlrm2025,
         Format::Openb,
     ];
@@ -59,6 +63,7 @@ impl Format {
             Format::Sia => "sia",
             Format::Tiresias => "tiresias",
             Format::Pai2020 => "pai2020",
+            Format::Pai2020Polars => "pai2020-polars",
             Format::Dlrm2025 => "dlrm2025",
             Format::Openb => "openb",
         }
@@ -160,6 +165,12 @@ pub fn open(path: &Path, format: Format) -> Result<Entries, TraceError> {
         Format::Sia => sia::open(path),
         Format::Tiresias => tiresias::open(path),
         Format::Pai2020 => pai::open(path),
+        #[cfg(feature = "analytics")]
+        Format::Pai2020Polars => Ok(Box::new(super::pai_polars::read(path)?.into_iter().map(Ok))),
+        #[cfg(not(feature = "analytics"))]
+        Format::Pai2020Polars => {
+            Err(Ctx::new(path).err(0, "format", "pai2020-polars needs tephra built with `--features analytics`"))
+        }
         Format::Dlrm2025 => dlrm::open(path),
         // Hook for the openb reader (src/trace/openb.rs, devices change): route it here.
         Format::Openb => {

@@ -14,6 +14,8 @@ pub mod helios;
 pub mod load;
 pub mod native;
 pub mod pai;
+#[cfg(feature = "analytics")]
+pub mod pai_polars;
 pub mod philly;
 pub mod philly_json;
 pub mod record;

@@ -57,18 +57,39 @@ pub fn read(path: &Path) -> Result<Vec<Entry>, TraceError> {
         .map_err(|e| cx.err(0, "file", e.to_string()))?;
     let pe = |e: PolarsError| cx.err(0, "file", e.to_string());
     let c = |n: &str| df.column(n).map_err(pe);
-    let (job, task, user) = (c("job_name")?.str().map_err(pe)?, c("task_name")?.str().map_err(pe)?, c("user")?.str().map_err(pe)?);
-    let (inst, start, end) = (c("inst_num")?.f64().map_err(pe)?, c("start_time")?.f64().map_err(pe)?, c("end_time")?.f64().map_err(pe)?);
-    let (cpu, mem, gpu, ty) =
-        (c("plan_cpu")?.f64().map_err(pe)?, c("plan_mem")?.f64().map_err(pe)?, c("plan_gpu")?.f64().map_err(pe)?, c("gpu_type")?.str().map_err(pe)?);
+    let (job, task, user) =
+        (c("job_name")?.str().map_err(pe)?, c("task_name")?.str().map_err(pe)?, c("user")?.str().map_err(pe)?);
+    let (inst, start, end) =
+        (c("inst_num")?.f64().map_err(pe)?, c("start_time")?.f64().map_err(pe)?, c("end_time")?.f64().map_err(pe)?);
+    let (cpu, mem, gpu, ty) = (
+        c("plan_cpu")?.f64().map_err(pe)?,
+        c("plan_mem")?.f64().map_err(pe)?,
+        c("plan_gpu")?.f64().map_err(pe)?,
+        c("gpu_type")?.str().map_err(pe)?,
+    );
     let submit = c("submit")?.f64().map_err(pe)?;
     let mut out = Vec::new();
     let mut group: Vec<TaskRow> = Vec::new();
     let mut group_user: Option<String> = None;
     let mut group_submit = f64::NAN;
     let mut seen = std::collections::HashSet::new();
-    let rows = job.into_iter().zip(task).zip(user).zip(inst).zip(start).zip(end).zip(cpu).zip(mem).zip(gpu).zip(ty).zip(submit);
-    let flush = |group: &mut Vec<TaskRow>, user: &Option<String>, submit: f64, out: &mut Vec<Entry>| -> Result<(), TraceError> {
+    let rows = job
+        .iter()
+        .zip(task.iter())
+        .zip(user.iter())
+        .zip(inst.iter())
+        .zip(start.iter())
+        .zip(end.iter())
+        .zip(cpu.iter())
+        .zip(mem.iter())
+        .zip(gpu.iter())
+        .zip(ty.iter())
+        .zip(submit.iter());
+    let flush = |group: &mut Vec<TaskRow>,
+                 user: &Option<String>,
+                 submit: f64,
+                 out: &mut Vec<Entry>|
+     -> Result<(), TraceError> {
         if group.is_empty() {
             return Ok(());
         }
@@ -92,7 +113,9 @@ pub fn read(path: &Path) -> Result<Vec<Entry>, TraceError> {
             group_user = u.map(str::to_string);
             group_submit = sub.unwrap_or(f64::NAN);
         }
-        let n = n.filter(|n| n.fract() == 0.0 && *n >= 1.0).ok_or_else(|| cx.err(line, "inst_num", "not a whole number from 1"))?;
+        let n = n
+            .filter(|n| n.fract() == 0.0 && *n >= 1.0)
+            .ok_or_else(|| cx.err(line, "inst_num", "not a whole number from 1"))?;
         if let (Some(s), Some(e)) = (st, en)
             && e < s
         {
