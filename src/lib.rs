@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod experiment;
 pub mod gate;
+pub mod k8s;
 pub mod metrics;
 pub mod model;
 pub mod report;

@@ -14,6 +14,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+pub mod k8s;
+pub mod trace;
+
 /// tephra — replay AI-fleet workloads through Volcano's scheduling semantics and compare policies.
 #[derive(Parser, Debug)]
 #[command(name = "tephra", version, about)]
@@ -50,6 +53,12 @@ enum Command {
     /// Regression gate: run a suite over seeds and compare medians with a baseline (exit 1 on a
     /// regression, 2 on bad input).
     Check(check::CheckArgs),
+    /// Read public traces: inspect, convert to native, generate synthetic ones.
+    #[command(subcommand)]
+    Trace(trace::TraceCmd),
+    /// Read Kubernetes inputs: a fleet from `kubectl get nodes -o json`, Volcano objects.
+    #[command(subcommand)]
+    K8s(k8s::K8sCmd),
 }
 
 #[derive(clap::Args, Debug)]
@@ -151,6 +160,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Check(args) => check::check(args),
         Command::Compare(args) => compare(args, Vec::new()),
         Command::RecoveryCompare { scenarios, out } => recovery_compare(&scenarios, out),
+        Command::Trace(cmd) => trace::run(cmd),
+        Command::K8s(cmd) => k8s::run(cmd),
         Command::Validate { scenario } => {
             let sc = scenario::load(&scenario)?;
             let jobs = sc.load_jobs()?;

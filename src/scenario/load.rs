@@ -85,8 +85,14 @@ pub struct Scenario {
     pub queues: Vec<Queue>,
     /// Trace file.
     pub trace: PathBuf,
+    /// Its format (`workload.format`, default native).
+    pub trace_format: crate::trace::Format,
+    /// A synthetic workload generator used instead of the trace (`workload.synth`).
+    pub synth: Option<crate::trace::synth::Synth>,
     /// PriorityClass values by name.
     pub priority_classes: BTreeMap<String, i32>,
+    /// Volcano Job / PodGroup templates and queues from `workload.templates`.
+    pub templates: Option<crate::k8s::objects::Objects>,
     /// Policy.
     pub policy: Policy,
     /// Node scan mode.
@@ -343,10 +349,18 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let cx = Ctx { file: &file };
 
     let mut pools = Vec::new();
+    let mut node_warnings = Vec::new();
+    if let Some(n) = &raw.fleet.from_nodes {
+        let p =
+            resolve(&n.value, path).ok_or_else(|| cx.at(n, format!("fleet.from_nodes: `{}` not found", n.value)))?;
+        let fleet = crate::k8s::nodes::read(&p).map_err(|m| cx.at(n, format!("fleet.from_nodes: {m}")))?;
+        node_warnings = fleet.warnings;
+        pools.extend(fleet.pools);
+    }
     let mut node_list = None;
     if let Some(nl) = &raw.fleet.node_list {
-        if !raw.fleet.pools.is_empty() {
-            return Err(cx.at(nl, "fleet: give pools or node_list, not both".into()));
+        if !raw.fleet.pools.is_empty() || raw.fleet.from_nodes.is_some() {
+            return Err(cx.at(nl, "fleet: give pools (or from_nodes) or node_list, not both".into()));
         }
         let p =
             resolve(&nl.value, path).ok_or_else(|| cx.at(nl, format!("fleet.node_list: `{}` not found", nl.value)))?;
@@ -356,10 +370,10 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
             return Err(cx.at(nl, format!("fleet.node_list: {} kinds of node; at most 64 pools", pools.len())));
         }
         node_list = Some((p, nodes));
-    } else if raw.fleet.pools.is_empty() {
+    } else if raw.fleet.pools.is_empty() && pools.is_empty() {
         return Err(ScenarioError::Input(format!("{file}: fleet.pools is empty")));
     }
-    if raw.fleet.pools.len() > 64 {
+    if raw.fleet.pools.len() + pools.len() > 64 {
         return Err(ScenarioError::Input(format!("{file}: at most 64 pools are supported")));
     }
     let speeds = match &raw.fleet.speeds {
@@ -535,16 +549,29 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         }
         queues.push(queue);
     }
+    let mut priority_classes = raw.priority_classes.clone();
+    let objects = match &raw.workload.templates {
+        None => None,
+        Some(t) => {
+            let p = resolve(&t.value, path)
+                .ok_or_else(|| cx.at(t, format!("workload.templates: `{}` not found", t.value)))?;
+            let o = crate::k8s::objects::read(&p, &raw.priority_classes).map_err(ScenarioError::Input)?;
+            if raw.queues.is_none() {
+                queues = o.queues.clone();
+            }
+            priority_classes = o.priority_classes.clone();
+            Some(o)
+        }
+    };
     check_queue_tree(&raw, &queues, &cx)?;
     check_hierarchy_annotations(&raw, &cx)?;
 
-    let format = match raw.workload.format.as_ref().map(|f| (f, f.value.as_str())) {
-        None | Some((_, "native")) => TraceFormat::Native,
-        Some((_, "openb")) => TraceFormat::Openb,
-        Some((f, other)) => {
-            return Err(cx.at(f, format!("workload.format: `{other}` is not supported (native or openb)")));
-        }
+    let trace_format = match &raw.workload.format {
+        None => crate::trace::Format::Native,
+        Some(f) if f.value == "auto" => crate::trace::Format::Native,
+        Some(f) => crate::trace::Format::parse(&f.value).map_err(|m| cx.at(f, format!("workload.format: {m}")))?,
     };
+    let format = if trace_format == crate::trace::Format::Openb { TraceFormat::Openb } else { TraceFormat::Native };
     let mut usage_ratio = BTreeMap::new();
     for (name, v) in raw.workload.usage_ratio.iter().flatten() {
         let key = match name.as_str() {
@@ -558,15 +585,27 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         parse_ratio(&text).map_err(|m| cx.at(v, format!("workload.usage_ratio.{name}: {m}")))?;
         usage_ratio.insert(key.to_string(), text);
     }
-    let trace = resolve(&raw.workload.trace.value, path).ok_or_else(|| {
-        cx.at(
-            &raw.workload.trace,
-            format!(
-                "workload.trace: `{}` not found (looked in the current folder and next to the scenario)",
-                raw.workload.trace.value
-            ),
-        )
-    })?;
+    let synth = match (&raw.workload.trace, &raw.workload.synth) {
+        (Some(_), Some(sy)) => return Err(cx.at(sy, "workload: give trace or synth, not both".into())),
+        (None, None) => return Err(ScenarioError::Input(format!("{file}: workload: give a trace or a synth section"))),
+        (None, Some(sy)) => Some(
+            crate::trace::synth::Synth::from_spec(&sy.value, raw.seed.unwrap_or(1))
+                .map_err(|e| cx.at(sy, format!("workload.synth: {}", e.msg)))?,
+        ),
+        (Some(_), None) => None,
+    };
+    let trace = match &raw.workload.trace {
+        None => PathBuf::new(),
+        Some(t) => resolve(&t.value, path).ok_or_else(|| {
+            cx.at(
+                t,
+                format!(
+                    "workload.trace: `{}` not found (looked in the current folder and next to the scenario)",
+                    t.value
+                ),
+            )
+        })?,
+    };
 
     let mut warnings = Vec::new();
     let mut node_scan = NodeScan::Volcano;
@@ -632,6 +671,10 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     if let Policy::Volcano { conf, .. } = &policy {
         warnings.extend(conf.warnings.iter().cloned());
     }
+    warnings.extend(node_warnings);
+    if let Some(o) = &objects {
+        warnings.extend(o.warnings.iter().cloned());
+    }
 
     let mut run = RunSettings {
         until: None,
@@ -693,8 +736,16 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         seed: raw.seed.unwrap_or(1),
         pools,
         queues,
+        trace_format: match &raw.workload.format {
+            Some(f) if f.value == "auto" && synth.is_none() => {
+                crate::trace::format::detect(&trace).map_err(|e| ScenarioError::Input(e.to_string()))?
+            }
+            _ => trace_format,
+        },
         trace,
-        priority_classes: raw.priority_classes.clone(),
+        synth,
+        priority_classes,
+        templates: objects,
         policy,
         node_scan,
         run,
@@ -726,10 +777,14 @@ impl Scenario {
     /// Reads the workload trace; jobs without their own usage-ratio annotations get the
     /// scenario's `workload.usage_ratio`, and every usage ratio must be a non-negative number.
     pub fn load_jobs(&self) -> Result<Vec<JobSpec>, ScenarioError> {
-        let mut jobs = match self.format {
-            TraceFormat::Native => crate::trace::native::read_with(&self.trace, &self.priority_classes)
-                .map_err(|e| ScenarioError::Input(e.to_string()))?,
-            TraceFormat::Openb => {
+        let slice = crate::trace::load::Slice::default();
+        let mut jobs = match (&self.synth, self.format) {
+            (Some(s), _) => {
+                let file = format!("{} (workload.synth)", self.path.display());
+                s.generate().iter().map(|j| j.to_spec(0.0, &file)).collect()
+            }
+            // openb pod lists become one-pod jobs in the `default` queue, by creation time.
+            (None, TraceFormat::Openb) => {
                 let pods =
                     crate::trace::openb::read_pods(&self.trace).map_err(|e| ScenarioError::Input(e.to_string()))?;
                 let file = self.trace.display().to_string();
@@ -738,7 +793,14 @@ impl Scenario {
                 jobs.sort_by_key(|j| j.submit);
                 jobs
             }
+            (None, TraceFormat::Native) => {
+                crate::trace::load::load_jobs(&self.trace, self.trace_format, &self.priority_classes, &slice)
+                    .map_err(|e| ScenarioError::Input(e.to_string()))?
+            }
         };
+        if let Some(o) = &self.templates {
+            crate::k8s::objects::expand(&mut jobs, o).map_err(ScenarioError::Input)?;
+        }
         for job in &mut jobs {
             for key in [USAGE_RATIO_CPU, USAGE_RATIO_MEMORY] {
                 if let Some(v) = job.annotations.get(key) {

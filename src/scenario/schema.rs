@@ -71,6 +71,9 @@ pub struct RawFleet {
     /// Node pools.
     #[serde(default)]
     pub pools: Vec<RawPool>,
+    /// `kubectl get nodes -o json` output whose nodes become more pools (see `crate::k8s::nodes`).
+    #[serde(default)]
+    pub from_nodes: Option<At<String>>,
     /// An openb node list (`sn,cpu_milli,memory_mib,gpu,model`) instead of pools: identical
     /// nodes become one pool each.
     #[serde(default)]
@@ -270,9 +273,18 @@ pub struct RawNodeGroupTerms {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWorkload {
-    /// Trace path.
-    pub trace: At<String>,
-    /// Trace format (default `native`).
+    /// Trace path (or give `synth`).
+    #[serde(default)]
+    pub trace: Option<At<String>>,
+    /// A YAML file of Volcano Jobs / PodGroups (templates a trace row names with role `@name`),
+    /// Queues (used when `queues:` is absent) and PriorityClasses (see `crate::k8s::objects`).
+    #[serde(default)]
+    pub templates: Option<At<String>>,
+    /// A synthetic workload instead of a trace file (see `crate::trace::synth`).
+    #[serde(default)]
+    pub synth: Option<At<crate::trace::synth::SynthSpec>>,
+    /// Trace format (default `native`; `auto` detects it; see `crate::trace::Format` for the names:
+    /// philly, philly-json, helios, gavel, sia/pollux, tiresias, pai2020, dlrm2025).
     #[serde(default)]
     pub format: Option<At<String>>,
     /// Simulated node metrics for the usage plugin: what running pods use as a fraction of their

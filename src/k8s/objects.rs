@@ -1,0 +1,319 @@
+//! Volcano and Kubernetes objects in a (multi-document) YAML file, as workload templates and
+//! queue definitions:
+//!
+//! | object | becomes |
+//! |---|---|
+//! | `batch.volcano.sh/v1alpha1` `Job` | a template: one role per `spec.tasks[]` (`replicas`, `minAvailable`, the summed container `requests`, the `nvidia.com/gpu.product` node selector as GPU model); `spec.queue`, `spec.priorityClassName` |
+//! | `scheduling.volcano.sh/v1beta1` `PodGroup` | a template of one role `worker`: `spec.minMember` pods, each asking `spec.minResources / minMember`; `spec.queue`, `spec.priorityClassName` |
+//! | `scheduling.volcano.sh/v1beta1` `Queue` | a queue: `spec.weight`, `capability`, `guarantee.resource`, `deserved`, `reclaimable`, `parent`, `priority` |
+//! | `scheduling.k8s.io/v1` `PriorityClass` | a priority class name → `value` |
+//!
+//! A job's `spec.minAvailable` below the sum of its tasks' replicas lowers the tasks' gang
+//! minimums from the last task back (tasks with their own `minAvailable` keep it). Other kinds
+//! are skipped with a warning. A trace row references a template by naming the role `@<name>`
+//! ([`expand`]): the row gives the job id, submit time and duration; the template gives the
+//! roles, and its queue and priority when the row leaves them at `default` / 0.
+
+use super::resources::resource_list;
+use crate::model::resources::{ASCEND310, ASCEND910, GPU};
+use crate::model::{JobSpec, Queue, QueueId, Resources, Role};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A workload template (from a Volcano Job or PodGroup).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Template {
+    /// `metadata.name`.
+    pub name: String,
+    /// `Job` or `PodGroup`.
+    pub kind: String,
+    /// `spec.queue`.
+    pub queue: Option<String>,
+    /// The job's priority (its PriorityClass value, 0 without one).
+    pub priority: i32,
+    /// The roles.
+    pub roles: Vec<Role>,
+}
+
+/// Everything read from object files.
+#[derive(Clone, Debug, Default)]
+pub struct Objects {
+    /// Templates by name.
+    pub templates: BTreeMap<String, Template>,
+    /// Queues, in file order (ids are positions).
+    pub queues: Vec<Queue>,
+    /// PriorityClass values by name.
+    pub priority_classes: BTreeMap<String, i32>,
+    /// Skipped objects and unmodelled fields.
+    pub warnings: Vec<String>,
+}
+
+/// Reads an object file.
+pub fn read(path: &Path, classes: &BTreeMap<String, i32>) -> Result<Objects, String> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{file}: {e}"))?;
+    parse(&text, &file, classes)
+}
+
+fn s<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
+    v.pointer(ptr).and_then(Value::as_str)
+}
+
+fn int(v: &Value, ptr: &str, at: &str) -> Result<Option<i64>, String> {
+    match v.pointer(ptr) {
+        None | Some(Value::Null) => Ok(None),
+        Some(x) => x
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| format!("{at}: {}: `{x}` is not an integer", &ptr[1..].replace('/', "."))),
+    }
+}
+
+fn model_of(node_selector: Option<&Value>) -> Option<String> {
+    let ns = node_selector?.as_object()?;
+    ["nvidia.com/gpu.product", "accelerator"]
+        .iter()
+        .find_map(|k| ns.get(*k).and_then(Value::as_str).map(str::to_string))
+}
+
+/// Parses the documents of an object file; `extra` are PriorityClasses known from elsewhere
+/// (the scenario's `priority_classes`).
+pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Objects, String> {
+    let docs: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| format!("{file}: {e}"))?;
+    let mut out = Objects { priority_classes: extra.clone(), ..Objects::default() };
+    let docs: Vec<(usize, &Value)> = docs.iter().enumerate().filter(|(_, d)| !d.is_null()).collect();
+    if docs.is_empty() {
+        return Err(format!("{file}: no objects"));
+    }
+    // PriorityClasses first, so templates anywhere in the file can name them.
+    for (i, d) in &docs {
+        if s(d, "/kind") == Some("PriorityClass") {
+            let at = format!("{file}: document {}", i + 1);
+            let name = s(d, "/metadata/name").ok_or_else(|| format!("{at}: PriorityClass without metadata.name"))?;
+            let value = int(d, "/value", &at)?.ok_or_else(|| format!("{at}: PriorityClass `{name}` without value"))?;
+            out.priority_classes.insert(name.to_string(), value as i32);
+        }
+    }
+    let class = |name: Option<&str>, at: &str| -> Result<i32, String> {
+        match name {
+            None | Some("") => Ok(0),
+            Some(n) => out.priority_classes.get(n).copied().ok_or_else(|| {
+                format!("{at}: priorityClassName `{n}` is not a PriorityClass in this file or the scenario")
+            }),
+        }
+    };
+    let mut templates = BTreeMap::new();
+    let mut queues: Vec<Queue> = Vec::new();
+    let mut warnings = Vec::new();
+    for (i, d) in &docs {
+        let kind = s(d, "/kind").unwrap_or("");
+        let api = s(d, "/apiVersion").unwrap_or("");
+        let name = s(d, "/metadata/name").unwrap_or("").to_string();
+        let at = format!("{file}: document {} ({kind} {name})", i + 1);
+        if name.is_empty() && kind != "PriorityClass" {
+            return Err(format!("{at}: no metadata.name"));
+        }
+        match (api.split('/').next().unwrap_or(""), kind) {
+            (_, "PriorityClass") => {}
+            ("batch.volcano.sh", "Job") => {
+                let job_class = s(d, "/spec/priorityClassName");
+                let tasks = d
+                    .pointer("/spec/tasks")
+                    .and_then(Value::as_array)
+                    .ok_or_else(|| format!("{at}: spec.tasks is missing"))?;
+                if tasks.is_empty() {
+                    return Err(format!("{at}: spec.tasks is empty"));
+                }
+                let mut roles = Vec::new();
+                let mut own_min = Vec::new();
+                for (k, t) in tasks.iter().enumerate() {
+                    let tat = format!("{at}: spec.tasks[{k}]");
+                    let replicas = int(t, "/replicas", &tat)?.unwrap_or(1);
+                    if !(1..=100_000).contains(&replicas) {
+                        return Err(format!("{tat}: replicas {replicas} is not from 1 to 100000"));
+                    }
+                    let min = int(t, "/minAvailable", &tat)?;
+                    if min.is_some_and(|m| m < 0 || m > replicas) {
+                        return Err(format!("{tat}: minAvailable {} is not from 0 to {replicas}", min.unwrap_or(0)));
+                    }
+                    own_min.push(min.is_some());
+                    let mut request = Resources::ZERO;
+                    for (c, ctr) in t
+                        .pointer("/template/spec/containers")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .enumerate()
+                    {
+                        let (r, ignored) = resource_list(
+                            ctr.pointer("/resources/requests").unwrap_or(&Value::Null),
+                            &format!("{tat}: containers[{c}].resources.requests"),
+                        )?;
+                        for n in ignored {
+                            warnings.push(format!("{tat}: resource `{n}` is not simulated"));
+                        }
+                        request += r;
+                    }
+                    let tname = s(t, "/name").map(str::to_string).unwrap_or_else(|| format!("task{k}"));
+                    let prio = class(s(t, "/template/spec/priorityClassName").or(job_class), &tat)?;
+                    roles.push(Role {
+                        name: tname,
+                        replicas: replicas as u32,
+                        min_available: min.unwrap_or(replicas) as u32,
+                        request,
+                        accelerator_model: model_of(t.pointer("/template/spec/nodeSelector")),
+                        priority: prio,
+                        device: Default::default(),
+                    });
+                }
+                if let Some(m) = int(d, "/spec/minAvailable", &at)? {
+                    let total: i64 = roles.iter().map(|r| r.replicas as i64).sum();
+                    if m < 1 || m > total {
+                        return Err(format!("{at}: spec.minAvailable {m} is not from 1 to {total}"));
+                    }
+                    let mut excess = roles.iter().map(|r| r.min_available as i64).sum::<i64>() - m;
+                    for (r, own) in roles.iter_mut().zip(&own_min).rev() {
+                        if excess <= 0 {
+                            break;
+                        }
+                        if !own {
+                            let cut = excess.min(r.min_available as i64);
+                            r.min_available -= cut as u32;
+                            excess -= cut;
+                        }
+                    }
+                }
+                let priority = roles.iter().map(|r| r.priority).max().unwrap_or(0);
+                templates.insert(
+                    name.clone(),
+                    Template {
+                        name,
+                        kind: kind.into(),
+                        queue: s(d, "/spec/queue").map(str::to_string),
+                        priority,
+                        roles,
+                    },
+                );
+            }
+            ("scheduling.volcano.sh", "PodGroup") => {
+                let members = int(d, "/spec/minMember", &at)?.unwrap_or(1);
+                if !(1..=100_000).contains(&members) {
+                    return Err(format!("{at}: spec.minMember {members} is not from 1 to 100000"));
+                }
+                let (total, ignored) = resource_list(
+                    d.pointer("/spec/minResources").unwrap_or(&Value::Null),
+                    &format!("{at}: spec.minResources"),
+                )?;
+                for n in ignored {
+                    warnings.push(format!("{at}: resource `{n}` is not simulated"));
+                }
+                let m = members;
+                let mut request = Resources::new(total.cpu / m, total.memory / m);
+                for slot in 0..request.scalars.len() {
+                    request.scalars[slot] = total.scalars[slot] / m;
+                }
+                if [GPU, ASCEND910, ASCEND310].iter().any(|s| total.scalars[*s] % (m * 1000) != 0) {
+                    return Err(format!(
+                        "{at}: spec.minResources accelerators do not split into {m} whole-accelerator pods"
+                    ));
+                }
+                let priority = class(s(d, "/spec/priorityClassName"), &at)?;
+                let role = Role {
+                    name: "worker".into(),
+                    replicas: m as u32,
+                    min_available: m as u32,
+                    request,
+                    accelerator_model: None,
+                    priority,
+                    device: Default::default(),
+                };
+                templates.insert(
+                    name.clone(),
+                    Template {
+                        name,
+                        kind: kind.into(),
+                        queue: s(d, "/spec/queue").map(str::to_string),
+                        priority,
+                        roles: vec![role],
+                    },
+                );
+            }
+            ("scheduling.volcano.sh", "Queue") => {
+                if queues.iter().any(|q| q.name == name) {
+                    return Err(format!("{at}: queue `{name}` defined twice"));
+                }
+                let mut q = Queue::new(QueueId(queues.len() as u32), name.clone());
+                q.weight = int(d, "/spec/weight", &at)?.unwrap_or(1).max(1) as u32;
+                if let Some(c) = d.pointer("/spec/capability") {
+                    let (r, _) = resource_list(c, &format!("{at}: spec.capability"))?;
+                    q.capability = Resources::UNBOUNDED;
+                    let map = c.as_object().into_iter().flatten();
+                    for (k, _) in map {
+                        match k.as_str() {
+                            "cpu" => q.capability.cpu = r.cpu,
+                            "memory" => q.capability.memory = r.memory,
+                            n => {
+                                if let Some(slot) = crate::model::resources::scalar_slot(n) {
+                                    q.capability.scalars[slot] = r.scalars[slot];
+                                }
+                            }
+                        }
+                    }
+                }
+                if let Some(g) = d.pointer("/spec/guarantee/resource") {
+                    q.guarantee = resource_list(g, &format!("{at}: spec.guarantee.resource"))?.0;
+                }
+                if let Some(g) = d.pointer("/spec/deserved") {
+                    q.deserved = Some(resource_list(g, &format!("{at}: spec.deserved"))?.0);
+                }
+                if let Some(r) = d.pointer("/spec/reclaimable").and_then(Value::as_bool) {
+                    q.reclaimable = r;
+                }
+                q.priority = int(d, "/spec/priority", &at)?.unwrap_or(0) as i32;
+                q.parent = s(d, "/spec/parent").filter(|p| *p != "root").map(str::to_string);
+                queues.push(q);
+            }
+            _ => warnings.push(format!("{at}: {api} {kind} is not a template or queue; skipped")),
+        }
+    }
+    out.templates = templates;
+    out.queues = queues;
+    out.warnings = warnings;
+    Ok(out)
+}
+
+/// Replaces every role named `@<template>` in `jobs` by the template's roles; the template's
+/// queue and priority apply when the job has `default` / 0.
+pub fn expand(jobs: &mut [JobSpec], objects: &Objects) -> Result<(), String> {
+    for job in jobs.iter_mut() {
+        let Some(tname) = job.roles.iter().find_map(|r| r.name.strip_prefix('@')).map(str::to_string) else {
+            continue;
+        };
+        if job.roles.len() > 1 {
+            return Err(format!("{}: job `{}` mixes a template role with other roles", job.origin, job.name));
+        }
+        let t = objects.templates.get(&tname).ok_or_else(|| {
+            format!(
+                "{}: job `{}` references template `{tname}`, which is not defined (defined: {})",
+                job.origin,
+                job.name,
+                objects.templates.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })?;
+        job.roles = t.roles.clone();
+        if job.queue == "default"
+            && let Some(q) = &t.queue
+        {
+            job.queue = q.clone();
+        }
+        if job.priority == 0 {
+            job.priority = t.priority;
+        } else {
+            for r in &mut job.roles {
+                r.priority = job.priority;
+            }
+        }
+    }
+    Ok(())
+}

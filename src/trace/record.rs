@@ -1,0 +1,126 @@
+//! The format-neutral job record every trace reader produces, and its conversion to a
+//! [`JobSpec`]. Readers differ in columns and clocks; this is where they meet, so inspection,
+//! conversion and scenario loading work the same for every format.
+
+use super::native::accelerator_slot;
+use crate::model::{JobSpec, Resources, Role, SimTime};
+use std::collections::BTreeMap;
+
+/// CPU per accelerator a pod asks for when the trace does not say (millicores).
+pub const DEFAULT_CPU_PER_GPU_MILLI: i64 = 8_000;
+/// Memory per accelerator a pod asks for when the trace does not say (bytes).
+pub const DEFAULT_MEMORY_PER_GPU: i64 = 64 << 30;
+/// CPU of a CPU-only pod when the trace does not say (millicores).
+pub const DEFAULT_CPU_ONLY_MILLI: i64 = 1_000;
+/// Memory of a CPU-only pod when the trace does not say (bytes).
+pub const DEFAULT_CPU_ONLY_MEMORY: i64 = 4 << 30;
+
+/// One role (task group) of a trace job: `pods` identical pods.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceRole {
+    /// Role name (`worker`, a PAI task name, `HN`).
+    pub name: String,
+    /// Pods in the role (the gang size when the job has one role).
+    pub pods: u32,
+    /// Whole accelerators per pod.
+    pub gpus_per_pod: u32,
+    /// Accelerator model the pods need (`V100`, `T4`), if the trace names one.
+    pub gpu_model: Option<String>,
+    /// CPU per pod in millicores, if the trace gives it.
+    pub cpu_milli: Option<i64>,
+    /// Memory per pod in bytes, if the trace gives it.
+    pub memory_bytes: Option<i64>,
+    /// Gang minimum when smaller than `pods` (elastic jobs); `None` = all pods.
+    pub min_pods: Option<u32>,
+}
+
+impl TraceRole {
+    /// A role of `pods` pods with `gpus_per_pod` accelerators each and default CPU and memory.
+    pub fn gpus(name: &str, pods: u32, gpus_per_pod: u32) -> TraceRole {
+        TraceRole {
+            name: name.to_string(),
+            pods,
+            gpus_per_pod,
+            gpu_model: None,
+            cpu_milli: None,
+            memory_bytes: None,
+            min_pods: None,
+        }
+    }
+
+    /// The per-pod request, filling CPU and memory from the accelerator count when the trace has
+    /// none (see the `DEFAULT_*` constants).
+    pub fn request(&self) -> Resources {
+        let g = self.gpus_per_pod as i64;
+        let cpu = self.cpu_milli.unwrap_or(if g > 0 { g * DEFAULT_CPU_PER_GPU_MILLI } else { DEFAULT_CPU_ONLY_MILLI });
+        let mem = self.memory_bytes.unwrap_or(if g > 0 { g * DEFAULT_MEMORY_PER_GPU } else { DEFAULT_CPU_ONLY_MEMORY });
+        let mut r = Resources::new(cpu, mem);
+        if g > 0 {
+            r.scalars[accelerator_slot(self.gpu_model.as_deref())] = g * 1000;
+        }
+        r
+    }
+}
+
+/// A job as a public trace describes it, in the trace's own clock.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceJob {
+    /// Job id from the trace (or one the reader made up: file stem and row).
+    pub id: String,
+    /// Submit time in seconds, on the trace's clock: seconds since 1970 for formats with
+    /// calendar timestamps (Philly, Helios), the file's own offset otherwise.
+    pub submit_s: f64,
+    /// Run time in seconds (≥ 0, finite).
+    pub duration_s: f64,
+    /// Tenant (virtual cluster, user group, application); becomes the queue.
+    pub tenant: String,
+    /// Pod priority (0 unless the trace has one).
+    pub priority: i32,
+    /// The roles; most formats have exactly one.
+    pub roles: Vec<TraceRole>,
+    /// The 1-based line of the job's (first) row, for messages.
+    pub line: u64,
+}
+
+impl TraceJob {
+    /// Accelerators the whole job holds while it runs.
+    pub fn total_gpus(&self) -> u64 {
+        self.roles.iter().map(|r| r.pods as u64 * r.gpus_per_pod as u64).sum()
+    }
+
+    /// Pods of the whole job (its gang size).
+    pub fn total_pods(&self) -> u64 {
+        self.roles.iter().map(|r| r.pods as u64).sum()
+    }
+
+    /// The job as tephra simulates it: submitted `submit_s - origin_s` after t = 0, gang of all
+    /// its pods (`min_available = replicas`) unless the role says otherwise, queue = tenant. A zero run time becomes 1 ms (the
+    /// simulator needs some work to finish a job).
+    pub fn to_spec(&self, origin_s: f64, file: &str) -> JobSpec {
+        let submit_ms = ((self.submit_s - origin_s).max(0.0) * 1000.0).round() as u64;
+        let work_ms = ((self.duration_s * 1000.0).round() as u64).max(1);
+        let roles = self
+            .roles
+            .iter()
+            .map(|r| Role {
+                name: r.name.clone(),
+                replicas: r.pods,
+                min_available: r.min_pods.unwrap_or(r.pods).min(r.pods),
+                request: r.request(),
+                accelerator_model: r.gpu_model.clone(),
+                priority: self.priority,
+                device: Default::default(),
+            })
+            .collect();
+        JobSpec {
+            name: self.id.clone(),
+            submit: SimTime(submit_ms),
+            work_ms,
+            queue: if self.tenant.is_empty() { "default".into() } else { self.tenant.clone() },
+            priority: self.priority,
+            roles,
+            annotations: BTreeMap::new(),
+            origin: format!("{file}:{}", self.line),
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! Kubernetes-native inputs: a fleet from `kubectl get nodes -o json`, Volcano Job / PodGroup /
+//! Queue / PriorityClass objects as templates and queues, and both inside a scenario.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tephra::k8s::{nodes, objects};
+use tephra::model::resources::GPU;
+
+fn data(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/k8s").join(p)
+}
+
+#[test]
+fn nodes_become_pools() {
+    let f = nodes::read(&data("nodes.json")).unwrap();
+    let pools: Vec<(&str, u32, i64, i64, i64, u32)> = f
+        .pools
+        .iter()
+        .map(|(p, n)| {
+            (p.name.as_str(), *n, p.allocatable.cpu, p.allocatable.memory >> 30, p.allocatable.scalars[GPU], p.max_pods)
+        })
+        .collect();
+    assert_eq!(
+        pools,
+        [
+            ("m7i-8xlarge", 1, 31_750, 127, 0, 58),
+            ("p5-48xlarge-tainted", 1, 191_450, 2048, 8000, 110),
+            ("p5-48xlarge", 2, 191_450, 2048, 8000, 110),
+        ],
+        "cpu-1 is cordoned; the tainted node is its own pool"
+    );
+    assert_eq!(f.pools[2].0.accelerator_model.as_deref(), Some("H100-80G"));
+    assert_eq!(f.pools[1].0.labels["tephra.io/taints"], "dedicated=prod:NoSchedule");
+    assert_eq!(f.warnings.len(), 3, "{:?}", f.warnings);
+    assert!(
+        nodes::to_yaml(&f).contains(
+            "- { name: p5-48xlarge, count: 2, cpu: 191450m, memory: 2048Gi, gpu: { model: H100-80G, count: 8 }"
+        )
+    );
+}
+
+#[test]
+fn volcano_objects_become_templates_and_queues() {
+    let o = objects::read(&data("objects.yaml"), &BTreeMap::new()).unwrap();
+    assert_eq!(o.priority_classes["high"], 1000);
+    let q: Vec<(&str, u32, bool)> = o.queues.iter().map(|q| (q.name.as_str(), q.weight, q.reclaimable)).collect();
+    assert_eq!(q, [("research", 3, true), ("prod", 1, false)]);
+    assert_eq!(o.queues[0].capability.scalars[GPU], 16_000);
+    assert_eq!(o.queues[0].capability.cpu, tephra::model::resources::UNBOUNDED, "unlisted resources stay unbounded");
+    assert_eq!((o.queues[1].guarantee.cpu, o.queues[1].guarantee.scalars[GPU]), (64_000, 8000));
+    let ddp = &o.templates["pytorch-ddp"];
+    assert_eq!((ddp.queue.as_deref(), ddp.priority), (Some("research"), 1000));
+    let master = &ddp.roles[0];
+    assert_eq!(
+        (master.request.cpu, master.request.memory >> 20, master.request.scalars[GPU]),
+        (8500, 65 << 10, 8000),
+        "containers summed"
+    );
+    assert_eq!(master.accelerator_model.as_deref(), Some("H100-80G"));
+    let mins: Vec<(u32, u32)> = ddp.roles.iter().map(|r| (r.min_available, r.replicas)).collect();
+    assert_eq!(mins, [(1, 1), (2, 4)], "minAvailable 3 lowers the last task's gang minimum");
+    let inf = &o.templates["inference"];
+    assert_eq!((inf.roles[0].replicas, inf.roles[0].request.cpu, inf.roles[0].request.scalars[GPU]), (2, 8000, 1000));
+    assert_eq!(o.warnings, ["tests/data/k8s/objects.yaml: document 6 (ConfigMap unrelated): v1 ConfigMap is not a template or queue; skipped".replace("tests/data/k8s/objects.yaml", &data("objects.yaml").display().to_string())]);
+}
+
+#[test]
+fn bad_objects_are_errors() {
+    let e = objects::parse("apiVersion: batch.volcano.sh/v1alpha1\nkind: Job\nmetadata: {name: j}\nspec:\n  priorityClassName: urgent\n  tasks: [{name: w, replicas: 1}]\n", "o.yaml", &BTreeMap::new()).unwrap_err();
+    assert_eq!(
+        e,
+        "o.yaml: document 1 (Job j): spec.tasks[0]: priorityClassName `urgent` is not a PriorityClass in this file or the scenario"
+    );
+    let e = objects::parse("apiVersion: batch.volcano.sh/v1alpha1\nkind: Job\nmetadata: {name: j}\nspec:\n  tasks: [{name: w, replicas: two}]\n", "o.yaml", &BTreeMap::new()).unwrap_err();
+    assert_eq!(e, "o.yaml: document 1 (Job j): spec.tasks[0]: replicas: `\"two\"` is not an integer");
+    let e = nodes::parse(&serde_json::json!({"items": []}), "n.json").unwrap_err();
+    assert_eq!(e, "n.json: the node list is empty");
+}
+
+#[test]
+fn scenario_with_nodes_templates_and_template_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.csv"),
+        "job_id,submit_s,duration_s,queue,priority,role,replicas,min_available,cpu,memory,gpu,gpu_model\n\
+         a,0,100,,0,@pytorch-ddp,1,1,1,1Gi,0,\n\
+         b,5,50,prod,7,@inference,1,1,1,1Gi,0,\n\
+         c,6,50,research,0,worker,1,1,1,1Gi,1,\n",
+    )
+    .unwrap();
+    let yaml = format!(
+        "name: k\nfleet: {{ from_nodes: {} }}\nworkload: {{ trace: t.csv, templates: {} }}\n",
+        data("nodes.json").display(),
+        data("objects.yaml").display()
+    );
+    std::fs::write(dir.path().join("s.yaml"), yaml).unwrap();
+    let sc = tephra::scenario::load(&dir.path().join("s.yaml")).unwrap();
+    assert_eq!(sc.pools.len(), 3);
+    assert_eq!(sc.queues.iter().map(|q| q.name.as_str()).collect::<Vec<_>>(), ["research", "prod"]);
+    let jobs = sc.load_jobs().unwrap();
+    assert_eq!(
+        (jobs[0].queue.as_str(), jobs[0].priority, jobs[0].roles.len(), jobs[0].min_available()),
+        ("research", 1000, 2, 3)
+    );
+    assert_eq!(
+        (jobs[1].queue.as_str(), jobs[1].priority, jobs[1].roles[0].priority),
+        ("prod", 7, 7),
+        "the row's queue and priority win"
+    );
+    assert_eq!(jobs[2].roles[0].name, "worker");
+    std::fs::write(
+        dir.path().join("t.csv"),
+        "job_id,submit_s,duration_s,queue,priority,role,replicas,min_available,cpu,memory,gpu,gpu_model\na,0,100,,0,@nope,1,1,1,1Gi,0,\n",
+    )
+    .unwrap();
+    let sc = tephra::scenario::load(&dir.path().join("s.yaml")).unwrap();
+    let e = sc.load_jobs().unwrap_err().to_string();
+    assert!(
+        e.ends_with(
+            "t.csv:2: job `a` references template `nope`, which is not defined (defined: inference, pytorch-ddp)"
+        ),
+        "{e}"
+    );
+}
