@@ -10,6 +10,7 @@ pub mod experiment;
 pub mod gate;
 pub mod metrics;
 pub mod model;
+pub mod plan;
 pub mod report;
 pub mod runner;
 pub mod scenario;

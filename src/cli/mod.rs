@@ -2,6 +2,7 @@
 //! Exit codes: 0 ok, 1 regression / objective missed, 2 bad input.
 
 mod check;
+mod plan;
 
 use crate::report;
 use crate::runner::{self, RunOptions};
@@ -50,6 +51,9 @@ enum Command {
     /// Regression gate: run a suite over seeds and compare medians with a baseline (exit 1 on a
     /// regression, 2 on bad input).
     Check(check::CheckArgs),
+    /// Capacity planning: the cheapest fleet whose median metrics over seeds meet an objective
+    /// (exit 1 when no evaluated fleet does, 2 on bad input).
+    Plan(plan::PlanArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -149,6 +153,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Check(args) => check::check(args),
+        Command::Plan(args) => plan::plan(args),
         Command::Compare(args) => compare(args, Vec::new()),
         Command::RecoveryCompare { scenarios, out } => recovery_compare(&scenarios, out),
         Command::Validate { scenario } => {
