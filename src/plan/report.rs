@@ -166,6 +166,13 @@ pub fn markdown(scenario: &str, seeds: &[u64], spec: &PlanSpec, results: &[Growt
 /// objective's threshold dashed, the recommended fleets marked.
 pub fn frontier(spec: &PlanSpec, results: &[GrowthResult]) -> Chart {
     let obj = &spec.objective;
+    // Fleets far too small would flatten the interesting part near the threshold: for an upper
+    // bound, values over 3× the threshold are drawn at 3× (the table has the real numbers).
+    let cap = match obj.op {
+        super::spec::Op::Le | super::spec::Op::Lt if obj.threshold > 0.0 => 3.0 * obj.threshold,
+        _ => f64::INFINITY,
+    };
+    let y = |v: f64| v.min(cap);
     let mut series = Vec::new();
     let mut recommended = Vec::new();
     for (k, r) in results.iter().enumerate() {
@@ -174,9 +181,9 @@ pub fn frontier(spec: &PlanSpec, results: &[GrowthResult]) -> Chart {
         } else {
             "evaluated fleets".to_string()
         };
-        series.push(Series::solid(name, k % 5, r.points.iter().map(|p| (p.cost_per_hour, p.medians[0])).collect()));
+        series.push(Series::solid(name, k % 5, r.points.iter().map(|p| (p.cost_per_hour, y(p.medians[0]))).collect()));
         if let Some(i) = r.recommended {
-            recommended.push((r.points[i].cost_per_hour, r.points[i].medians[0]));
+            recommended.push((r.points[i].cost_per_hour, y(r.points[i].medians[0])));
         }
     }
     let (lo, hi) = results
