@@ -11,6 +11,7 @@ pub mod gate;
 pub mod k8s;
 pub mod metrics;
 pub mod model;
+pub mod plan;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -2,6 +2,7 @@
 //! Exit codes: 0 ok, 1 regression / objective missed, 2 bad input.
 
 mod check;
+mod plan;
 
 use crate::report;
 use crate::runner::{self, RunOptions};
@@ -59,6 +60,9 @@ enum Command {
     /// Read Kubernetes inputs: a fleet from `kubectl get nodes -o json`, Volcano objects.
     #[command(subcommand)]
     K8s(k8s::K8sCmd),
+    /// Capacity planning: the cheapest fleet whose median metrics over seeds meet an objective
+    /// (exit 1 when no evaluated fleet does, 2 on bad input).
+    Plan(plan::PlanArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -105,7 +109,8 @@ struct CompareArgs {
     /// A variant with overrides `key=value[,key=value…]` on the scenario (repeatable); keys:
     /// seed, scheduler.conf, scheduler.policy, scheduler.node_scan, scheduler.schedule_period,
     /// run.until, run.sample_every, run.pod_startup, run.controller_delay, queues.NAME.weight,
-    /// fleet.pools.NAME.count.
+    /// fleet.pools.NAME.count, fleet.pools.NAME.cost, queues.NAME.guarantee.RESOURCE,
+    /// workload.arrival_scale.
     #[arg(long, action = clap::ArgAction::Append)]
     set: Vec<String>,
     /// Seeds per variant: the scenario's seed, seed + 1, ….
@@ -158,6 +163,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Check(args) => check::check(args),
+        Command::Plan(args) => plan::plan(args),
         Command::Compare(args) => compare(args, Vec::new()),
         Command::RecoveryCompare { scenarios, out } => recovery_compare(&scenarios, out),
         Command::Trace(cmd) => trace::run(cmd),

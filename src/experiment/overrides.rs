@@ -21,6 +21,9 @@ pub const KEYS: &[&str] = &[
     "run.controller_delay",
     "queues.<name>.weight",
     "fleet.pools.<name>.count",
+    "fleet.pools.<name>.cost",
+    "queues.<name>.guarantee.<resource>",
+    "workload.arrival_scale",
 ];
 
 /// One `key=value` assignment.
@@ -108,6 +111,50 @@ pub fn apply(sc: &mut Scenario, a: &Assignment) -> Result<(), ScenarioError> {
                 .find(|p| p.0.name == *name)
                 .ok_or_else(|| bad(a, format!("no pool `{name}` (pools: {})", names.join(", "))))?;
             p.1 = n;
+        }
+        // Capacity planning (`tephra plan`): prices, guarantees and workload growth.
+        ["fleet", "pools", name, "cost"] => {
+            let c: f64 = a.value.parse().map_err(|e| bad(a, e))?;
+            if !(c.is_finite() && c >= 0.0) {
+                return Err(bad(a, "cost per node-hour must be a number ≥ 0"));
+            }
+            if !sc.pools.iter().any(|p| p.0.name == *name) {
+                let names: Vec<String> = sc.pools.iter().map(|p| p.0.name.clone()).collect();
+                return Err(bad(a, format!("no pool `{name}` (pools: {})", names.join(", "))));
+            }
+            sc.node_hour_costs.insert(name.to_string(), c);
+        }
+        ["queues", name, "guarantee", resource] => {
+            use crate::model::quantity::{parse_cpu_milli, parse_memory_bytes, parse_quantity};
+            use crate::model::resources::{ASCEND910, GPU, scalar_slot};
+            let names: Vec<String> = sc.queues.iter().map(|q| q.name.clone()).collect();
+            let q = sc
+                .queues
+                .iter_mut()
+                .find(|q| q.name == *name)
+                .ok_or_else(|| bad(a, format!("no declared queue `{name}` (declared: {})", names.join(", "))))?;
+            match *resource {
+                "cpu" => q.guarantee.cpu = parse_cpu_milli(&a.value).map_err(|e| bad(a, e))?,
+                "memory" => q.guarantee.memory = parse_memory_bytes(&a.value).map_err(|e| bad(a, e))?,
+                other => {
+                    let slot = match other {
+                        "gpu" => GPU,
+                        "npu" => ASCEND910,
+                        _ => scalar_slot(other).ok_or_else(|| {
+                            bad(a, format!("unknown resource `{other}` (cpu, memory, gpu, npu or a full name)"))
+                        })?,
+                    };
+                    let v = parse_quantity(&a.value).map_err(|e| bad(a, e))?;
+                    q.guarantee.scalars[slot] = (v * 1000.0).round() as i64;
+                }
+            }
+        }
+        ["workload", "arrival_scale"] => {
+            let f: f64 = a.value.parse().map_err(|e| bad(a, e))?;
+            if !(f.is_finite() && f > 0.0) {
+                return Err(bad(a, "the arrival-rate factor must be a positive number"));
+            }
+            sc.arrival_scale = f;
         }
         _ => return Err(bad(a, format!("unknown key (keys: {})", KEYS.join(", ")))),
     }

@@ -66,6 +66,8 @@ pub enum XAxis {
     LogDuration,
     /// Category `i` at x = i.
     Categories(Vec<String>),
+    /// Plain numbers (a cost), padded so points at the ends stay inside the frame.
+    Plain,
 }
 
 /// How the y axis reads.
@@ -88,6 +90,8 @@ pub enum Kind {
     Stacked,
     /// Grouped bars, one group per category, one bar per solid series.
     Bars,
+    /// Solid series as markers (one dot per point), dashed ones as lines.
+    Scatter,
 }
 
 /// A chart to draw.
@@ -132,6 +136,16 @@ impl Chart {
     fn x_range(&self) -> (f64, f64) {
         match &self.x {
             XAxis::Categories(c) => (-0.5, c.len().max(1) as f64 - 0.5),
+            XAxis::Plain => {
+                let xs = self.series.iter().filter(|s| !s.dashed).flat_map(|s| s.points.iter().map(|p| p.0));
+                let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+                if !lo.is_finite() {
+                    (0.0, 1.0)
+                } else {
+                    let pad = ((hi - lo) * 0.06).max(1.0);
+                    ((lo - pad).max(0.0), hi + pad)
+                }
+            }
             _ => {
                 let xs = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
                 let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
@@ -178,6 +192,13 @@ impl Chart {
         let x_fmt = |v: &f64| match &self.x {
             XAxis::Time => short_duration(*v),
             XAxis::LogDuration => short_duration(10f64.powf(*v)),
+            XAxis::Plain => {
+                if *v >= 100.0 || v.fract() == 0.0 {
+                    format!("{v:.0}")
+                } else {
+                    format!("{v:.1}")
+                }
+            }
             XAxis::Categories(c) => {
                 let i = v.round();
                 if (v - i).abs() < 1e-6 && i >= 0.0 {
@@ -217,6 +238,16 @@ impl Chart {
         match self.kind {
             Kind::Stacked => self.draw_stacked(&mut chart).map_err(err)?,
             Kind::Bars => self.draw_bars(&mut chart).map_err(err)?,
+            Kind::Scatter => {
+                for s in self.series.iter().filter(|s| !s.dashed) {
+                    let c = colour(s.colour);
+                    chart
+                        .draw_series(s.points.iter().map(|&p| Circle::new(p, 5, c.filled())))
+                        .map_err(err)?
+                        .label(s.name.as_str())
+                        .legend(move |(x, y)| Circle::new((x + 9, y), 5, c.filled()));
+                }
+            }
             Kind::Lines => {}
         }
         for s in &self.series {

@@ -119,7 +119,17 @@ pub struct Scenario {
     pub faults: Option<super::faults::FaultSpec>,
     /// `recovery:` defaults as job annotations.
     pub recovery: super::faults::RecoveryDefaults,
+    /// Declared `cost.per_node_hour` by pool name (pools without one cost
+    /// [`DEFAULT_NODE_HOUR_COST`]).
+    pub node_hour_costs: BTreeMap<String, f64>,
+    /// Arrival-rate factor (`--set workload.arrival_scale=1.5`): submit times after the first are
+    /// compressed by it, so the trace arrives that much faster. 1 leaves the trace untouched.
+    pub arrival_scale: f64,
 }
+
+/// Cost of a node-hour for pools that declare none: 1, so a fleet's cost reads as nodes (node-hours
+/// per hour).
+pub const DEFAULT_NODE_HOUR_COST: f64 = 1.0;
 
 /// The trace's format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -357,6 +367,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         node_warnings = fleet.warnings;
         pools.extend(fleet.pools);
     }
+    let mut node_hour_costs: BTreeMap<String, f64> = BTreeMap::new();
     let mut node_list = None;
     if let Some(nl) = &raw.fleet.node_list {
         if !raw.fleet.pools.is_empty() || raw.fleet.from_nodes.is_some() {
@@ -451,6 +462,12 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
             });
         }
         let max_pods = p.max_pods.unwrap_or(110);
+        if let Some(c) = &p.cost {
+            if !(c.per_node_hour.is_finite() && c.per_node_hour >= 0.0) {
+                return Err(cx.at(&p.name, format!("pool `{name}`: cost.per_node_hour must be a number ≥ 0")));
+            }
+            node_hour_costs.insert(name.clone(), c.per_node_hour);
+        }
         let pool = Pool { name, allocatable, accelerator_model: model, labels, max_pods, cards };
         pools.push((pool, p.count));
     }
@@ -757,6 +774,8 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         format,
         nodes: node_list.map(|(_, n)| n),
         inflate,
+        node_hour_costs,
+        arrival_scale: 1.0,
     })
 }
 
@@ -773,7 +792,27 @@ pub fn load_conf(path: &Path) -> Result<Policy, ScenarioError> {
     Ok(Policy::Volcano { name, conf })
 }
 
+/// Compresses submit times by `factor` around the first submission (`first + (t − first) / factor`,
+/// rounded to the millisecond): the same jobs arriving `factor` times as fast. Order is kept.
+pub fn scale_arrivals(jobs: &mut [JobSpec], factor: f64) {
+    let Some(first) = jobs.iter().map(|j| j.submit.0).min() else { return };
+    for j in jobs.iter_mut() {
+        let delta = (j.submit.0 - first) as f64 / factor;
+        j.submit = crate::model::SimTime(first + delta.round() as u64);
+    }
+}
+
 impl Scenario {
+    /// Cost of one node-hour of `pool` (declared, else [`DEFAULT_NODE_HOUR_COST`]).
+    pub fn node_hour_cost(&self, pool: &str) -> f64 {
+        self.node_hour_costs.get(pool).copied().unwrap_or(DEFAULT_NODE_HOUR_COST)
+    }
+
+    /// Cost of the fleet for one hour: Σ nodes × cost per node-hour over pools.
+    pub fn fleet_cost_per_hour(&self) -> f64 {
+        self.pools.iter().map(|(p, n)| *n as f64 * self.node_hour_cost(&p.name)).sum()
+    }
+
     /// Reads the workload trace; jobs without their own usage-ratio annotations get the
     /// scenario's `workload.usage_ratio`, and every usage ratio must be a non-negative number.
     pub fn load_jobs(&self) -> Result<Vec<JobSpec>, ScenarioError> {
@@ -823,6 +862,9 @@ impl Scenario {
             for (k, v) in queue_defaults.into_iter().flatten().chain(&self.recovery.all) {
                 job.annotations.entry(k.clone()).or_insert_with(|| v.clone());
             }
+        }
+        if self.arrival_scale != 1.0 {
+            scale_arrivals(&mut jobs, self.arrival_scale);
         }
         Ok(jobs)
     }

@@ -183,6 +183,17 @@ pub struct RawPool {
     /// Pod limit per node (default 110).
     #[serde(default)]
     pub max_pods: Option<u32>,
+    /// What a node of the pool costs (`tephra plan` prices fleets with it).
+    #[serde(default)]
+    pub cost: Option<RawCost>,
+}
+
+/// A pool's price, for capacity planning.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCost {
+    /// Cost of one node for one hour, in any currency unit (default 1: cost = node-hours).
+    pub per_node_hour: f64,
 }
 
 /// Accelerators of a pool.
