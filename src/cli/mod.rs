@@ -2,6 +2,7 @@
 //! Exit codes: 0 ok, 1 regression / objective missed, 2 bad input.
 
 mod check;
+mod sweep;
 
 use crate::report;
 use crate::runner::{self, RunOptions};
@@ -50,6 +51,11 @@ enum Command {
     /// Regression gate: run a suite over seeds and compare medians with a baseline (exit 1 on a
     /// regression, 2 on bad input).
     Check(check::CheckArgs),
+    /// Run a grid (scenarios × `--set` parameters × seeds) in parallel into one results.csv;
+    /// resumable, and shardable (`--shard i/n`) across the pods of a Kubernetes or Volcano Job.
+    Sweep(sweep::SweepArgs),
+    /// Combine sweep results (shards, reruns) into one table sorted by cell order.
+    Merge(sweep::MergeArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -149,6 +155,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Check(args) => check::check(args),
+        Command::Sweep(args) => sweep::sweep(args),
+        Command::Merge(args) => sweep::merge(args),
         Command::Compare(args) => compare(args, Vec::new()),
         Command::RecoveryCompare { scenarios, out } => recovery_compare(&scenarios, out),
         Command::Validate { scenario } => {
