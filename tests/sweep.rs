@@ -103,7 +103,11 @@ fn bad_grids_name_the_file_and_field() {
         ("seeds: [7, 8]", "seeds: 0", &["seeds: at least 1"]),
         ("fleet.pools.h100.count: [12, 16]", "seed: [1, 2]", &["parameters.seed", "seeds:"]),
         ("kube-default.yaml", "nope.yaml", &["scenarios[1]", "nope.yaml"]),
-        ("fleet.pools.h100.count: [12, 16]", "queues.prod.weight: [1]\n  queues.prod.weight: [2]", &["duplicate mapping key", "line 4"]),
+        (
+            "fleet.pools.h100.count: [12, 16]",
+            "queues.prod.weight: [1]\n  queues.prod.weight: [2]",
+            &["duplicate mapping key", "line 4"],
+        ),
     ];
     for (from, to, needles) in cases {
         std::fs::write(&p, good.replace(from, to)).unwrap();
@@ -164,10 +168,24 @@ fn resume_skips_finished_cells_and_ends_with_the_same_bytes() {
     assert!(said.contains("(0 run now, 8 skipped"), "{said}");
     assert_eq!(std::fs::read_to_string(out.join("results.csv")).unwrap(), marked);
 
+    // The grid grows (a value added in the middle of an axis): the 8 finished cells keep their
+    // rows under their new indices, the 4 new ones run, and the table equals a fresh run's.
+    std::fs::write(out.join("results.csv"), &full).unwrap();
+    let grown = dir.path().join("grown.yaml");
+    std::fs::write(&grown, std::fs::read_to_string(&grid).unwrap().replace("[12, 16]", "[12, 14, 16]")).unwrap();
+    let said = sweep(&grown, &out, &[], &[]);
+    assert!(said.contains("12 cells (4 run now, 8 skipped"), "{said}");
+    let fresh = dir.path().join("fresh");
+    sweep(&grown, &fresh, &["--quiet"], &[]);
+    assert_eq!(
+        std::fs::read_to_string(out.join("results.csv")).unwrap(),
+        std::fs::read_to_string(fresh.join("results.csv")).unwrap()
+    );
+
     // A results file from another grid is refused rather than mixed.
     let other = dir.path().join("other.yaml");
     std::fs::write(&other, std::fs::read_to_string(&grid).unwrap().replace("[12, 16]", "[12, 14]")).unwrap();
-    let (code, _, err) = tephra(&["sweep", s(&other), "--out", s(&out), "--quiet"], &[]);
+    let (code, _, err) = tephra(&["sweep", s(&other), "--out", s(&full_dir), "--quiet"], &[]);
     assert_eq!(code, 2);
     assert!(err.contains("results.csv") && err.contains("not a cell of this shard"), "{err}");
 }

@@ -51,7 +51,7 @@ pub struct Outcome {
 impl Sweep {
     /// Prepares a sweep of `grid`'s `shard` writing into folder `out`. An existing results file is
     /// read (a torn last line is cut off); it must have this grid's columns and only this
-    /// shard's cells of this grid, or the sweep refuses to mix tables.
+    /// shard's cells of this grid (matched by cell id), or the sweep refuses to mix tables.
     pub fn open(grid: Grid, shard: Shard, out: &Path) -> Result<Sweep, String> {
         std::fs::create_dir_all(out).map_err(|e| format!("{}: cannot create folder: {e}", out.display()))?;
         let file = out.join(shard.file_name());
@@ -69,12 +69,15 @@ impl Sweep {
                 ));
             }
             let ids: BTreeMap<&str, usize> = cells.iter().map(|c| (c.id.as_str(), c.index)).collect();
-            for row in table.rows {
+            for mut row in table.rows {
                 match ids.get(row[1].as_str()) {
-                    Some(&i) if row[0] == i.to_string() => {
+                    Some(&i) => {
+                        // The id says which cell; the index is re-derived, so a grid that grew
+                        // (values added to an axis) keeps the rows of cells it already ran.
+                        row[0] = i.to_string();
                         done.insert(row[1].clone(), row);
                     }
-                    _ => {
+                    None => {
                         return Err(format!(
                             "{}: cell {} (index {}) is not a cell of this shard of {}; use another --out folder",
                             file.display(),

@@ -93,7 +93,7 @@ pub fn encode_table(t: &Table) -> Vec<u8> {
 pub fn parse(bytes: &[u8], file: &Path) -> Result<(Table, usize), String> {
     let shown = file.display();
     let valid = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
-    let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(&bytes[..valid]);
+    let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&bytes[..valid]);
     let mut table = Table::default();
     for (line, rec) in r.records().enumerate() {
         let rec = rec.map_err(|e| format!("{shown}: line {}: {e}", line + 1))?;
