@@ -213,6 +213,14 @@ fn shards_merged_equal_one_unsharded_run() {
     assert!(said.contains("8 cells from 3 files (0 duplicates"), "{said}");
     assert_eq!(std::fs::read(&merged).unwrap(), want);
 
+    // With the grid: complete (exit 0); without shard 2's file, its cells are missing (exit 1).
+    let (code, _, err) = tephra(&["merge", s(&shared), "--grid", s(&grid), "--out", s(&merged)], &[]);
+    assert_eq!(code, 0, "{err}");
+    let two = [shared.join("results-shard-0-of-3.csv"), shared.join("results-shard-1-of-3.csv")];
+    let (code, _, err) = tephra(&["merge", s(&two[0]), s(&two[1]), "--grid", s(&grid), "--out", s(&merged)], &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("2 cells of the grid are missing (indices 2, 5)"), "{err}");
+
     // Overlapping inputs: identical rows are kept once.
     let (code, said, err) = tephra(&["merge", s(&shared), s(&whole), "--out", s(&merged)], &[]);
     assert_eq!(code, 0, "{err}");

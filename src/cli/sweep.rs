@@ -33,6 +33,10 @@ pub struct MergeArgs {
     /// The merged table.
     #[arg(long)]
     out: PathBuf,
+    /// The grid the tables came from: check that every cell is present (exit 1 if not) and that
+    /// no row belongs to another grid (exit 2).
+    #[arg(long)]
+    grid: Option<PathBuf>,
 }
 
 /// Runs `tephra sweep`.
@@ -86,6 +90,21 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
 /// Runs `tephra merge`.
 pub fn merge(args: MergeArgs) -> Result<ExitCode> {
     let m = merge::merge(&args.inputs).map_err(anyhow::Error::msg)?;
+    let mut missing = Vec::new();
+    if let Some(g) = &args.grid {
+        let grid = Grid::load(g).map_err(anyhow::Error::msg)?;
+        anyhow::ensure!(
+            m.table.header == results::header(&grid),
+            "{}: the merged tables' columns are not this grid's",
+            g.display()
+        );
+        let cells = grid.cells();
+        for row in &m.table.rows {
+            let known = row[0].parse::<usize>().ok().and_then(|i| cells.get(i)).is_some_and(|c| c.id == row[1]);
+            anyhow::ensure!(known, "cell {} (index {}) is not a cell of {}", row[1], row[0], g.display());
+        }
+        missing = cells.iter().filter(|c| !m.table.rows.iter().any(|r| r[1] == c.id)).map(|c| c.index).collect();
+    }
     write_atomic(&args.out, &results::encode_table(&m.table))
         .with_context(|| format!("writing {}", args.out.display()))?;
     println!(
@@ -95,5 +114,15 @@ pub fn merge(args: MergeArgs) -> Result<ExitCode> {
         m.files.len(),
         m.duplicates
     );
+    if !missing.is_empty() {
+        let shown: Vec<String> = missing.iter().take(10).map(usize::to_string).collect();
+        eprintln!(
+            "incomplete: {} cells of the grid are missing (indices {}{})",
+            missing.len(),
+            shown.join(", "),
+            if missing.len() > 10 { ", …" } else { "" }
+        );
+        return Ok(ExitCode::from(1));
+    }
     Ok(ExitCode::SUCCESS)
 }
