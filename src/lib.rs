@@ -17,4 +17,5 @@ pub mod runner;
 pub mod scenario;
 pub mod sched;
 pub mod sim;
+pub mod sweep;
 pub mod trace;

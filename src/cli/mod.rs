@@ -3,6 +3,7 @@
 
 mod check;
 mod plan;
+mod sweep;
 
 use crate::report;
 use crate::runner::{self, RunOptions};
@@ -63,6 +64,11 @@ enum Command {
     /// Capacity planning: the cheapest fleet whose median metrics over seeds meet an objective
     /// (exit 1 when no evaluated fleet does, 2 on bad input).
     Plan(plan::PlanArgs),
+    /// Run a grid (scenarios × `--set` parameters × seeds) in parallel into one results.csv;
+    /// resumable, and shardable (`--shard i/n`) across the pods of a Kubernetes or Volcano Job.
+    Sweep(sweep::SweepArgs),
+    /// Combine sweep results (shards, reruns) into one table sorted by cell order.
+    Merge(sweep::MergeArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -164,6 +170,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => run(args),
         Command::Check(args) => check::check(args),
         Command::Plan(args) => plan::plan(args),
+        Command::Sweep(args) => sweep::sweep(args),
+        Command::Merge(args) => sweep::merge(args),
         Command::Compare(args) => compare(args, Vec::new()),
         Command::RecoveryCompare { scenarios, out } => recovery_compare(&scenarios, out),
         Command::Trace(cmd) => trace::run(cmd),
