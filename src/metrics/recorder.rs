@@ -182,8 +182,6 @@ pub struct Recorder {
     tree: Option<(QueueTree, bool)>,
     /// Per pool.
     pub pools: Vec<PoolTally>,
-    /// Healthy resources per pool, recomputed only when the cluster's healthy total changes.
-    pool_healthy: Option<(Resources, Vec<Resources>)>,
     /// Fairness integrals.
     pub fairness: super::fairness::FairnessTally,
     /// Sampled fairness rows.
@@ -222,23 +220,11 @@ impl Recorder {
     }
 
     /// Healthy resources per pool (a node scan only when the healthy total moved).
-    fn pool_healthy(&mut self, st: &ClusterState) -> &[Resources] {
-        if self.pool_healthy.as_ref().is_none_or(|(total, v)| *total != st.total || v.len() != st.pools.len()) {
-            let mut healthy = vec![Resources::ZERO; st.pools.len()];
-            for n in st.nodes.iter().filter(|n| n.healthy) {
-                healthy[n.pool.idx()] += n.allocatable;
-            }
-            self.pool_healthy = Some((st.total, healthy));
-        }
-        &self.pool_healthy.as_ref().expect("just set").1
-    }
-
     /// Integrates the current state from the last event to `now`.
     pub fn advance(&mut self, now: SimTime, st: &ClusterState) {
         let dt = now.since(self.last).0 as i128;
         if dt > 0 {
-            self.pool_healthy(st);
-            let healthy = &self.pool_healthy.as_ref().expect("computed above").1;
+            let healthy = &st.pool_healthy;
             self.pools.resize(st.pools.len(), PoolTally::default());
             for ((p, used), h) in self.pools.iter_mut().zip(&st.pool_used).zip(healthy) {
                 p.accel_alloc_area += dt * used.accelerators() as i128;

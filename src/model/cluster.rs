@@ -42,6 +42,9 @@ pub struct ClusterState {
     pub total: Resources,
     /// Per pool: resources used on its nodes.
     pub pool_used: Vec<Resources>,
+    /// Per pool: allocatable resources of its healthy nodes (kept with `total`, so metrics need
+    /// no scan of the fleet when nodes fail or come back).
+    pub pool_healthy: Vec<Resources>,
     /// Per node: the tasks on it (any on-node status), for victim searches.
     pub node_tasks: Vec<Vec<TaskId>>,
     /// Per node: [`Node::future_idle`], kept current by [`ClusterState::transition`]. Node scans
@@ -174,6 +177,7 @@ impl ClusterState {
                 state.node_epoch.push(0);
                 state.total += pool.allocatable;
             }
+            state.pool_healthy.push(pool.allocatable.times(count as i64));
             state.pools.push(pool);
             state.pool_used.push(Resources::ZERO);
         }
@@ -426,6 +430,7 @@ impl ClusterState {
             self.future_idle[i] = nd.future_idle();
             if nd.healthy {
                 self.total += e;
+                self.pool_healthy[nd.pool.idx()] += e;
             }
             let count = self.devices.specs[nd.pool.idx()].as_ref().map_or(0, |c| c.count as usize);
             self.devices.cards.push(vec![Default::default(); count]);
@@ -649,9 +654,11 @@ impl ClusterState {
         let (pool, cards, alloc) = (nd.pool.idx(), free_cards(nd), nd.allocatable);
         if healthy {
             self.total += alloc;
+            self.pool_healthy[pool] += alloc;
             self.free_cards[pool][cards] += 1;
         } else {
             self.total -= alloc;
+            self.pool_healthy[pool] -= alloc;
             self.free_cards[pool][cards] -= 1;
         }
         self.card_bits.set(n.idx(), cards, healthy);
@@ -668,6 +675,13 @@ impl ClusterState {
     /// Checks every accounting invariant; returns the first violation. Tests call this after every
     /// cycle and event.
     pub fn check_invariants(&self) -> Result<(), String> {
+        let mut healthy = vec![Resources::ZERO; self.pools.len()];
+        for nd in self.nodes.iter().filter(|n| n.healthy) {
+            healthy[nd.pool.idx()] += nd.allocatable;
+        }
+        if healthy != self.pool_healthy || healthy.iter().fold(Resources::ZERO, |a, b| a + *b) != self.total {
+            return Err("healthy capacity per pool or in total drifted from the nodes".into());
+        }
         let mut used = vec![Resources::ZERO; self.nodes.len()];
         let mut pipelined = vec![Resources::ZERO; self.nodes.len()];
         let mut pods = vec![0u32; self.nodes.len()];
