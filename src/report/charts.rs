@@ -117,6 +117,23 @@ pub struct Chart {
     pub caption: String,
 }
 
+impl Chart {
+    /// The queueing-delay CDF chart (log time axis), shared by the run report and the comparison.
+    pub fn queueing_delay_cdf(series: Vec<Series>, caption: &str) -> Chart {
+        Chart {
+            id: "queueing-delay-cdf".into(),
+            title: "Queueing delay (CDF)".into(),
+            x_label: "queueing delay (log scale; under 1 s drawn at 1 s)".into(),
+            y_label: "fraction of jobs".into(),
+            x: XAxis::LogDuration,
+            y: YAxis::Percent,
+            kind: Kind::Lines,
+            series,
+            caption: caption.into(),
+        }
+    }
+}
+
 /// Formats seconds as a short duration for axis labels.
 fn short_duration(s: f64) -> String {
     let s = s.max(0.0);

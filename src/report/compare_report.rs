@@ -267,26 +267,17 @@ pub fn charts(plan: &Plan, grid: &[Vec<RunDigest>]) -> Vec<Chart> {
             &|r| r.goodput.clone(),
         ),
     ];
-    charts.push(Chart {
-        id: "queueing-delay-cdf".into(),
-        title: "Queueing delay (CDF)".into(),
-        x_label: "queueing delay (log scale; under 1 s drawn at 1 s)".into(),
-        y_label: "fraction of jobs".into(),
-        x: XAxis::LogDuration,
-        y: YAxis::Percent,
-        kind: Kind::Lines,
-        series: plan
-            .variants
-            .iter()
-            .zip(grid)
-            .enumerate()
-            .map(|(i, (v, runs))| {
-                let all: Vec<f64> = runs.iter().flat_map(|r| r.delays.iter().copied()).collect();
-                Series::solid(v.label.clone(), i, cdf_points(&all, 400))
-            })
-            .collect(),
-        caption: "Queueing delay of all jobs of all seeds, per variant.".into(),
-    });
+    let delays: Vec<Series> = plan
+        .variants
+        .iter()
+        .zip(grid)
+        .enumerate()
+        .map(|(i, (v, runs))| {
+            let all: Vec<f64> = runs.iter().flat_map(|r| r.delays.iter().copied()).collect();
+            Series::solid(v.label.clone(), i, cdf_points(&all, 400))
+        })
+        .collect();
+    charts.push(Chart::queueing_delay_cdf(delays, "Queueing delay of all jobs of all seeds, per variant."));
     let firsts: Vec<(String, &Summary)> =
         plan.variants.iter().zip(grid).map(|(v, runs)| (v.label.clone(), &runs[0].summary)).collect();
     charts.push(jct_by_class(&firsts));

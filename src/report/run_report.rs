@@ -279,17 +279,7 @@ pub fn charts(out: &RunOutput) -> Vec<Chart> {
             }
         }
     }
-    charts.push(Chart {
-        id: "queueing-delay-cdf".into(),
-        title: "Queueing delay (CDF)".into(),
-        x_label: "queueing delay (log scale; under 1 s drawn at 1 s)".into(),
-        y_label: "fraction of jobs".into(),
-        x: XAxis::LogDuration,
-        y: YAxis::Percent,
-        kind: Kind::Lines,
-        series: cdf,
-        caption: "Fraction of jobs whose gang ran within a given delay of submission.".into(),
-    });
+    charts.push(Chart::queueing_delay_cdf(cdf, "Fraction of jobs whose gang ran within a given delay of submission."));
     // JCT CDF per GPU size class.
     let mut jct_cdf = Vec::new();
     for (i, class) in crate::metrics::job_stats::SIZE_CLASSES.iter().enumerate() {
