@@ -130,3 +130,63 @@ fn set_overrides_apply_to_the_variant() {
     let err = Variant::new(Change::Set(overrides::parse("run.pod_startup=soon").unwrap())).scenario(&base, 1);
     assert!(err.unwrap_err().to_string().contains("--set run.pod_startup=soon"));
 }
+
+/// With faults on, the comparison gains the recovery rows (hand-computed for one failure of a
+/// 4-node gang, as in tests/recovery.rs: the A100 pool gives overcommit room to re-admit the
+/// shrunk gang) and each variant's report its recovery section and
+/// chart; without faults none of them appear.
+#[test]
+fn recovery_rows_appear_only_with_faults() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = common::repo().join("scenarios/conf/volcano-default.conf");
+    let yaml = format!(
+        "name: faulty\nseed: 1\nfleet:\n  pools:\n    - {{ name: gpu, count: 4, cpu: 64, memory: 512Gi, gpu: {{ model: H100, count: 8 }} }}\n\
+         \x20   - {{ name: other, count: 3, cpu: 64, memory: 512Gi, gpu: {{ model: A100, count: 8 }} }}\n\
+         workload: {{ trace: trace.csv }}\nscheduler: {{ conf: {} }}\nfaults:\n  trace: faults.csv\n\
+         run: {{ pod_startup: 5s, sample_every: 10m }}\n",
+        conf.display()
+    );
+    let path = write_scenario(dir.path(), &yaml, "train,0,3600,q,0,worker,4,4,8,64Gi,8,H100\n");
+    std::fs::write(dir.path().join("faults.csv"), "start_s,end_s,node\n600,1200,gpu-000\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tephra"))
+        .args(["compare", path.to_str().unwrap(), "--seeds", "2", "--quiet", "--out"])
+        .arg(dir.path().join("cmp"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("cmp/compare.json")).unwrap()).unwrap();
+    let row = |name: &str| -> Option<f64> {
+        json["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["metric"] == name)
+            .map(|r| r["cells"][0]["median"].as_f64().unwrap())
+    };
+    // The pod on gpu-000 dies at 600 s; the recreated pod binds at the repair (1200 s) and runs at
+    // 1205 s: recovery 605 s. Three surviving pods hold 24 GPUs idle for 600 s, then 32 GPUs start
+    // up for 5 s: 14,560 GPU-s lost, nothing rolled back (no checkpoints).
+    assert_eq!(row("incidents"), Some(1.0));
+    assert_eq!(row("MTTR p50"), Some(605.0));
+    assert_eq!(row("lost GPU-hours"), Some((14_560.0f64 / 3600.0 * 1e6).round() / 1e6));
+    assert_eq!(row("fragmentation amount (mean)"), None, "no shared cards, no fragmentation row");
+    let md = std::fs::read_to_string(dir.path().join("cmp/report.md")).unwrap();
+    assert!(md.contains("| MTTR p50 | 10m 05s"), "{md}");
+    let variant = dir.path().join("cmp/variants/as-written");
+    let vmd = std::fs::read_to_string(variant.join("report.md")).unwrap();
+    assert!(vmd.contains("| MTTR p50 | 10m 05s |") && vmd.contains("**MTTR**"), "{vmd}");
+    assert!(variant.join("charts/recovery.svg").exists());
+
+    // The same comparison without faults has none of it.
+    std::fs::write(&path, yaml.replace("faults:\n  trace: faults.csv\n", "")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tephra"))
+        .args(["compare", path.to_str().unwrap(), "--quiet", "--out"])
+        .arg(dir.path().join("plain"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let md = std::fs::read_to_string(dir.path().join("plain/report.md")).unwrap();
+    assert!(!md.contains("MTTR") && !md.contains("incidents"), "{md}");
+    assert!(!dir.path().join("plain/variants/as-written/charts/recovery.svg").exists());
+}

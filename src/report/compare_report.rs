@@ -13,7 +13,10 @@
 
 use super::charts::{Chart, Kind, Series, XAxis, YAxis};
 use super::document::{Block, Document};
-use super::run_report::{DEFINITIONS, cdf_points, cluster_series, jct_by_class, render_charts, settings_rows};
+use super::run_report::{
+    DEFINITIONS, FRAGMENTATION_DEFINITIONS, RECOVERY_DEFINITIONS, cdf_points, cluster_series, jct_by_class,
+    render_charts, settings_rows,
+};
 use super::table::human_secs;
 use crate::experiment::{Change, Plan};
 use crate::metrics::Summary;
@@ -106,6 +109,19 @@ pub const METRICS: &[(&str, Unit, Getter)] = &[
     ("evicted GPU-hours", Unit::GpuHours, |s| Some(s.fairness.evicted_gpu_hours)),
     ("cross-queue evicted GPU-hours", Unit::GpuHours, |s| Some(s.fairness.cross_queue_evicted_gpu_hours)),
     ("scheduling cycles", Unit::Count, |s| Some(s.cycles as f64)),
+    // Present only when the runs share cards.
+    ("fragmentation amount (mean)", Unit::Percent, |s| s.fragmentation.as_ref().map(|f| f.amount_pct_mean / 100.0)),
+    ("fragmentation rate (mean)", Unit::Percent, |s| s.fragmentation.as_ref().map(|f| f.rate_pct_mean / 100.0)),
+    // Present only when faults or lifecycle policies are on.
+    ("node failures", Unit::Count, |s| s.recovery.as_ref().map(|r| r.node_failures as f64)),
+    ("incidents", Unit::Count, |s| s.recovery.as_ref().map(|r| r.incidents as f64)),
+    ("unrecovered incidents", Unit::Count, |s| s.recovery.as_ref().map(|r| r.unrecovered as f64)),
+    ("MTTR p50", Unit::Seconds, |s| s.recovery.as_ref().filter(|r| r.mttr_s.count > 0).map(|r| r.mttr_s.p50)),
+    ("MTTR p95", Unit::Seconds, |s| s.recovery.as_ref().filter(|r| r.mttr_s.count > 0).map(|r| r.mttr_s.p95)),
+    ("MTTR max", Unit::Seconds, |s| s.recovery.as_ref().filter(|r| r.mttr_s.count > 0).map(|r| r.mttr_s.max)),
+    ("restarts", Unit::Count, |s| s.recovery.as_ref().map(|r| r.restarts as f64)),
+    ("lost GPU-hours", Unit::GpuHours, |s| s.recovery.as_ref().map(|r| r.lost_gpu_hours)),
+    ("useful-compute ratio", Unit::Ratio, |s| s.recovery.as_ref().map(|r| r.useful_compute_ratio)),
 ];
 
 /// One variant's values of one metric over seeds.
@@ -163,7 +179,8 @@ fn median(sorted: &[f64]) -> Option<f64> {
     }
 }
 
-/// The table rows for `grid` (`[variant][seed]`).
+/// The table rows for `grid` (`[variant][seed]`); a metric no run has (recovery figures without
+/// faults, fragmentation without shared cards) gets no row.
 pub fn rows(grid: &[Vec<RunDigest>]) -> Vec<CompareRow> {
     let seeds = grid.first().map_or(0, |g| g.len());
     METRICS
@@ -198,6 +215,7 @@ pub fn rows(grid: &[Vec<RunDigest>]) -> Vec<CompareRow> {
             }
             CompareRow { metric: name, unit: *unit, cells }
         })
+        .filter(|row| row.cells.iter().any(|c| c.median.is_some()))
         .collect()
 }
 
@@ -371,6 +389,13 @@ pub fn write(dir: &Path, plan: &Plan, grid: &[Vec<RunDigest>]) -> std::io::Resul
     }
     blocks.push(Block::Heading(2, "Metric definitions".into()));
     let mut defs: Vec<(String, String)> = DEFINITIONS.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let has = |f: &dyn Fn(&Summary) -> bool| grid.iter().flatten().any(|r| f(&r.summary));
+    if has(&|s| s.fragmentation.is_some()) {
+        defs.extend(FRAGMENTATION_DEFINITIONS.iter().map(|(a, b)| (a.to_string(), b.to_string())));
+    }
+    if has(&|s| s.recovery.is_some()) {
+        defs.extend(RECOVERY_DEFINITIONS.iter().map(|(a, b)| (a.to_string(), b.to_string())));
+    }
     defs.push((
         "Within seed noise (≈)".into(),
         "with at least two seeds, the variant's [min, max] over seeds overlaps the first column's; the difference \

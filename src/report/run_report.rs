@@ -345,13 +345,104 @@ pub fn jct_by_class(runs: &[(String, &Summary)]) -> Chart {
     }
 }
 
-/// Charts that exist only when their data does. The hook for data other features add:
-/// fragmentation over time (when devices are shared: the timeline's fragmentation column) and the
-/// failures and recovery timeline (when faults are on). Today no run carries either, so this
-/// returns nothing; a feature adds a `Chart` here built from its rows, and [`charts`] drops empty
-/// ones, so a run without that data shows no empty section.
-pub fn optional_charts(_out: &RunOutput) -> Vec<Chart> {
-    Vec::new()
+/// Definitions of the fragmentation figures, printed when a run shares cards.
+pub const FRAGMENTATION_DEFINITIONS: &[(&str, &str)] = &[
+    (
+        "Fragmentation amount",
+        "GPU capacity of healthy nodes that the workload's typical task mix cannot use (the FGD paper's \
+         expected fragmentation, ATC'23), as % of all GPU capacity; sampled over time.",
+    ),
+    ("Fragmentation rate", "the same fragmented capacity as % of idle GPU capacity."),
+];
+
+/// Definitions of the failure and recovery figures, printed when faults or lifecycle policies are on.
+pub const RECOVERY_DEFINITIONS: &[(&str, &str)] = &[
+    (
+        "Incident",
+        "a fault (node failure, card fault, maintenance deadline) that killed pods of a job with running pods; \
+         unrecovered: the job never progressed again.",
+    ),
+    ("MTTR", "recovery time of an incident: fault → the job makes progress again (percentiles over incidents)."),
+    (
+        "Lost GPU-hours",
+        "rolled-back work (progress since the last checkpoint, times the job's GPUs) plus GPU time held idle by \
+         the job's surviving pods while it recovers.",
+    ),
+    (
+        "Useful-compute ratio",
+        "productive GPU-hours (progress kept, checkpoint writing excluded) / GPU-hours held by pods.",
+    ),
+];
+
+/// The definitions a report on `s` prints: the common ones, then those of the optional sections
+/// the run has.
+pub fn definitions(s: &Summary) -> Vec<(String, String)> {
+    let mut defs = DEFINITIONS.to_vec();
+    if s.fragmentation.is_some() {
+        defs.extend_from_slice(FRAGMENTATION_DEFINITIONS);
+    }
+    if s.recovery.is_some() {
+        defs.extend_from_slice(RECOVERY_DEFINITIONS);
+    }
+    defs.into_iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
+/// Charts that exist only when their data does: fragmentation over time (when the workload shares
+/// cards) and the failures and recovery timeline (when faults or lifecycle policies are on). A run
+/// without that data gets no chart and no empty section.
+pub fn optional_charts(out: &RunOutput) -> Vec<Chart> {
+    let mut charts = Vec::new();
+    if !out.fragmentation.is_empty() {
+        let pick = |f: &dyn Fn(&crate::metrics::fragmentation::FragRow) -> f64| -> Vec<(f64, f64)> {
+            out.fragmentation.iter().map(|r| (r.time_s, f(r) / 100.0)).collect()
+        };
+        charts.push(Chart {
+            id: "fragmentation".into(),
+            title: "GPU fragmentation over time".into(),
+            x_label: "simulated time".into(),
+            y_label: "fragmented GPU capacity".into(),
+            x: XAxis::Time,
+            y: YAxis::Percent,
+            kind: Kind::Lines,
+            series: vec![
+                Series::solid("amount (% of all GPUs)", 0, pick(&|r| r.frag_amount_pct)),
+                Series::solid("rate (% of idle GPUs)", 1, pick(&|r| r.frag_rate_pct)),
+            ],
+            caption: "Fragmented GPU capacity (FGD's expected fragmentation under the workload's task mix), as a \
+                      share of all GPUs of healthy nodes and of idle GPUs."
+                .into(),
+        });
+    }
+    if let Some(rec) = &out.recovery
+        && !rec.timeline.is_empty()
+    {
+        let pick = |f: &dyn Fn(&crate::metrics::recovery::GoodputRow) -> f64| -> Vec<(f64, f64)> {
+            rec.timeline.iter().map(|r| (r.time_s, f(r))).collect()
+        };
+        charts.push(Chart {
+            id: "recovery".into(),
+            title: "Failures and recovery".into(),
+            x_label: "simulated time".into(),
+            y_label: "accelerators".into(),
+            x: XAxis::Time,
+            y: YAxis::Plain,
+            kind: Kind::Lines,
+            series: vec![
+                Series::dashed("in service (healthy)", 7, pick(&|r| r.accel_healthy)),
+                Series::solid("of jobs making progress", 2, pick(&|r| r.accel_progressing)),
+                Series::solid("held by pods", 0, pick(&|r| r.accel_alloc)),
+            ],
+            caption: format!(
+                "Accelerators in service (dips are failed or drained nodes), held by jobs making progress, and held \
+                 by pods (drawn on top: where it shows above the progress line, jobs are recovering or starting). {} incidents, MTTR p50 \
+                 {}, {:.1} GPU-hours lost.",
+                rec.summary.incidents,
+                human_secs(rec.summary.mttr_s.p50),
+                rec.summary.lost_gpu_hours
+            ),
+        });
+    }
+    charts
 }
 
 fn pct(x: f64) -> String {
@@ -398,7 +489,7 @@ pub fn settings_rows(sc: &Scenario) -> Vec<Vec<String>> {
 /// The headline figures of a summary as (metric, value) rows; `compare` reuses the metric list.
 pub fn headline(s: &Summary) -> Vec<(&'static str, String)> {
     let f = &s.fairness;
-    vec![
+    let mut rows = vec![
         (
             "jobs completed",
             format!(
@@ -430,7 +521,27 @@ pub fn headline(s: &Summary) -> Vec<(&'static str, String)> {
         ("evicted GPU-hours", format!("{:.1}", f.evicted_gpu_hours)),
         ("cross-queue evicted GPU-hours", format!("{:.1}", f.cross_queue_evicted_gpu_hours)),
         ("scheduling cycles", s.cycles.to_string()),
-    ]
+    ];
+    if let Some(fr) = &s.fragmentation {
+        rows.push(("fragmentation amount (mean)", format!("{:.1}%", fr.amount_pct_mean)));
+        rows.push(("fragmentation amount (max)", format!("{:.1}%", fr.amount_pct_max)));
+        rows.push(("fragmentation rate (mean)", format!("{:.1}%", fr.rate_pct_mean)));
+    }
+    if let Some(r) = &s.recovery {
+        rows.extend([
+            ("node failures", r.node_failures.to_string()),
+            ("card faults", r.device_failures.to_string()),
+            ("incidents (unrecovered)", format!("{} ({})", r.incidents, r.unrecovered)),
+            ("MTTR p50", human_secs(r.mttr_s.p50)),
+            ("MTTR p95", human_secs(r.mttr_s.p95)),
+            ("MTTR max", human_secs(r.mttr_s.max)),
+            ("restarts", r.restarts.to_string()),
+            ("jobs failed at maxRetry", r.jobs_failed_max_retry.to_string()),
+            ("lost GPU-hours", format!("{:.1}", r.lost_gpu_hours)),
+            ("useful-compute ratio", format!("{:.3}", r.useful_compute_ratio)),
+        ]);
+    }
+    rows
 }
 
 /// The per-queue table.
@@ -543,7 +654,7 @@ pub fn document(sc: &Scenario, out: &RunOutput, chart_blocks: Vec<Block>) -> Doc
         blocks.extend(chart_blocks);
     }
     blocks.push(Block::Heading(2, "Metric definitions".into()));
-    blocks.push(Block::Definitions(DEFINITIONS.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()));
+    blocks.push(Block::Definitions(definitions(s)));
     blocks.push(Block::Para(
         "Machine-readable: summary.json (schema in docs/summary-schema.md), jobs.csv, queues.csv, timeline.csv, \
          fairness.csv; wall-clock figures in perf.json."
