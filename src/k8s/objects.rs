@@ -12,11 +12,13 @@
 //! minimums from the last task back (tasks with their own `minAvailable` keep it). Other kinds
 //! are skipped with a warning. A trace row references a template by naming the role `@<name>`
 //! ([`expand`]): the row gives the job id, submit time and duration; the template gives the
-//! roles, and its queue and priority when the row leaves them at `default` / 0.
+//! roles, and its queue and priority when the row leaves them at `default` / 0. A task's pod
+//! template may carry the annotation `tephra.io/task-duration` (a duration, or `until-job-ends`)
+//! to end on its own ([`TASK_DURATION`]); the job's work is then the longest task end.
 
 use super::resources::resource_list;
 use crate::model::resources::{ASCEND310, ASCEND910, GPU};
-use crate::model::{JobSpec, Queue, QueueId, Resources, Role};
+use crate::model::{JobSpec, Queue, QueueId, Resources, Role, RoleDuration};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -75,6 +77,26 @@ fn model_of(node_selector: Option<&Value>) -> Option<String> {
     ["nvidia.com/gpu.product", "accelerator"]
         .iter()
         .find_map(|k| ns.get(*k).and_then(Value::as_str).map(str::to_string))
+}
+
+/// The pod-template annotation giving a task its own run time (see [`crate::model::RoleDuration`]):
+/// a duration (`45m`), or `until-job-ends` for pods with no end of their own. Without it the
+/// task's pods run as long as the job (the trace row's duration).
+pub const TASK_DURATION: &str = "tephra.io/task-duration";
+
+fn task_duration(t: &Value, at: &str) -> Result<RoleDuration, String> {
+    let Some(v) = t.pointer("/template/metadata/annotations").and_then(|a| a.get(TASK_DURATION)) else {
+        return Ok(RoleDuration::Job);
+    };
+    let text = v.as_str().ok_or_else(|| format!("{at}: {TASK_DURATION}: `{v}` is not a string"))?;
+    if text.trim() == "until-job-ends" {
+        return Ok(RoleDuration::UntilJobEnds);
+    }
+    match crate::model::time::parse_duration(text.trim()) {
+        Ok(d) if d.0 > 0 => Ok(RoleDuration::Own(d.0)),
+        Ok(_) => Err(format!("{at}: {TASK_DURATION}: must be positive")),
+        Err(e) => Err(format!("{at}: {TASK_DURATION}: {e} (or `until-job-ends`)")),
+    }
 }
 
 /// Parses the documents of an object file; `extra` are PriorityClasses known from elsewhere
@@ -156,6 +178,7 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                         request += r;
                     }
                     let tname = s(t, "/name").map(str::to_string).unwrap_or_else(|| format!("task{k}"));
+                    let duration = task_duration(t, &tat)?;
                     let prio = class(s(t, "/template/spec/priorityClassName").or(job_class), &tat)?;
                     roles.push(Role {
                         name: tname,
@@ -165,6 +188,7 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                         accelerator_model: model_of(t.pointer("/template/spec/nodeSelector")),
                         priority: prio,
                         device: Default::default(),
+                        duration,
                     });
                 }
                 if let Some(m) = int(d, "/spec/minAvailable", &at)? {
@@ -227,6 +251,7 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                     accelerator_model: None,
                     priority,
                     device: Default::default(),
+                    duration: Default::default(),
                 };
                 templates.insert(
                     name.clone(),
@@ -302,6 +327,7 @@ pub fn expand(jobs: &mut [JobSpec], objects: &Objects) -> Result<(), String> {
             )
         })?;
         job.roles = t.roles.clone();
+        job.settle_role_durations().map_err(|m| format!("{}: {m}", job.origin))?;
         if job.queue == "default"
             && let Some(q) = &t.queue
         {

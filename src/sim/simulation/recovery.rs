@@ -24,12 +24,33 @@ use crate::sim::engine::Event;
 use crate::sim::faults::{FaultConfig, FaultRuntime, down};
 use std::collections::BTreeMap;
 
-/// Accelerators (milli) whose time one unit of progress stands for: every replica's for an elastic
-/// job with a scaling curve (its speed is relative to all replicas), the gang minimum's otherwise
-/// (a rigid job progresses at full speed with minAvailable pods).
-fn full_speed_accelerators(job: &crate::model::Job, spec: &RecoverySpec) -> u128 {
-    let acc = if spec.scaling.is_some() { job.accelerators() } else { job.min_resources.accelerators() };
-    acc.max(0) as u128
+/// Milli-accelerator-ms that wall progress `p` of `job` stands for, split into (useful work,
+/// checkpoint writing). Per role: its accelerators — every replica's for an elastic job with a
+/// scaling curve (its speed is relative to all replicas), its gang minimum's otherwise (a rigid job
+/// progresses at full speed with minAvailable pods) — over the part of `p` the role ran (up to its
+/// own end, for roles that end before the job). A role marked in `done` ran to its end whatever
+/// `p` is now (its pods succeeded; a later rollback does not undo them).
+fn progress_gpu(job: &crate::model::Job, spec: &RecoverySpec, p: u64, done: &[bool]) -> (u128, u128) {
+    let (mut useful, mut ckpt) = (0u128, 0u128);
+    for (i, r) in job.roles.iter().enumerate() {
+        let pods = if spec.scaling.is_some() { r.replicas } else { r.min_available };
+        let acc = (r.request.accelerators() * pods as i64).max(0) as u128;
+        let ran = match r.end_ms(job.work_ms) {
+            Some(e) if done.get(i).copied().unwrap_or(false) => e,
+            Some(e) => p.min(e),
+            None => p,
+        };
+        let c = spec.checkpoint_time_in(ran);
+        useful += (ran - c) as u128 * acc;
+        ckpt += c as u128 * acc;
+    }
+    (useful, ckpt)
+}
+
+/// Milli-accelerator-ms of wall progress `p` (useful work and checkpoint writing together).
+fn progress_gpu_total(job: &crate::model::Job, spec: &RecoverySpec, p: u64, done: &[bool]) -> u128 {
+    let (u, c) = progress_gpu(job, spec, p, done);
+    u + c
 }
 
 /// The controller's view of one job.
@@ -47,8 +68,8 @@ pub struct JobCtl {
     pub needs_overhead: bool,
     /// A Resume event is queued.
     pub resume_pending: bool,
-    /// A policy action waiting for its timeout: (token, action, pod).
-    pub pending: Option<(u32, PolicyAction, TaskId)>,
+    /// A policy action waiting for its timeout: (token, action, pod, event).
+    pub pending: Option<(u32, PolicyAction, TaskId, PolicyEvent)>,
     /// Last token handed out.
     pub token: u32,
 }
@@ -145,6 +166,11 @@ impl Simulation {
             let _ = spec.set(k, v);
         }
         job.work_ms = spec.wall_work(job.work_ms);
+        for r in &mut job.roles {
+            if let crate::model::RoleDuration::Own(ms) = r.duration {
+                r.duration = crate::model::RoleDuration::Own(spec.wall_work(ms));
+            }
+        }
         debug_assert_eq!(rec.jobs.len(), j.idx());
         rec.jobs.push(JobCtl {
             life: Lifecycle::new(spec.max_retry),
@@ -260,14 +286,16 @@ impl Simulation {
             Event::PolicyDue { job, token } => {
                 let Some(rec) = self.recovery.as_mut() else { return false };
                 let ctl = &mut rec.jobs[job.idx()];
-                let Some((tok, action, task)) = ctl.pending else { return false };
+                let Some((tok, action, task, event)) = ctl.pending else { return false };
                 if tok != token {
                     return false;
                 }
                 ctl.pending = None;
-                // The delayed action is dropped if the job recovered in time.
+                // A delayed failure action is dropped if the job recovered in time; a task's
+                // completion stays true.
                 let j = &self.state.jobs[job.idx()];
-                if j.state != JobState::Active || j.is_progressing() || ctl.resume_pending {
+                let recovered = event != PolicyEvent::TaskCompleted && (j.is_progressing() || ctl.resume_pending);
+                if j.state != JobState::Active || recovered {
                     return false;
                 }
                 self.execute(job, action, task, now);
@@ -280,7 +308,8 @@ impl Simulation {
                 if j.generation != generation
                     || j.state != JobState::Active
                     || j.is_progressing()
-                    || j.count(TaskStatus::Running) < j.min_available
+                    || j.running_or_done() < j.min_available
+                    || j.progress_ms >= j.work_ms
                 {
                     return false;
                 }
@@ -479,7 +508,7 @@ impl Simulation {
                     })
                     .count() as u32;
                 let task_failed = event == PolicyEvent::PodFailed && role_running < job.roles[role].min_available;
-                let gang_broken = job.count(TaskStatus::Running) < job.min_available
+                let gang_broken = job.running_or_done() < job.min_available
                     && job.allocated.accelerators() + job.allocated.cpu > 0;
                 let _ = self.raise(j, event, t, now)
                     || (task_failed && self.raise(j, PolicyEvent::TaskFailed, t, now))
@@ -518,7 +547,7 @@ impl Simulation {
     /// last checkpoint and will pay its restart overhead; an elastic job slows down.
     pub(super) fn pods_lost(&mut self, j: JobId, now: SimTime) {
         let job = &mut self.state.jobs[j.idx()];
-        let broken = job.count(TaskStatus::Running) < job.min_available;
+        let broken = job.running_or_done() < job.min_available;
         if job.is_progressing() && broken {
             job.generation += 1;
             self.state.stop_progress(j, now);
@@ -537,13 +566,15 @@ impl Simulation {
     }
 
     fn rollback(&mut self, j: JobId) {
+        let done = self.roles_done(j);
         let Some(rec) = self.recovery.as_mut() else { return };
         let job = &mut self.state.jobs[j.idx()];
         let ctl = &mut rec.jobs[j.idx()];
         let kept = ctl.spec.kept_progress(job.progress_ms);
         let rolled = job.progress_ms - kept;
         job.progress_ms = kept;
-        let gpu = rolled as u128 * full_speed_accelerators(job, &ctl.spec);
+        let gpu = progress_gpu_total(job, &ctl.spec, kept + rolled, &done)
+            - progress_gpu_total(job, &ctl.spec, kept, &done);
         ctl.stats.rolled_back_ms += rolled;
         ctl.stats.rolled_back_gpu += gpu;
         if let Some(i) = ctl.incident {
@@ -559,7 +590,7 @@ impl Simulation {
         let Some(scaling) = rec.jobs[j.idx()].spec.scaling else { return };
         let job = &self.state.jobs[j.idx()];
         let speed =
-            self.state.job_speed(j) * scaling.speed_milli(job.count(TaskStatus::Running), job.task_count) / 1000;
+            self.state.job_speed(j) * scaling.speed_milli(job.running_or_done(), job.task_count) / 1000;
         let speed = speed.max(1);
         if speed == job.speed_milli || !job.is_progressing() {
             return;
@@ -575,7 +606,9 @@ impl Simulation {
     /// speed it up.
     pub(super) fn pod_running(&mut self, j: JobId, now: SimTime) {
         let job = &self.state.jobs[j.idx()];
-        if job.count(TaskStatus::Running) >= job.min_available && !job.is_progressing() {
+        // A job whose work is done (only roles without an end of their own are left) has
+        // nothing to progress.
+        if job.running_or_done() >= job.min_available && !job.is_progressing() && job.progress_ms < job.work_ms {
             if job.gang_ready.is_none()
                 && let Some(topo) = &self.state.topology
             {
@@ -607,33 +640,34 @@ impl Simulation {
         }
     }
 
-    /// Starts progress at the job's speed and schedules its finish.
-    fn start_running(&mut self, j: JobId, now: SimTime) {
+    /// Starts progress at the job's speed and schedules its finish (or its next role's end).
+    pub(super) fn start_running(&mut self, j: JobId, now: SimTime) {
         if let Some(rec) = self.recovery.as_mut() {
             let ctl = &mut rec.jobs[j.idx()];
             ctl.needs_overhead = false;
             let job = &mut self.state.jobs[j.idx()];
             if let Some(s) = ctl.spec.scaling {
-                job.speed_milli = s.speed_milli(job.count(TaskStatus::Running), job.task_count);
+                job.speed_milli = s.speed_milli(job.running_or_done(), job.task_count);
             } else {
                 job.speed_milli = FULL_SPEED;
             }
             ctl.life.sync(SyncView {
                 live: job.task_count - job.count(TaskStatus::Releasing),
-                running: job.count(TaskStatus::Running) + job.count(TaskStatus::Succeeded),
+                running: job.running_or_done(),
                 min_available: job.min_available,
                 work_done: false,
             });
         }
         // Card speed (the slowest model among its running pods) times the elastic scaling.
         let card = self.state.job_speed(j);
+        let target = self.next_role_end(j);
         let job = &mut self.state.jobs[j.idx()];
         if self.recovery.is_some() {
             job.speed_milli = (card * job.speed_milli / FULL_SPEED).max(1);
         } else {
             job.speed_milli = card;
         }
-        let left = job.work_ms - job.progress_ms;
+        let left = target.saturating_sub(job.progress_ms);
         // Rounded up, so that the work banked at the finish covers what was left.
         let wall = (left * FULL_SPEED).div_ceil(job.speed_milli);
         let generation = job.generation;
@@ -659,7 +693,7 @@ impl Simulation {
         let job = &self.state.jobs[j.idx()];
         rec.jobs[j.idx()].life.sync(SyncView {
             live: job.task_count - job.count(TaskStatus::Releasing),
-            running: job.count(TaskStatus::Running) + job.count(TaskStatus::Succeeded),
+            running: job.running_or_done(),
             min_available: job.min_available,
             work_done: false,
         });
@@ -674,7 +708,7 @@ impl Simulation {
 
     /// Looks up the policy for `event` on pod `t`; executes it (or schedules it after its
     /// timeout). Returns whether a rule matched.
-    fn raise(&mut self, j: JobId, event: PolicyEvent, t: TaskId, now: SimTime) -> bool {
+    pub(super) fn raise(&mut self, j: JobId, event: PolicyEvent, t: TaskId, now: SimTime) -> bool {
         let role = self.state.tasks[t.idx()].role as usize;
         let Some(rec) = self.recovery.as_mut() else { return false };
         let ctl = &mut rec.jobs[j.idx()];
@@ -684,7 +718,7 @@ impl Simulation {
         if timeout.0 > 0 {
             if ctl.pending.is_none() {
                 ctl.token += 1;
-                ctl.pending = Some((ctl.token, action, t));
+                ctl.pending = Some((ctl.token, action, t, event));
                 self.events.push(now.plus(timeout), Event::PolicyDue { job: j, token: ctl.token });
             }
             return true;
@@ -816,10 +850,7 @@ impl Simulation {
                     p += (d * job.speed_milli as u128 / FULL_SPEED as u128) as u64;
                 }
                 let p = p.min(job.work_ms);
-                let ckpt = c.spec.checkpoint_time_in(p);
-                let acc = full_speed_accelerators(job, &c.spec);
-                s.checkpoint_gpu = ckpt as u128 * acc;
-                s.useful_gpu = (p - ckpt) as u128 * acc;
+                (s.useful_gpu, s.checkpoint_gpu) = progress_gpu(job, &c.spec, p, &self.roles_done(job.id));
                 s.phase = match job.state {
                     JobState::Completed => "Completed",
                     _ => c.life.phase.name(),
