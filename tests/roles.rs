@@ -71,9 +71,7 @@ fn a_short_role_frees_its_gpus_early() {
     // Role `prep` (8 GPUs) runs 1000 s of the job's work, `train` (8 GPUs) 3000 s: prep's pod
     // succeeds at 1006 s, the job completes at 3006 s. GPU time held from the bind at 1 s:
     // (1005 + 3005) s × 8 GPUs = 32080 GPU-s; productive: (1000 + 3000) s × 8 = 32000 GPU-s.
-    let out = run(
-        "j,0,1000,q,0,prep,1,1,8,64Gi,8,H100,tephra.io/max-retry=3\nj,0,3000,q,0,train,1,1,8,64Gi,8,H100,\n",
-    );
+    let out = run("j,0,1000,q,0,prep,1,1,8,64Gi,8,H100,tephra.io/max-retry=3\nj,0,3000,q,0,train,1,1,8,64Gi,8,H100,\n");
     assert_eq!(common::timings(&out), vec![("j", Some(6.0), Some(3006.0))]);
     let r = out.recovery.as_ref().unwrap();
     let gh = |x: f64| (x / 3600.0 * 1e6).round() / 1e6;
@@ -86,4 +84,19 @@ fn a_short_role_frees_its_gpus_early() {
     assert_eq!(common::timings(&plain), vec![("j", Some(6.0), Some(3006.0))]);
     let mean = plain.summary.queues["q"].accel_alloc_mean;
     assert!((mean * 3006.0 - 32080.0).abs() < 0.01, "{mean}");
+}
+
+#[test]
+fn job_and_task_level_rules_and_timeouts() {
+    for (policy, finish) in [
+        // A job-level rule matches any task's completion.
+        ("TaskCompleted:CompleteJob", Some(1006.0)),
+        // A rule for another task does not match the master's completion.
+        ("worker/TaskCompleted:CompleteJob", None),
+        // With a timeout the action runs 5 min later; the workers are held until then.
+        ("master/TaskCompleted:CompleteJob@5m", Some(1306.0)),
+    ] {
+        let out = run(&master_workers(&format!("tephra.io/policies={policy}")));
+        assert_eq!(out.jobs[0].finish_s, finish, "{policy}");
+    }
 }

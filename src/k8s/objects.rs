@@ -343,3 +343,36 @@ pub fn expand(jobs: &mut [JobSpec], objects: &Objects) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_duration_annotation_sets_role_durations() {
+        let yaml = r#"
+apiVersion: batch.volcano.sh/v1alpha1
+kind: Job
+metadata: { name: mw }
+spec:
+  tasks:
+    - name: master
+      replicas: 1
+      template: { spec: { containers: [ { resources: { requests: { nvidia.com/gpu: 1 } } } ] } }
+    - name: worker
+      replicas: 2
+      template:
+        metadata: { annotations: { tephra.io/task-duration: until-job-ends } }
+        spec: { containers: [ { resources: { requests: { nvidia.com/gpu: 8 } } } ] }
+"#;
+        let objects = parse(yaml, "o.yaml", &BTreeMap::new()).unwrap();
+        let mut job = JobSpec::one_role("j", "default", "@mw", 1, 1, Resources::ZERO);
+        job.work_ms = 600_000;
+        expand(std::slice::from_mut(&mut job), &objects).unwrap();
+        assert_eq!(job.work_ms, 600_000);
+        assert_eq!((job.roles[0].duration, job.roles[1].duration), (RoleDuration::Job, RoleDuration::UntilJobEnds));
+        let bad = yaml.replace("until-job-ends", "soon");
+        let e = parse(&bad, "o.yaml", &BTreeMap::new()).unwrap_err();
+        assert!(e.contains("spec.tasks[1]: tephra.io/task-duration"), "{e}");
+    }
+}

@@ -253,7 +253,10 @@ impl JobSpec {
         });
         let longest = own.chain(job_roles.then_some(self.work_ms)).max();
         let Some(work) = longest else {
-            return Err(format!("job `{}`: every role runs until the job ends; at least one needs a duration", self.name));
+            return Err(format!(
+                "job `{}`: every role runs until the job ends; at least one needs a duration",
+                self.name
+            ));
         };
         self.work_ms = work;
         for r in &mut self.roles {

@@ -398,6 +398,31 @@ mod tests {
     }
 
     #[test]
+    fn rows_may_give_their_roles_own_durations() {
+        use crate::model::RoleDuration;
+        let text = format!("{HEADER}a,0,600,q,0,master,1,1,4,16Gi,1,\na,0,,q,0,worker,2,2,8,64Gi,8,\n");
+        let jobs = parse(&text, "t.csv").unwrap();
+        assert_eq!(jobs[0].work_ms, 600_000);
+        assert_eq!(
+            (jobs[0].roles[0].duration, jobs[0].roles[1].duration),
+            (RoleDuration::Job, RoleDuration::UntilJobEnds)
+        );
+        let text = format!("{HEADER}b,0,100,q,0,prep,1,1,4,16Gi,1,\nb,0,300,q,0,train,1,1,8,64Gi,8,\n");
+        let jobs = parse(&text, "t.csv").unwrap();
+        assert_eq!(jobs[0].work_ms, 300_000);
+        assert_eq!(
+            (jobs[0].roles[0].duration, jobs[0].roles[1].duration),
+            (RoleDuration::Own(100_000), RoleDuration::Job)
+        );
+        // Rows that agree keep the plain model.
+        let jobs = parse(&format!("{HEADER}c,0,5,q,0,a,1,1,4,16Gi,1,\nc,0,5,q,0,b,1,1,4,16Gi,1,\n"), "t.csv").unwrap();
+        assert!(!jobs[0].roles.iter().any(|r| r.duration != RoleDuration::Job));
+        let e = parse(&format!("{HEADER}d,0,,q,0,w,1,1,4,16Gi,1,\n"), "t.csv").unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (2, "duration_s"));
+        assert!(e.msg.contains("at least one needs a duration"), "{}", e.msg);
+    }
+
+    #[test]
     fn annotation_values_may_contain_semicolons() {
         let pairs = parse_annotations("volcano.sh/task-topology-affinity=ps,worker;chief; x=1").unwrap();
         assert_eq!(pairs[0].1, "ps,worker;chief");

@@ -508,8 +508,8 @@ impl Simulation {
                     })
                     .count() as u32;
                 let task_failed = event == PolicyEvent::PodFailed && role_running < job.roles[role].min_available;
-                let gang_broken = job.running_or_done() < job.min_available
-                    && job.allocated.accelerators() + job.allocated.cpu > 0;
+                let gang_broken =
+                    job.running_or_done() < job.min_available && job.allocated.accelerators() + job.allocated.cpu > 0;
                 let _ = self.raise(j, event, t, now)
                     || (task_failed && self.raise(j, PolicyEvent::TaskFailed, t, now))
                     || (gang_broken && self.raise(j, PolicyEvent::Unknown, t, now));
@@ -573,8 +573,8 @@ impl Simulation {
         let kept = ctl.spec.kept_progress(job.progress_ms);
         let rolled = job.progress_ms - kept;
         job.progress_ms = kept;
-        let gpu = progress_gpu_total(job, &ctl.spec, kept + rolled, &done)
-            - progress_gpu_total(job, &ctl.spec, kept, &done);
+        let gpu =
+            progress_gpu_total(job, &ctl.spec, kept + rolled, &done) - progress_gpu_total(job, &ctl.spec, kept, &done);
         ctl.stats.rolled_back_ms += rolled;
         ctl.stats.rolled_back_gpu += gpu;
         if let Some(i) = ctl.incident {
@@ -589,8 +589,7 @@ impl Simulation {
         let Some(rec) = self.recovery.as_ref() else { return };
         let Some(scaling) = rec.jobs[j.idx()].spec.scaling else { return };
         let job = &self.state.jobs[j.idx()];
-        let speed =
-            self.state.job_speed(j) * scaling.speed_milli(job.running_or_done(), job.task_count) / 1000;
+        let speed = self.state.job_speed(j) * scaling.speed_milli(job.running_or_done(), job.task_count) / 1000;
         let speed = speed.max(1);
         if speed == job.speed_milli || !job.is_progressing() {
             return;
