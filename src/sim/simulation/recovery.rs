@@ -132,6 +132,9 @@ impl Simulation {
             for w in &rt.config.windows {
                 self.events.push(w.start, Event::NodeFail { node: w.node, until: Some(w.end) });
             }
+            for c in &rt.config.card_faults {
+                self.events.push(c.start, Event::CardFail { node: c.node, card: c.card, until: c.end });
+            }
             for (i, m) in rt.config.maintenance.iter().enumerate() {
                 self.events.push(m.start, Event::DrainStart(i as u32));
                 self.events.push(m.deadline, Event::DrainDeadline(i as u32));
@@ -254,6 +257,11 @@ impl Simulation {
                 self.repair_node(n, now)
             }
             Event::DeviceFail(n) => self.fail_device(n, now),
+            Event::CardFail { node, card, until } => self.fail_card(node, card, Some(until), now),
+            Event::CardRepair { node, card } => {
+                self.pop_return(now);
+                self.state.set_card_health(node, card, true)
+            }
             Event::SpareIn(n) => {
                 self.pop_return(now);
                 self.set_down(n, down::SPARE, false);
@@ -416,20 +424,92 @@ impl Simulation {
         true
     }
 
+    /// A random card fault on `n`: draws the next one and the failing card, then fails it.
     fn fail_device(&mut self, n: NodeId, now: SimTime) -> bool {
         let node = &self.state.nodes[n.idx()];
-        let (pool, cards) = (node.pool.idx(), (node.allocatable.accelerators().max(0) / 1000) as u32);
+        let pool = node.pool.idx();
+        // The pool's card count (the node's allocatable shrinks while some of its cards are out).
+        let cards = (self.state.pools[pool].allocatable.accelerators().max(0) / 1000) as u32;
         let Some(rt) = self.recovery.as_mut().and_then(|r| r.faults.as_mut()) else { return false };
         if let Some(d) = rt.next_device_failure(n, pool) {
             self.events.push(now.plus(d), Event::DeviceFail(n));
         }
         let card = rt.failing_card(n, cards);
-        if rt.down[n.idx()] != 0 {
+        self.fail_card(n, card, None, now)
+    }
+
+    /// Card `card` of `n` fails, until `until` (a listed fault) or a drawn repair time.
+    ///
+    /// With per-card tracking the pods holding the card (one whole-card pod, or every pod sharing
+    /// it) fail at once — their device is gone, nothing is left to terminate gracefully — and are
+    /// recreated pending; the card is out of service until its repair (no new pod lands on it).
+    /// Without per-card inventories (a fleet whose pods ask for no cards) the simulator does not
+    /// know which pod holds which card: cards are taken to be handed out in task-id order, the pod
+    /// whose range holds the card is killed like a node failure's pods, and the card is reset at
+    /// once.
+    fn fail_card(&mut self, n: NodeId, card: u32, until: Option<SimTime>, now: SimTime) -> bool {
+        let pool = self.state.nodes[n.idx()].pool.idx();
+        let tracked = self.state.devices.on && self.state.devices.specs[pool].is_some();
+        let Some(rt) = self.recovery.as_mut().and_then(|r| r.faults.as_mut()) else { return false };
+        let already = self.state.devices.down.get(n.idx()).is_some_and(|d| d & (1 << card) != 0);
+        if rt.down[n.idx()] != 0 || already {
             return false;
         }
         rt.device_failures += 1;
-        // Cards are handed out to the node's pods in task-id order; the pod whose range holds
-        // the failing card dies, a free card's fault costs nothing.
+        let repair = match until {
+            Some(u) => Some(u),
+            None if tracked => rt.card_repair_time(n, pool).map(|d| now.plus(d)),
+            None => None,
+        };
+        let killed = if tracked { self.card_holders(n, card) } else { self.legacy_card_holder(n, card) };
+        for &t in &killed {
+            if tracked {
+                // Failed, gone and recreated in the same instant.
+                self.state.transition(t, TaskStatus::Pending, None);
+            } else {
+                self.kill_task(t, now);
+            }
+        }
+        if tracked && let Some(at) = repair.filter(|at| *at > now) {
+            self.state.set_card_health(n, card, false);
+            self.push_return(at, Event::CardRepair { node: n, card });
+        }
+        if killed.is_empty() {
+            return false;
+        }
+        let event = self.recovery.as_ref().and_then(|r| r.faults.as_ref()).map(|f| f.config.pod_event);
+        let first_new = self.recovery.as_ref().map_or(0, |r| r.incidents.len());
+        self.after_kills(now, &killed, event.unwrap_or(PolicyEvent::PodFailed), Some(("device", n)));
+        if tracked && let Some(rec) = self.recovery.as_mut() {
+            for i in &mut rec.incidents[first_new..] {
+                i.card = Some(card);
+            }
+        }
+        if tracked {
+            for j in killed.iter().map(|t| self.state.tasks[t.idx()].job).collect::<std::collections::BTreeSet<_>>() {
+                self.ctl_pod_gone(j);
+            }
+        }
+        true
+    }
+
+    /// Bound or running pods holding card `card` of `n`, in task-id order.
+    fn card_holders(&self, n: NodeId, card: u32) -> Vec<TaskId> {
+        let mut on: Vec<TaskId> = self.state.node_tasks[n.idx()]
+            .iter()
+            .copied()
+            .filter(|t| {
+                let task = &self.state.tasks[t.idx()];
+                matches!(task.status, TaskStatus::Bound | TaskStatus::Running) && task.cards & (1 << card) != 0
+            })
+            .collect();
+        on.sort_unstable();
+        on
+    }
+
+    /// Without per-card inventories: cards are taken to be handed out to the node's pods in
+    /// task-id order; the pod whose range holds `card` (none for a free card).
+    fn legacy_card_holder(&self, n: NodeId, card: u32) -> Vec<TaskId> {
         let mut on: Vec<TaskId> = self.state.node_tasks[n.idx()]
             .iter()
             .copied()
@@ -437,20 +517,14 @@ impl Simulation {
             .collect();
         on.sort_unstable();
         let mut first = 0u32;
-        let mut victim = None;
         for t in on {
             let k = (self.state.tasks[t.idx()].request.accelerators().max(0) / 1000) as u32;
             if card >= first && card < first + k {
-                victim = Some(t);
-                break;
+                return vec![t];
             }
             first += k;
         }
-        let Some(t) = victim else { return false };
-        self.kill_task(t, now);
-        let event = self.recovery.as_ref().and_then(|r| r.faults.as_ref()).map(|f| f.config.pod_event);
-        self.after_kills(now, &[t], event.unwrap_or(PolicyEvent::PodFailed), Some(("device", n)));
-        true
+        Vec::new()
     }
 
     /// Kills every bound or running pod on `n`; returns them in task-id order.
@@ -531,6 +605,7 @@ impl Simulation {
             at: now,
             cause: what,
             node,
+            card: None,
             pods_killed: pods,
             rolled_back_ms: 0,
             rolled_back_gpu: 0,
