@@ -561,7 +561,12 @@ impl Simulation {
             if self.state.jobs[j.idx()].state != JobState::Active {
                 continue;
             }
-            if let Some((what, n)) = cause {
+            // A job whose work is done (only roles without an end of their own still run) has
+            // nothing to recover.
+            let job = &self.state.jobs[j.idx()];
+            if let Some((what, n)) = cause
+                && job.progress_ms < job.work_ms
+            {
                 self.open_incident(j, now, what, n, tasks.len() as u32);
             }
             self.pods_lost(j, now);
