@@ -93,3 +93,43 @@ fn random_card_faults_with_repairs_run_and_are_reproducible() {
     assert!(r.summary.device_failures > 0);
     assert!(r.incidents.iter().all(|i| i.node.starts_with("gpu-000/card-")), "{:?}", r.incidents);
 }
+
+#[test]
+fn bad_card_fault_input_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = "a,0,100,q,0,w,1,1,8,64Gi,1,H100\n";
+    let load = |faults: &str| {
+        let yaml = format!(
+            "name: t\nfleet:\n  track_cards: true\n  pools:\n    - {{ name: gpu, count: 1, cpu: 64, memory: 512Gi, gpu: {{ model: H100, count: 2 }} }}\nworkload: {{ trace: trace.csv }}\nfaults:\n{faults}"
+        );
+        std::fs::write(dir.path().join("trace.csv"), format!("{HEADER}{trace}")).unwrap();
+        let path = dir.path().join("scenario.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        let sc = tephra::scenario::load(&path).unwrap();
+        let opts = tephra::runner::RunOptions { check_invariants: false, record_decisions: false };
+        match tephra::runner::run(&sc, &opts, |_| {}) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        }
+    };
+    let e = load("  card_faults: [{ node: gpu-009, card: 0, start: 1s, end: 2s }]\n");
+    assert!(e.contains("`gpu-009` is not a node"), "{e}");
+    let e = load("  card_faults: [{ node: gpu-000, card: 2, start: 1s, end: 2s }]\n");
+    assert!(e.contains("has no card 2"), "{e}");
+    let e = load(
+        "  card_faults: [{ node: gpu-000, card: 0, start: 1s, end: 1h }, { node: gpu-000, card: 0, start: 10m, end: 2h }]\n",
+    );
+    assert!(e.contains("overlap"), "{e}");
+    let bad = |faults: &str| {
+        let yaml = format!(
+            "name: t\nfleet:\n  pools:\n    - {{ name: gpu, count: 1, cpu: 64, memory: 512Gi, gpu: {{ model: H100, count: 2 }} }}\nworkload: {{ trace: trace.csv }}\nfaults:\n{faults}"
+        );
+        let path = dir.path().join("scenario.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        tephra::scenario::load(&path).map(|_| ()).unwrap_err().to_string()
+    };
+    let e = bad("  card_faults: [{ node: gpu-000, card: 0, start: 2s, end: 1s }]\n");
+    assert!(e.contains("faults.card_faults[0].end: must be after start"), "{e}");
+    let e = bad("  device_failures: [{ pool: gpu, mtbf: 1d, repair_distribution: fixed }]\n");
+    assert!(e.contains("repair_distribution: needs `repair`"), "{e}");
+}

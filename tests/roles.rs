@@ -12,7 +12,16 @@ const HEADER: &str =
     "job_id,submit_s,duration_s,queue,priority,role,replicas,min_available,cpu,memory,gpu,gpu_model,annotations\n";
 
 fn run_in(dir: &Path, trace: &str) -> RunOutput {
-    let yaml = "name: t\nfleet:\n  pools:\n    - { name: gpu, count: 3, cpu: 64, memory: 512Gi, gpu: { model: H100, count: 8 } }\nworkload: { trace: trace.csv }\nrun: { pod_startup: 5s, sample_every: 10m }\n";
+    run_with_faults(dir, trace, "")
+}
+
+/// With a fault list (`start_s,end_s,node` rows) when `faults` is not empty.
+fn run_with_faults(dir: &Path, trace: &str, faults: &str) -> RunOutput {
+    let section = if faults.is_empty() { String::new() } else { "faults: { trace: faults.csv }\n".to_string() };
+    let yaml = format!(
+        "name: t\nfleet:\n  pools:\n    - {{ name: gpu, count: 3, cpu: 64, memory: 512Gi, gpu: {{ model: H100, count: 8 }} }}\nworkload: {{ trace: trace.csv }}\n{section}run: {{ pod_startup: 5s, sample_every: 10m }}\n"
+    );
+    std::fs::write(dir.join("faults.csv"), format!("start_s,end_s,node\n{faults}")).unwrap();
     std::fs::write(dir.join("trace.csv"), format!("{HEADER}{trace}")).unwrap();
     let path = dir.join("scenario.yaml");
     std::fs::write(&path, yaml).unwrap();
@@ -99,4 +108,25 @@ fn job_and_task_level_rules_and_timeouts() {
         let out = run(&master_workers(&format!("tephra.io/policies={policy}")));
         assert_eq!(out.jobs[0].finish_s, finish, "{policy}");
     }
+}
+
+#[test]
+fn a_restart_after_a_role_ended_keeps_its_pods_and_its_work() {
+    // `prep` (8 GPUs, 1000 s) ends at 1006 s; `train` (8 GPUs, 3000 s, checkpoint every 600 s)
+    // runs on. All nodes fail from 2000 s to 2100 s: train has 1994 s of progress, keeps 1800 s,
+    // rolls back 194 s; RestartJob kills what still runs (train only: prep's pod succeeded and is
+    // not recreated). Train binds at the repair (2100 s), runs at 2105 s, 1200 s left → 3305 s.
+    let dir = tempfile::tempdir().unwrap();
+    let ann = "tephra.io/policies=PodFailed:RestartJob;tephra.io/checkpoint-interval=10m";
+    let trace = format!("j,0,1000,q,0,prep,1,1,8,64Gi,8,H100,{ann}\nj,0,3000,q,0,train,1,1,8,64Gi,8,H100,\n");
+    let faults = "2000,2100,gpu-000\n2000,2100,gpu-001\n2000,2100,gpu-002\n";
+    let out = run_with_faults(dir.path(), &trace, faults);
+    assert_eq!(common::timings(&out), vec![("j", Some(6.0), Some(3305.0))]);
+    assert_eq!(out.summary.binds, 3, "prep is bound once, train twice");
+    let r = out.recovery.as_ref().unwrap();
+    // Only train's GPUs roll back: 194 s × 8; productive (1000 + 3000) s × 8.
+    let gh = |x: f64| (x / 3600.0 * 1e6).round() / 1e6;
+    assert_eq!(r.summary.rolled_back_gpu_hours, gh(194.0 * 8.0));
+    assert_eq!(r.summary.productive_gpu_hours, gh(32_000.0));
+    assert_eq!((r.jobs[0].restarts, r.jobs[0].phase), (1, "Completed"));
 }
