@@ -181,6 +181,7 @@ impl Simulation {
                 self.state
                     .check_invariants()
                     .and_then(|()| self.ctl_check())
+                    .and_then(|()| self.roles_check())
                     .map_err(|e| format!("invariant violated at {now} after {event:?}: {e}"))?;
             }
             if self.perf.events.is_multiple_of(512) {

@@ -2,7 +2,9 @@
 //!
 //! - A killed pod (node or card failure, maintenance deadline, scheduler eviction) terminates for
 //!   the grace period and is then recreated as a new pending pod (`SyncJob`: missing pods are
-//!   recreated), unless a lifecycle policy says otherwise.
+//!   recreated), unless a lifecycle policy says otherwise. A pod on a failed card of a fleet with
+//!   per-card inventories fails at once instead (its device is gone) and the card stays out of
+//!   service until its repair (see `fail_card`).
 //! - Policies are looked up per killed pod: the pod's event (PodFailed for faults, PodEvicted for
 //!   evictions), then TaskFailed (a failed pod leaves its task below its minAvailable running),
 //!   then Unknown (the gang fell below minAvailable while pods still hold resources). The first

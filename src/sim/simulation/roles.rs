@@ -92,4 +92,29 @@ impl Simulation {
             self.raise(j, PolicyEvent::TaskCompleted, t, now);
         }
     }
+
+    /// Checks the roles that ended on their own: every pod of such a role succeeded, and only
+    /// jobs with per-role durations have any.
+    pub(super) fn roles_check(&self) -> Result<(), String> {
+        for (j, ended) in &self.roles_ended {
+            let job = &self.state.jobs[j.idx()];
+            if !job.has_role_ends() || ended.len() != job.roles.len() {
+                return Err(format!("job {}: roles ended without per-role durations", job.name));
+            }
+            for (r, _) in ended.iter().enumerate().filter(|(_, e)| **e) {
+                if let Some(t) =
+                    self.role_tasks(*j, r).find(|t| self.state.tasks[t.idx()].status != TaskStatus::Succeeded)
+                {
+                    return Err(format!(
+                        "job {}: role {} ended but pod {} is {}",
+                        job.name,
+                        job.roles[r].name,
+                        t.0,
+                        self.state.tasks[t.idx()].status.name()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
