@@ -14,9 +14,12 @@
 //! ([`expand`]): the row gives the job id, submit time and duration; the template gives the
 //! roles, and its queue and priority when the row leaves them at `default` / 0. A task's pod
 //! template may carry the annotation `tephra.io/task-duration` (a duration, or `until-job-ends`)
-//! to end on its own ([`TASK_DURATION`]); the job's work is then the longest task end.
+//! to end on its own ([`TASK_DURATION`]); the job's work is then the longest task end. The Job's
+//! `spec.policies`, `spec.tasks[].policies` and `spec.maxRetry` become the job controller's
+//! policies for the jobs that use the template (unless the row's annotations set their own).
 
 use super::resources::resource_list;
+use crate::model::lifecycle;
 use crate::model::resources::{ASCEND310, ASCEND910, GPU};
 use crate::model::{JobSpec, Queue, QueueId, Resources, Role, RoleDuration};
 use serde_json::Value;
@@ -36,6 +39,10 @@ pub struct Template {
     pub priority: i32,
     /// The roles.
     pub roles: Vec<Role>,
+    /// Job-controller knobs from the Job's `spec.policies`, `spec.tasks[].policies` and
+    /// `spec.maxRetry`, as the `tephra.io/*` annotations a trace row would carry (the row's own
+    /// annotations win).
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// Everything read from object files.
@@ -97,6 +104,48 @@ fn task_duration(t: &Value, at: &str) -> Result<RoleDuration, String> {
         Ok(_) => Err(format!("{at}: {TASK_DURATION}: must be positive")),
         Err(e) => Err(format!("{at}: {TASK_DURATION}: {e} (or `until-job-ends`)")),
     }
+}
+
+/// A vcjob's lifecycle policies (`spec.policies` or a task's `policies`: `event` or `events`,
+/// `action`, `timeout`) as tephra's `[task/]Event:Action[@timeout]` rules. Policies on exit codes
+/// and actions tephra does not simulate (ResumeJob, SyncJob, RestartPartition) are skipped with a
+/// warning.
+fn policies(
+    v: Option<&Value>,
+    task: Option<&str>,
+    at: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<String>, String> {
+    let Some(list) = v.filter(|v| !v.is_null()) else { return Ok(Vec::new()) };
+    let list = list.as_array().ok_or_else(|| format!("{at}: not a list"))?;
+    let mut out = Vec::new();
+    for (i, p) in list.iter().enumerate() {
+        let pat = format!("{at}[{i}]");
+        let Some(action) = s(p, "/action") else { return Err(format!("{pat}: no action")) };
+        if p.get("exitCode").is_some_and(|c| !c.is_null()) {
+            warnings.push(format!("{pat}: exit-code policies are not simulated; skipped"));
+            continue;
+        }
+        if matches!(action, "ResumeJob" | "SyncJob" | "RestartPartition") {
+            warnings.push(format!("{pat}: action {action} is not simulated; skipped"));
+            continue;
+        }
+        let mut events: Vec<&str> = s(p, "/event").into_iter().collect();
+        events.extend(p.get("events").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str));
+        if events.is_empty() {
+            return Err(format!("{pat}: no event or events"));
+        }
+        let timeout = s(p, "/timeout").map(|t| format!("@{t}")).unwrap_or_default();
+        for e in events {
+            let rule = match task {
+                Some(t) => format!("{t}/{e}:{action}{timeout}"),
+                None => format!("{e}:{action}{timeout}"),
+            };
+            lifecycle::parse_policies(&rule).map_err(|m| format!("{pat}: {m}"))?;
+            out.push(rule);
+        }
+    }
+    Ok(out)
 }
 
 /// Parses the documents of an object file; `extra` are PriorityClasses known from elsewhere
@@ -209,6 +258,23 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                     }
                 }
                 let priority = roles.iter().map(|r| r.priority).max().unwrap_or(0);
+                let mut rules =
+                    policies(d.pointer("/spec/policies"), None, &format!("{at}: spec.policies"), &mut warnings)?;
+                for (k, t) in tasks.iter().enumerate() {
+                    let tname = &roles[k].name;
+                    let tat = format!("{at}: spec.tasks[{k}].policies");
+                    rules.extend(policies(t.pointer("/policies"), Some(tname), &tat, &mut warnings)?);
+                }
+                let mut annotations = BTreeMap::new();
+                if !rules.is_empty() {
+                    annotations.insert(lifecycle::POLICIES.to_string(), rules.join(","));
+                }
+                if let Some(m) = int(d, "/spec/maxRetry", &at)? {
+                    if m < 0 {
+                        return Err(format!("{at}: spec.maxRetry {m} is negative"));
+                    }
+                    annotations.insert(lifecycle::MAX_RETRY.to_string(), m.to_string());
+                }
                 templates.insert(
                     name.clone(),
                     Template {
@@ -217,6 +283,7 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                         queue: s(d, "/spec/queue").map(str::to_string),
                         priority,
                         roles,
+                        annotations,
                     },
                 );
             }
@@ -261,6 +328,7 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                         queue: s(d, "/spec/queue").map(str::to_string),
                         priority,
                         roles: vec![role],
+                        annotations: BTreeMap::new(),
                     },
                 );
             }
@@ -327,6 +395,9 @@ pub fn expand(jobs: &mut [JobSpec], objects: &Objects) -> Result<(), String> {
             )
         })?;
         job.roles = t.roles.clone();
+        for (k, v) in &t.annotations {
+            job.annotations.entry(k.clone()).or_insert_with(|| v.clone());
+        }
         job.settle_role_durations().map_err(|m| format!("{}: {m}", job.origin))?;
         if job.queue == "default"
             && let Some(q) = &t.queue
@@ -355,9 +426,14 @@ apiVersion: batch.volcano.sh/v1alpha1
 kind: Job
 metadata: { name: mw }
 spec:
+  maxRetry: 5
+  policies:
+    - { events: [PodEvicted, PodFailed], action: RestartJob, timeout: 1m30s }
+    - { exitCode: 3, action: AbortJob }
   tasks:
     - name: master
       replicas: 1
+      policies: [ { event: TaskCompleted, action: CompleteJob } ]
       template: { spec: { containers: [ { resources: { requests: { nvidia.com/gpu: 1 } } } ] } }
     - name: worker
       replicas: 2
@@ -371,6 +447,19 @@ spec:
         expand(std::slice::from_mut(&mut job), &objects).unwrap();
         assert_eq!(job.work_ms, 600_000);
         assert_eq!((job.roles[0].duration, job.roles[1].duration), (RoleDuration::Job, RoleDuration::UntilJobEnds));
+        assert_eq!(
+            job.annotations[lifecycle::POLICIES],
+            "PodEvicted:RestartJob@1m30s,PodFailed:RestartJob@1m30s,master/TaskCompleted:CompleteJob"
+        );
+        assert_eq!(job.annotations[lifecycle::MAX_RETRY], "5");
+        assert_eq!(objects.warnings.len(), 1, "{:?}", objects.warnings);
+        // The row's own annotations win.
+        let mut own = JobSpec::one_role("k", "default", "@mw", 1, 1, Resources::ZERO);
+        own.annotations.insert(lifecycle::MAX_RETRY.into(), "1".into());
+        expand(std::slice::from_mut(&mut own), &objects).unwrap();
+        assert_eq!(own.annotations[lifecycle::MAX_RETRY], "1");
+        let e = parse(&yaml.replace("action: CompleteJob", "action: Reboot"), "o.yaml", &BTreeMap::new()).unwrap_err();
+        assert!(e.contains("spec.tasks[0].policies[0]: rule `master/TaskCompleted:Reboot`: unknown action"), "{e}");
         let bad = yaml.replace("until-job-ends", "soon");
         let e = parse(&bad, "o.yaml", &BTreeMap::new()).unwrap_err();
         assert!(e.contains("spec.tasks[1]: tephra.io/task-duration"), "{e}");
