@@ -133,3 +133,22 @@ fn bad_card_fault_input_is_named() {
     let e = bad("  device_failures: [{ pool: gpu, mtbf: 1d, repair_distribution: fixed }]\n");
     assert!(e.contains("repair_distribution: needs `repair`"), "{e}");
 }
+
+#[test]
+fn a_node_failure_during_a_card_outage_keeps_the_accounting_straight() {
+    // Card 1 is out 600..1200 s (`b` waits for it); the whole node fails 900..1000 s and kills `a`
+    // (894 s done; gone at 930 s). At 1000 s `a` takes card 0 again (card 1 still out): runs at
+    // 1005 s, 2106 s left → 3111 s. `b` gets card 1 at its repair: runs 1205 s → 1611 s.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("faults.csv"), "start_s,end_s,node\n900,1000,gpu-000\n").unwrap();
+    let trace = "a,0,3000,q,0,w,1,1,8,64Gi,1,H100\nb,0,1000,q,0,w,1,1,8,64Gi,1,H100\n";
+    let out = run_in(dir.path(), trace, &format!("  trace: faults.csv\n{CARD_1}"));
+    assert_eq!(common::timings(&out), vec![("a", Some(6.0), Some(3111.0)), ("b", Some(6.0), Some(1611.0))]);
+    let r = out.recovery.as_ref().unwrap();
+    let causes: Vec<(&str, &str, &str)> =
+        r.incidents.iter().map(|i| (i.job.as_str(), i.cause, i.node.as_str())).collect();
+    assert_eq!(causes, vec![("b", "device", "gpu-000/card-1"), ("a", "node", "gpu-000")]);
+    // Healthy GPUs: 1 during the card outage, 0 while the node is down, 2 after both repairs.
+    let healthy: Vec<(f64, f64)> = r.timeline.iter().map(|g| (g.time_s, g.accel_healthy)).take(5).collect();
+    assert_eq!(healthy, vec![(0.0, 2.0), (300.0, 2.0), (600.0, 1.0), (900.0, 0.0), (1200.0, 2.0)]);
+}

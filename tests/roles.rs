@@ -130,3 +130,37 @@ fn a_restart_after_a_role_ended_keeps_its_pods_and_its_work() {
     assert_eq!(r.summary.productive_gpu_hours, gh(32_000.0));
     assert_eq!((r.jobs[0].restarts, r.jobs[0].phase), (1, "Completed"));
 }
+
+#[test]
+fn a_volcano_job_template_with_a_master_policy_runs_end_to_end() {
+    // The same master + workers job written as a Volcano Job: the master task's policy and the
+    // workers' `tephra.io/task-duration: until-job-ends` come from the template; the trace row
+    // gives the duration (1000 s). Same outcome as the native rows: complete at 1006 s.
+    let dir = tempfile::tempdir().unwrap();
+    let objects = r#"
+apiVersion: batch.volcano.sh/v1alpha1
+kind: Job
+metadata: { name: mw }
+spec:
+  queue: q
+  tasks:
+    - name: master
+      replicas: 1
+      policies: [ { event: TaskCompleted, action: CompleteJob } ]
+      template: { spec: { containers: [ { resources: { requests: { cpu: 8, memory: 64Gi, nvidia.com/gpu: 1 } } } ] } }
+    - name: worker
+      replicas: 2
+      template:
+        metadata: { annotations: { tephra.io/task-duration: until-job-ends } }
+        spec: { containers: [ { resources: { requests: { cpu: 8, memory: 64Gi, nvidia.com/gpu: 8 } } } ] }
+"#;
+    std::fs::write(dir.path().join("objects.yaml"), objects).unwrap();
+    let yaml = "name: t\nfleet:\n  pools:\n    - { name: gpu, count: 3, cpu: 64, memory: 512Gi, gpu: { model: H100, count: 8 } }\nworkload: { trace: trace.csv, templates: objects.yaml }\nrun: { pod_startup: 5s, sample_every: 10m }\n";
+    std::fs::write(dir.path().join("trace.csv"), format!("{HEADER}train,0,1000,default,0,@mw,1,1,1,1Gi,0,,\n"))
+        .unwrap();
+    let path = dir.path().join("scenario.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let out = common::run_checked(&path);
+    assert_eq!(common::timings(&out), vec![("train", Some(6.0), Some(1006.0))]);
+    assert!(out.state.nodes.iter().all(|n| n.used.accelerators() == 0));
+}
