@@ -87,6 +87,7 @@ fn spec(name: String, submit: u64, queue: &str, priority: i32, shape: &Shape) ->
             accelerator_model: model,
             priority,
             device: Default::default(),
+            duration: Default::default(),
         }],
         annotations: BTreeMap::new(),
         origin: "bench".into(),

@@ -12,11 +12,16 @@
 //! minimums from the last task back (tasks with their own `minAvailable` keep it). Other kinds
 //! are skipped with a warning. A trace row references a template by naming the role `@<name>`
 //! ([`expand`]): the row gives the job id, submit time and duration; the template gives the
-//! roles, and its queue and priority when the row leaves them at `default` / 0.
+//! roles, and its queue and priority when the row leaves them at `default` / 0. A task's pod
+//! template may carry the annotation `tephra.io/task-duration` (a duration, or `until-job-ends`)
+//! to end on its own ([`TASK_DURATION`]); the job's work is then the longest task end. The Job's
+//! `spec.policies`, `spec.tasks[].policies` and `spec.maxRetry` become the job controller's
+//! policies for the jobs that use the template (unless the row's annotations set their own).
 
 use super::resources::resource_list;
+use crate::model::lifecycle;
 use crate::model::resources::{ASCEND310, ASCEND910, GPU};
-use crate::model::{JobSpec, Queue, QueueId, Resources, Role};
+use crate::model::{JobSpec, Queue, QueueId, Resources, Role, RoleDuration};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -34,6 +39,10 @@ pub struct Template {
     pub priority: i32,
     /// The roles.
     pub roles: Vec<Role>,
+    /// Job-controller knobs from the Job's `spec.policies`, `spec.tasks[].policies` and
+    /// `spec.maxRetry`, as the `tephra.io/*` annotations a trace row would carry (the row's own
+    /// annotations win).
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// Everything read from object files.
@@ -75,6 +84,68 @@ fn model_of(node_selector: Option<&Value>) -> Option<String> {
     ["nvidia.com/gpu.product", "accelerator"]
         .iter()
         .find_map(|k| ns.get(*k).and_then(Value::as_str).map(str::to_string))
+}
+
+/// The pod-template annotation giving a task its own run time (see [`crate::model::RoleDuration`]):
+/// a duration (`45m`), or `until-job-ends` for pods with no end of their own. Without it the
+/// task's pods run as long as the job (the trace row's duration).
+pub const TASK_DURATION: &str = "tephra.io/task-duration";
+
+fn task_duration(t: &Value, at: &str) -> Result<RoleDuration, String> {
+    let Some(v) = t.pointer("/template/metadata/annotations").and_then(|a| a.get(TASK_DURATION)) else {
+        return Ok(RoleDuration::Job);
+    };
+    let text = v.as_str().ok_or_else(|| format!("{at}: {TASK_DURATION}: `{v}` is not a string"))?;
+    if text.trim() == "until-job-ends" {
+        return Ok(RoleDuration::UntilJobEnds);
+    }
+    match crate::model::time::parse_duration(text.trim()) {
+        Ok(d) if d.0 > 0 => Ok(RoleDuration::Own(d.0)),
+        Ok(_) => Err(format!("{at}: {TASK_DURATION}: must be positive")),
+        Err(e) => Err(format!("{at}: {TASK_DURATION}: {e} (or `until-job-ends`)")),
+    }
+}
+
+/// A vcjob's lifecycle policies (`spec.policies` or a task's `policies`: `event` or `events`,
+/// `action`, `timeout`) as tephra's `[task/]Event:Action[@timeout]` rules. Policies on exit codes
+/// and actions tephra does not simulate (ResumeJob, SyncJob, RestartPartition) are skipped with a
+/// warning.
+fn policies(
+    v: Option<&Value>,
+    task: Option<&str>,
+    at: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<String>, String> {
+    let Some(list) = v.filter(|v| !v.is_null()) else { return Ok(Vec::new()) };
+    let list = list.as_array().ok_or_else(|| format!("{at}: not a list"))?;
+    let mut out = Vec::new();
+    for (i, p) in list.iter().enumerate() {
+        let pat = format!("{at}[{i}]");
+        let Some(action) = s(p, "/action") else { return Err(format!("{pat}: no action")) };
+        if p.get("exitCode").is_some_and(|c| !c.is_null()) {
+            warnings.push(format!("{pat}: exit-code policies are not simulated; skipped"));
+            continue;
+        }
+        if matches!(action, "ResumeJob" | "SyncJob" | "RestartPartition") {
+            warnings.push(format!("{pat}: action {action} is not simulated; skipped"));
+            continue;
+        }
+        let mut events: Vec<&str> = s(p, "/event").into_iter().collect();
+        events.extend(p.get("events").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str));
+        if events.is_empty() {
+            return Err(format!("{pat}: no event or events"));
+        }
+        let timeout = s(p, "/timeout").map(|t| format!("@{t}")).unwrap_or_default();
+        for e in events {
+            let rule = match task {
+                Some(t) => format!("{t}/{e}:{action}{timeout}"),
+                None => format!("{e}:{action}{timeout}"),
+            };
+            lifecycle::parse_policies(&rule).map_err(|m| format!("{pat}: {m}"))?;
+            out.push(rule);
+        }
+    }
+    Ok(out)
 }
 
 /// Parses the documents of an object file; `extra` are PriorityClasses known from elsewhere
@@ -156,6 +227,7 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                         request += r;
                     }
                     let tname = s(t, "/name").map(str::to_string).unwrap_or_else(|| format!("task{k}"));
+                    let duration = task_duration(t, &tat)?;
                     let prio = class(s(t, "/template/spec/priorityClassName").or(job_class), &tat)?;
                     roles.push(Role {
                         name: tname,
@@ -165,6 +237,7 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                         accelerator_model: model_of(t.pointer("/template/spec/nodeSelector")),
                         priority: prio,
                         device: Default::default(),
+                        duration,
                     });
                 }
                 if let Some(m) = int(d, "/spec/minAvailable", &at)? {
@@ -185,6 +258,23 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                     }
                 }
                 let priority = roles.iter().map(|r| r.priority).max().unwrap_or(0);
+                let mut rules =
+                    policies(d.pointer("/spec/policies"), None, &format!("{at}: spec.policies"), &mut warnings)?;
+                for (k, t) in tasks.iter().enumerate() {
+                    let tname = &roles[k].name;
+                    let tat = format!("{at}: spec.tasks[{k}].policies");
+                    rules.extend(policies(t.pointer("/policies"), Some(tname), &tat, &mut warnings)?);
+                }
+                let mut annotations = BTreeMap::new();
+                if !rules.is_empty() {
+                    annotations.insert(lifecycle::POLICIES.to_string(), rules.join(","));
+                }
+                if let Some(m) = int(d, "/spec/maxRetry", &at)? {
+                    if m < 0 {
+                        return Err(format!("{at}: spec.maxRetry {m} is negative"));
+                    }
+                    annotations.insert(lifecycle::MAX_RETRY.to_string(), m.to_string());
+                }
                 templates.insert(
                     name.clone(),
                     Template {
@@ -193,6 +283,7 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                         queue: s(d, "/spec/queue").map(str::to_string),
                         priority,
                         roles,
+                        annotations,
                     },
                 );
             }
@@ -227,6 +318,7 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                     accelerator_model: None,
                     priority,
                     device: Default::default(),
+                    duration: Default::default(),
                 };
                 templates.insert(
                     name.clone(),
@@ -236,6 +328,7 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                         queue: s(d, "/spec/queue").map(str::to_string),
                         priority,
                         roles: vec![role],
+                        annotations: BTreeMap::new(),
                     },
                 );
             }
@@ -302,6 +395,10 @@ pub fn expand(jobs: &mut [JobSpec], objects: &Objects) -> Result<(), String> {
             )
         })?;
         job.roles = t.roles.clone();
+        for (k, v) in &t.annotations {
+            job.annotations.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        job.settle_role_durations().map_err(|m| format!("{}: {m}", job.origin))?;
         if job.queue == "default"
             && let Some(q) = &t.queue
         {
@@ -316,4 +413,55 @@ pub fn expand(jobs: &mut [JobSpec], objects: &Objects) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_duration_annotation_sets_role_durations() {
+        let yaml = r#"
+apiVersion: batch.volcano.sh/v1alpha1
+kind: Job
+metadata: { name: mw }
+spec:
+  maxRetry: 5
+  policies:
+    - { events: [PodEvicted, PodFailed], action: RestartJob, timeout: 1m30s }
+    - { exitCode: 3, action: AbortJob }
+  tasks:
+    - name: master
+      replicas: 1
+      policies: [ { event: TaskCompleted, action: CompleteJob } ]
+      template: { spec: { containers: [ { resources: { requests: { nvidia.com/gpu: 1 } } } ] } }
+    - name: worker
+      replicas: 2
+      template:
+        metadata: { annotations: { tephra.io/task-duration: until-job-ends } }
+        spec: { containers: [ { resources: { requests: { nvidia.com/gpu: 8 } } } ] }
+"#;
+        let objects = parse(yaml, "o.yaml", &BTreeMap::new()).unwrap();
+        let mut job = JobSpec::one_role("j", "default", "@mw", 1, 1, Resources::ZERO);
+        job.work_ms = 600_000;
+        expand(std::slice::from_mut(&mut job), &objects).unwrap();
+        assert_eq!(job.work_ms, 600_000);
+        assert_eq!((job.roles[0].duration, job.roles[1].duration), (RoleDuration::Job, RoleDuration::UntilJobEnds));
+        assert_eq!(
+            job.annotations[lifecycle::POLICIES],
+            "PodEvicted:RestartJob@1m30s,PodFailed:RestartJob@1m30s,master/TaskCompleted:CompleteJob"
+        );
+        assert_eq!(job.annotations[lifecycle::MAX_RETRY], "5");
+        assert_eq!(objects.warnings.len(), 1, "{:?}", objects.warnings);
+        // The row's own annotations win.
+        let mut own = JobSpec::one_role("k", "default", "@mw", 1, 1, Resources::ZERO);
+        own.annotations.insert(lifecycle::MAX_RETRY.into(), "1".into());
+        expand(std::slice::from_mut(&mut own), &objects).unwrap();
+        assert_eq!(own.annotations[lifecycle::MAX_RETRY], "1");
+        let e = parse(&yaml.replace("action: CompleteJob", "action: Reboot"), "o.yaml", &BTreeMap::new()).unwrap_err();
+        assert!(e.contains("spec.tasks[0].policies[0]: rule `master/TaskCompleted:Reboot`: unknown action"), "{e}");
+        let bad = yaml.replace("until-job-ends", "soon");
+        let e = parse(&bad, "o.yaml", &BTreeMap::new()).unwrap_err();
+        assert!(e.contains("spec.tasks[1]: tephra.io/task-duration"), "{e}");
+    }
 }

@@ -32,6 +32,8 @@ pub struct Incident {
     pub cause: &'static str,
     /// Node name.
     pub node: String,
+    /// The failed card's index, for a card fault with per-card tracking.
+    pub card: Option<u32>,
     /// Pods of the job the fault killed.
     pub pods_killed: u32,
     /// Rolled-back wall progress (ms).
@@ -95,7 +97,7 @@ pub struct IncidentRow {
     pub time_s: f64,
     /// Cause.
     pub cause: &'static str,
-    /// Node.
+    /// Node (`<node>/card-<i>` for a card fault with per-card tracking).
     pub node: String,
     /// Pods killed.
     pub pods_killed: u32,

@@ -570,6 +570,17 @@ impl ClusterState {
                 }
             }
         }
+        for (n, &mask) in self.devices.down.iter().enumerate() {
+            let Some(spec) = &self.devices.specs[self.nodes[n].pool.idx()] else { continue };
+            for (i, c) in recount[n].iter_mut().enumerate() {
+                if mask & (1 << i) != 0 {
+                    if *c != Default::default() {
+                        return Err(format!("node {} card {i}: a pod holds a failed card", self.nodes[n].name));
+                    }
+                    *c = super::devices::CardState::failed(spec);
+                }
+            }
+        }
         for (n, (cards, want)) in self.devices.cards.iter().zip(&recount).enumerate() {
             if cards != want {
                 return Err(format!("node {}: card states differ from their holders", self.nodes[n].name));
@@ -665,6 +676,86 @@ impl ClusterState {
         self.nodes[n.idx()].healthy = healthy;
         self.node_epoch[n.idx()] = self.node_epoch[n.idx()].wrapping_add(1);
         self.release_epoch += 1;
+    }
+
+    /// The node capacity one card of `spec` stands for: one accelerator, plus on GPU nodes the
+    /// sharing resources [`ClusterState::enable_devices`] made allocatable for it.
+    pub fn card_capacity(spec: &super::devices::CardSpec) -> Resources {
+        use super::devices::CardKind;
+        use super::resources::{ASCEND310, ASCEND910, GPU};
+        match spec.kind {
+            CardKind::Gpu => Resources::ZERO
+                .with_scalar(GPU, 1000)
+                .with_scalar(scalar_slot("volcano.sh/gpu-memory").expect("slot"), spec.memory_mib.max(0) * 1000)
+                .with_scalar(scalar_slot("volcano.sh/gpu-number").expect("slot"), 1000)
+                .with_scalar(scalar_slot("volcano.sh/vgpu-number").expect("slot"), spec.max_shares as i64 * 1000),
+            CardKind::Npu910 => Resources::ZERO.with_scalar(ASCEND910, 1000),
+            CardKind::Npu310P => Resources::ZERO.with_scalar(ASCEND310, 1000),
+        }
+    }
+
+    /// Takes card `card` of node `n` out of service (a card fault) or puts it back (its repair).
+    /// A failed card is shown full in the per-card inventory, and its capacity leaves the node's
+    /// allocatable (and, for a healthy node, the cluster totals), so nothing is placed on it. The
+    /// caller frees the card's pods first. Needs card tracking; returns whether anything changed.
+    pub fn set_card_health(&mut self, n: NodeId, card: u32, healthy: bool) -> bool {
+        let pool = self.nodes[n.idx()].pool.idx();
+        let Some(spec) = self.devices.specs.get(pool).cloned().flatten() else { return false };
+        if !self.devices.on || card >= spec.count.min(64) {
+            return false;
+        }
+        if self.devices.down.is_empty() {
+            self.devices.down = vec![0; self.nodes.len()];
+        }
+        let bit = 1u64 << card;
+        let is_down = self.devices.down[n.idx()] & bit != 0;
+        if is_down != healthy {
+            return false;
+        }
+        let nd = &self.nodes[n.idx()];
+        if nd.healthy {
+            self.free_cards[pool][free_cards(nd)] -= 1;
+            self.card_bits.set(n.idx(), free_cards(nd), false);
+        }
+        let key = (n.0, card);
+        let delta = if healthy {
+            self.devices.down[n.idx()] &= !bit;
+            self.devices.cards[n.idx()][card as usize] = Default::default();
+            self.devices.withdrawn.remove(&key).unwrap_or_default()
+        } else {
+            debug_assert_eq!(self.devices.cards[n.idx()][card as usize], Default::default(), "card still held");
+            self.devices.down[n.idx()] |= bit;
+            self.devices.cards[n.idx()][card as usize] = super::devices::CardState::failed(&spec);
+            // Only what is idle can leave (pods that ask for no card may use the node's share).
+            let w = Self::card_capacity(&spec).min(self.nodes[n.idx()].idle.max(Resources::ZERO));
+            self.devices.withdrawn.insert(key, w);
+            w
+        };
+        let nd = &mut self.nodes[n.idx()];
+        if healthy {
+            nd.allocatable += delta;
+            nd.idle += delta;
+        } else {
+            nd.allocatable -= delta;
+            nd.idle -= delta;
+        }
+        let node_healthy = nd.healthy;
+        self.future_idle[n.idx()] = nd.future_idle();
+        self.node_epoch[n.idx()] = self.node_epoch[n.idx()].wrapping_add(1);
+        if node_healthy {
+            if healthy {
+                self.total += delta;
+                self.pool_healthy[pool] += delta;
+            } else {
+                self.total -= delta;
+                self.pool_healthy[pool] -= delta;
+            }
+            let nd = &self.nodes[n.idx()];
+            self.free_cards[pool][free_cards(nd)] += 1;
+            self.card_bits.set(n.idx(), free_cards(nd), true);
+        }
+        self.release_epoch += 1;
+        true
     }
 
     /// Accelerator units (milli) of healthy nodes.

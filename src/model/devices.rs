@@ -237,6 +237,20 @@ pub struct Devices {
     pub cards: Vec<Vec<CardState>>,
     /// Placements whose cards could not be found (a scheduler bug; the invariants report it).
     pub misses: u64,
+    /// Per node: cards out of service after a card fault (bit `i` = card `i`); empty until the
+    /// first fault. A failed card is shown full in [`Devices::cards`] so nothing fits it.
+    pub down: Vec<u64>,
+    /// Per failed card (node, card): the node capacity it took out of the node's allocatable,
+    /// given back at its repair.
+    pub withdrawn: std::collections::BTreeMap<(u32, u32), super::resources::Resources>,
+}
+
+impl CardState {
+    /// How a failed card is shown: every share, all memory and every pod slot taken, so that no
+    /// request fits it.
+    pub fn failed(spec: &CardSpec) -> CardState {
+        CardState { milli: WHOLE, memory_mib: spec.memory_mib.max(0), pods: spec.max_shares }
+    }
 }
 
 #[cfg(test)]

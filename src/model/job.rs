@@ -119,6 +119,28 @@ impl JobState {
     }
 }
 
+/// How long a role's pods run, in the job's work: a role ends on its own (its pods succeed and
+/// release their resources, Volcano's `TaskCompleted`) once the job has made that much progress.
+///
+/// Volcano has no such field — a task's pods run until their containers exit — so this is how a
+/// trace says when they exit. The common AI layout is a master with the job's duration and workers
+/// that never exit on their own ([`RoleDuration::UntilJobEnds`]): without a
+/// `master/TaskCompleted:CompleteJob` policy such a job stays Running with its workers holding
+/// their GPUs, as in Volcano (`pkg/controllers/job/state/running.go` completes a job only when
+/// every pod has succeeded or failed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RoleDuration {
+    /// The pods run as long as the job's work (the trace row's duration): every role ends
+    /// together, the model before per-role durations.
+    #[default]
+    Job,
+    /// The pods succeed once the job has made this much progress (ms), before the job's end.
+    Own(u64),
+    /// The pods have no end of their own: they run until the job is ended (by a policy such as
+    /// `TaskCompleted:CompleteJob`, or never).
+    UntilJobEnds,
+}
+
 /// One task role of a job (`vcjob.spec.tasks[]`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Role {
@@ -137,6 +159,21 @@ pub struct Role {
     pub priority: i32,
     /// What each pod asks of accelerator cards (whole cards, a share of one, vGPU slices).
     pub device: super::devices::DeviceRequest,
+    /// When the role's pods end (with the job unless the trace says otherwise).
+    pub duration: RoleDuration,
+}
+
+impl Role {
+    /// The job progress (ms) at which the role's pods succeed, for a job of `work_ms`; `None`
+    /// when they have no end of their own.
+    #[inline]
+    pub fn end_ms(&self, work_ms: u64) -> Option<u64> {
+        match self.duration {
+            RoleDuration::Job => Some(work_ms),
+            RoleDuration::Own(ms) => Some(ms.min(work_ms)),
+            RoleDuration::UntilJobEnds => None,
+        }
+    }
 }
 
 /// A job as a trace describes it, before it is part of a cluster.
@@ -187,6 +224,7 @@ impl JobSpec {
                 accelerator_model: None,
                 priority: 0,
                 device: super::devices::DeviceRequest::NONE,
+                duration: RoleDuration::Job,
             }],
             annotations: BTreeMap::new(),
             origin: String::new(),
@@ -201,6 +239,32 @@ impl JobSpec {
     /// Total pods.
     pub fn replicas(&self) -> u32 {
         self.roles.iter().map(|r| r.replicas).sum()
+    }
+
+    /// Settles per-role durations: the job's work becomes the longest role end (roles of
+    /// [`RoleDuration::Job`] end at `work_ms`), and an own end equal to it becomes
+    /// [`RoleDuration::Job`], so a job whose roles all end together is exactly the plain model.
+    /// Errors when no role has an end (the job could never do its work).
+    pub fn settle_role_durations(&mut self) -> Result<(), String> {
+        let job_roles = self.roles.iter().any(|r| r.duration == RoleDuration::Job);
+        let own = self.roles.iter().filter_map(|r| match r.duration {
+            RoleDuration::Own(ms) => Some(ms),
+            _ => None,
+        });
+        let longest = own.chain(job_roles.then_some(self.work_ms)).max();
+        let Some(work) = longest else {
+            return Err(format!(
+                "job `{}`: every role runs until the job ends; at least one needs a duration",
+                self.name
+            ));
+        };
+        self.work_ms = work;
+        for r in &mut self.roles {
+            if r.duration == RoleDuration::Own(work) {
+                r.duration = RoleDuration::Job;
+            }
+        }
+        Ok(())
     }
 
     /// PodGroup `minResources` (`calcPGMinResources` with equal pod priorities): the requests of
@@ -344,6 +408,19 @@ impl Job {
     /// An annotation's value, if the job carries it.
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.annotations.get(key).map(String::as_str)
+    }
+
+    /// Pods running or done (Volcano counts Succeeded pods towards the gang): the job's work
+    /// advances while this reaches minAvailable.
+    #[inline]
+    pub fn running_or_done(&self) -> u32 {
+        self.count(TaskStatus::Running) + self.count(TaskStatus::Succeeded)
+    }
+
+    /// Whether some role ends apart from the job (per-role durations are in use).
+    #[inline]
+    pub fn has_role_ends(&self) -> bool {
+        self.roles.iter().any(|r| r.duration != RoleDuration::Job)
     }
 
     /// Accelerators of all pods (milli-units).

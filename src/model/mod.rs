@@ -19,7 +19,7 @@ pub mod topology;
 pub use clock::Clock;
 pub use cluster::ClusterState;
 pub use ids::{JobId, NodeId, PoolId, QueueId, TaskId};
-pub use job::{Job, JobSpec, JobState, PodGroupPhase, Role, Task, TaskStatus};
+pub use job::{Job, JobSpec, JobState, PodGroupPhase, Role, RoleDuration, Task, TaskStatus};
 pub use node::{Node, Pool};
 pub use queue::{NodeGroupAffinity, Queue, QueueState};
 pub use resources::{Dim, Resources};

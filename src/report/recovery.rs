@@ -88,7 +88,10 @@ impl RecoveryOutput {
                 job: sim.state.jobs[i.job.idx()].name.clone(),
                 time_s: i.at.secs_f64(),
                 cause: i.cause,
-                node: i.node.clone(),
+                node: match i.card {
+                    Some(c) => format!("{}/card-{c}", i.node),
+                    None => i.node.clone(),
+                },
                 pods_killed: i.pods_killed,
                 recovery_s: i.recovered.map(|r| r.since(i.at).secs_f64()),
                 rolled_back_s: i.rolled_back_ms as f64 / 1000.0,

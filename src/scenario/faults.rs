@@ -8,8 +8,10 @@
 //!     - { pool: h100, mtbf: 30d, distribution: weibull, shape: 0.8,
 //!         repair: 4h, repair_distribution: lognormal, repair_sigma: 1.0,
 //!         flaky_fraction: 0.05, flaky_factor: 10 }
-//!   device_failures:        # a single card fails: the pod on that card dies
-//!     - { pool: h100, mtbf: 60d }
+//!   device_failures:        # a single card fails: the pods on that card die
+//!     - { pool: h100, mtbf: 60d, repair: 2h }   # repair: the card is out until then
+//!   card_faults:            # listed card faults (node, card index, out from start to end)
+//!     - { node: h100-003, card: 1, start: 10m, end: 1h }
 //!   trace: traces/infinitehbd-faults-excerpt.csv   # start_s,end_s,node
 //!   maintenance:
 //!     - { nodes: [h100-000, h100-001], start: 2h, deadline: 3h, end: 5h }
@@ -31,7 +33,7 @@ use super::schema::{At, Scalar};
 use crate::model::lifecycle::{self, PolicyEvent, RecoverySpec};
 use crate::model::time::parse_duration;
 use crate::model::{ClusterState, DurationMs, SimTime};
-use crate::sim::faults::{DeviceFailureModel, Dist, FaultConfig, Maintenance, NodeFailureModel, Spares};
+use crate::sim::faults::{CardFault, DeviceFailureModel, Dist, FaultConfig, Maintenance, NodeFailureModel, Spares};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -46,6 +48,9 @@ pub struct RawFaults {
     /// Random single-card faults per pool.
     #[serde(default)]
     pub device_failures: Vec<RawDeviceFailures>,
+    /// Listed single-card faults.
+    #[serde(default)]
+    pub card_faults: Vec<RawCardFault>,
     /// Fault list: CSV `start_s,end_s,node`, or a `.json` InfiniteHBD `fault_trace.json` (servers
     /// mapped onto the fleet's nodes in order).
     #[serde(default)]
@@ -105,6 +110,30 @@ pub struct RawDeviceFailures {
     /// Weibull shape.
     #[serde(default)]
     pub shape: Option<f64>,
+    /// Mean time until a failed card is back (median for `lognormal`); without it the card is
+    /// reset at once.
+    #[serde(default)]
+    pub repair: Option<At<Scalar>>,
+    /// `exponential` (default), `fixed` or `lognormal`.
+    #[serde(default)]
+    pub repair_distribution: Option<At<String>>,
+    /// Log-normal σ (default 1).
+    #[serde(default)]
+    pub repair_sigma: Option<f64>,
+}
+
+/// One listed card fault.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCardFault {
+    /// Node name.
+    pub node: At<String>,
+    /// Card index on the node (0-based).
+    pub card: At<u32>,
+    /// Failure time.
+    pub start: At<Scalar>,
+    /// Repair time.
+    pub end: At<Scalar>,
 }
 
 /// One maintenance window.
@@ -196,6 +225,8 @@ pub struct FaultSpec {
     pub maintenance: Vec<(Vec<String>, SimTime, SimTime, SimTime, u64)>,
     /// Fault list file.
     pub trace: Option<PathBuf>,
+    /// Listed card faults: (node name, card, start, end, scenario line).
+    pub card_faults: Vec<(String, u32, SimTime, SimTime, u64)>,
 }
 
 /// Recovery defaults as annotation values (key → value): scenario-wide and per queue.
@@ -320,7 +351,19 @@ pub(super) fn load_faults(
         }
         let mtbf = cx.positive(&f.mtbf, &format!("{key}.mtbf"))?;
         let between = cx.dist(f.distribution.as_ref(), mtbf, f.shape, None, &format!("{key}.distribution"))?;
-        config.device_failures.push(DeviceFailureModel { pool, between });
+        let repair = match &f.repair {
+            Some(r) => {
+                let mean = cx.positive(r, &format!("{key}.repair"))?;
+                let k = format!("{key}.repair_distribution");
+                Some(cx.dist(f.repair_distribution.as_ref(), mean, None, f.repair_sigma, &k)?)
+            }
+            None if f.repair_distribution.is_some() => {
+                let d = f.repair_distribution.as_ref().expect("checked");
+                return Err(cx.at(d, format!("{key}.repair_distribution: needs `repair`")));
+            }
+            None => None,
+        };
+        config.device_failures.push(DeviceFailureModel { pool, between, repair });
     }
     for (i, s) in raw.spares.iter().enumerate() {
         let key = format!("faults.spares[{i}]");
@@ -363,6 +406,16 @@ pub(super) fn load_faults(
         }
         maintenance.push((m.nodes.value.clone(), start, deadline, end, m.nodes.referenced.line()));
     }
+    let mut card_faults = Vec::new();
+    for (i, c) in raw.card_faults.iter().enumerate() {
+        let key = format!("faults.card_faults[{i}]");
+        let start = SimTime(cx.dur(&c.start, &format!("{key}.start"))?.0);
+        let end = SimTime(cx.dur(&c.end, &format!("{key}.end"))?.0);
+        if end <= start {
+            return Err(cx.at(&c.end, format!("{key}.end: must be after start")));
+        }
+        card_faults.push((c.node.value.clone(), c.card.value, start, end, c.node.referenced.line()));
+    }
     let trace = match &raw.trace {
         Some(t) => Some(super::load::resolve(&t.value, scenario).ok_or_else(|| {
             cx.at(
@@ -375,7 +428,7 @@ pub(super) fn load_faults(
         })?),
         None => None,
     };
-    Ok(FaultSpec { config, maintenance, trace })
+    Ok(FaultSpec { config, maintenance, trace, card_faults })
 }
 
 impl FaultSpec {
@@ -402,6 +455,24 @@ impl FaultSpec {
                 nodes.push(n.id);
             }
             config.maintenance.push(Maintenance { nodes, start: *start, deadline: *deadline, end: *end });
+        }
+        for (name, card, start, end, line) in &self.card_faults {
+            let at = |msg: String| ScenarioError::At { file: file.to_string(), line: *line, msg };
+            let n = st.nodes.iter().find(|n| n.name == *name).ok_or_else(|| {
+                at(format!("faults.card_faults: `{name}` is not a node of the fleet (names are <pool>-<nnn>)"))
+            })?;
+            let cards = (n.allocatable.accelerators().max(0) / 1000) as u32;
+            if *card >= cards.min(64) {
+                return Err(at(format!("faults.card_faults: node `{name}` has no card {card} (cards 0..{cards})")));
+            }
+            let overlaps = config
+                .card_faults
+                .iter()
+                .any(|c| c.node == n.id && c.card == *card && c.start < *end && *start < c.end);
+            if overlaps {
+                return Err(at(format!("faults.card_faults: outages of card {card} of `{name}` overlap")));
+            }
+            config.card_faults.push(CardFault { node: n.id, card: *card, start: *start, end: *end });
         }
         Ok(config)
     }

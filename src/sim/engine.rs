@@ -40,8 +40,24 @@ pub enum Event {
     },
     /// A failed node is repaired.
     NodeRepair(NodeId),
-    /// One accelerator card of a node fails (and is reset at once).
+    /// One accelerator card of a node fails (a random card fault: the card is drawn).
     DeviceFail(NodeId),
+    /// Card `card` of `node` fails (from the scenario's card fault list), until `until`.
+    CardFail {
+        /// Node.
+        node: NodeId,
+        /// Card index on the node.
+        card: u32,
+        /// Repair time.
+        until: SimTime,
+    },
+    /// A failed card is back in service.
+    CardRepair {
+        /// Node.
+        node: NodeId,
+        /// Card index on the node.
+        card: u32,
+    },
     /// A standby spare node enters service.
     SpareIn(NodeId),
     /// Maintenance window `i` starts draining its nodes.
@@ -78,6 +94,8 @@ impl Event {
                 | Event::NodeFail { .. }
                 | Event::NodeRepair(_)
                 | Event::DeviceFail(_)
+                | Event::CardFail { .. }
+                | Event::CardRepair { .. }
                 | Event::SpareIn(_)
                 | Event::DrainStart(_)
                 | Event::DrainDeadline(_)

@@ -113,6 +113,21 @@ pub struct DeviceFailureModel {
     pub pool: usize,
     /// Time between card faults on one node.
     pub between: Dist,
+    /// Time until a failed card is back (with per-card tracking); `None`: it is reset at once.
+    pub repair: Option<Dist>,
+}
+
+/// One card out of service, from the scenario's card fault list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CardFault {
+    /// Node.
+    pub node: NodeId,
+    /// Card index on the node.
+    pub card: u32,
+    /// Failure time.
+    pub start: SimTime,
+    /// Repair time.
+    pub end: SimTime,
 }
 
 /// A node outage from a fault list.
@@ -161,6 +176,8 @@ pub struct FaultConfig {
     pub device_failures: Vec<DeviceFailureModel>,
     /// Trace-driven outages.
     pub windows: Vec<FaultWindow>,
+    /// Listed card faults.
+    pub card_faults: Vec<CardFault>,
     /// Maintenance windows.
     pub maintenance: Vec<Maintenance>,
     /// Standby pools.
@@ -266,6 +283,13 @@ impl FaultRuntime {
     pub fn next_device_failure(&mut self, node: NodeId, pool: usize) -> Option<DurationMs> {
         let m = self.config.device_failures.iter().find(|d| d.pool == pool)?;
         Some(m.between.sample(self.device_rng[node.idx()].as_mut()?))
+    }
+
+    /// Repair time of a card of `pool` that just failed on `node`, if the pool's model has one.
+    pub fn card_repair_time(&mut self, node: NodeId, pool: usize) -> Option<DurationMs> {
+        let m = self.config.device_failures.iter().find(|d| d.pool == pool)?;
+        let repair = m.repair.clone()?;
+        Some(repair.sample(self.device_rng[node.idx()].as_mut()?))
     }
 
     /// Which card of `cards` fails (from the node's card stream).

@@ -7,13 +7,15 @@
 //! - enqueue admits a PodGroup; the controller creates its pods `controller_delay` later (kube-default
 //!   pods exist from submission); allocate binds them in a later cycle;
 //! - a bound pod runs `pod_startup` later; a job's work advances only while at least
-//!   `minAvailable` of its pods run, and it completes once its trace duration of work is done;
+//!   `minAvailable` of its pods run (or succeeded), and it completes once its trace duration of
+//!   work is done; roles with their own duration end on their way (`simulation/roles.rs`);
 //! - with faults or lifecycle policies configured ([`Simulation::with_recovery`]), nodes and cards
 //!   fail and return, the job controller applies the jobs' policies to killed pods, and jobs roll
 //!   back to checkpoints, pay restart overheads and (elastic ones) change speed — see
 //!   `simulation/recovery.rs`. Without them none of that code runs.
 
 mod recovery;
+mod roles;
 
 pub use recovery::{JobCtl, Recovery};
 
@@ -58,6 +60,8 @@ pub struct Simulation {
     check_invariants: bool,
     /// The job controller's failure handling and fault injection (off: the plain model).
     recovery: Option<Box<Recovery>>,
+    /// Per job with per-role durations: which of its roles ended on their own.
+    roles_ended: BTreeMap<JobId, Vec<bool>>,
     /// Time of the last event processed.
     pub end: SimTime,
 }
@@ -118,6 +122,7 @@ impl Simulation {
             wakes_queued: Default::default(),
             check_invariants: false,
             recovery: None,
+            roles_ended: BTreeMap::new(),
             end: SimTime::ZERO,
         }
     }
@@ -176,6 +181,7 @@ impl Simulation {
                 self.state
                     .check_invariants()
                     .and_then(|()| self.ctl_check())
+                    .and_then(|()| self.roles_check())
                     .map_err(|e| format!("invariant violated at {now} after {event:?}: {e}"))?;
             }
             if self.perf.events.is_multiple_of(512) {
@@ -244,7 +250,11 @@ impl Simulation {
                 {
                     return false;
                 }
-                self.finish(j, now);
+                if self.state.jobs[j.idx()].has_role_ends() {
+                    self.role_end(j, now);
+                } else {
+                    self.finish(j, now);
+                }
                 true
             }
             Event::Wake => {

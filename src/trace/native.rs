@@ -4,10 +4,14 @@
 //! job_id,submit_s,duration_s,queue,priority,role,replicas,min_available,cpu,memory,gpu,gpu_model
 //! j000001,2556.266,586.258,research,0,worker,1,1,9,80Gi,1,Ascend910B
 //! ```
-//! Rows with the same `job_id` are the roles of one job and must agree on submit time, duration and
-//! queue. `priority` is the role's pod priority: an integer, or the name of a PriorityClass the
-//! scenario declares (`priority_classes:`); the job's (PodGroup's) priority is the highest of its
-//! roles'. Jobs are returned sorted by submit time (stable: file order breaks ties).
+//! Rows with the same `job_id` are the roles of one job and must agree on submit time and queue.
+//! `duration_s` is the role's run time: when the rows of a job differ, each role's pods succeed
+//! (and free their resources) once the job has made that much progress, and the job's work is the
+//! longest of them; an empty `duration_s` means the role has no end of its own and runs until the
+//! job ends (workers that wait for their master, ended by a `master/TaskCompleted:CompleteJob`
+//! policy); see [`crate::model::RoleDuration`]. `priority` is the role's pod priority: an integer,
+//! or the name of a PriorityClass the scenario declares (`priority_classes:`); the job's
+//! (PodGroup's) priority is the highest of its roles'. Jobs are returned sorted by submit time (stable: file order breaks ties).
 //!
 //! An optional 13th column, `annotations`, carries PodGroup annotations as `key=value` pairs
 //! separated by `;` (`volcano.sh/sla-waiting-time=30m;volcano.sh/preemptable=true`); the rows of
@@ -18,7 +22,7 @@ use super::error::TraceError;
 use crate::model::devices::{DeviceRequest, ShareKind};
 use crate::model::quantity::{parse_cpu_milli, parse_memory_bytes};
 use crate::model::resources::{ASCEND310, ASCEND910, GPU};
-use crate::model::{JobSpec, Resources, Role, SimTime};
+use crate::model::{JobSpec, Resources, Role, RoleDuration, SimTime};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -164,10 +168,16 @@ pub fn parse_with(text: &str, file: &str, classes: &PriorityClasses) -> Result<V
             return Err(err(line, "job_id", "empty".into()));
         }
         let submit = seconds_ms(&row.submit_s).map_err(|m| err(line, "submit_s", m))?;
-        let work = seconds_ms(&row.duration_s).map_err(|m| err(line, "duration_s", m))?;
-        if work == 0 {
-            return Err(err(line, "duration_s", format!("`{}` must be positive", row.duration_s)));
-        }
+        // Each row is one role's run time; an empty cell: the role runs until the job ends.
+        let duration = if row.duration_s.is_empty() {
+            RoleDuration::UntilJobEnds
+        } else {
+            let work = seconds_ms(&row.duration_s).map_err(|m| err(line, "duration_s", m))?;
+            if work == 0 {
+                return Err(err(line, "duration_s", format!("`{}` must be positive", row.duration_s)));
+            }
+            RoleDuration::Own(work)
+        };
         let priority: i32 = if row.priority.is_empty() {
             0
         } else if let Ok(v) = row.priority.parse() {
@@ -242,6 +252,7 @@ pub fn parse_with(text: &str, file: &str, classes: &PriorityClasses) -> Result<V
             accelerator_model: model,
             priority,
             device,
+            duration,
         };
         let queue = if row.queue.is_empty() { "default".to_string() } else { row.queue.clone() };
         let annotations = parse_annotations(&row.annotations).map_err(|m| err(line, ANNOTATIONS, m))?;
@@ -265,11 +276,11 @@ pub fn parse_with(text: &str, file: &str, classes: &PriorityClasses) -> Result<V
         match by_id.get(&row.job_id) {
             Some(&i) => {
                 let job = &mut jobs[i];
-                if job.submit.0 != submit || job.work_ms != work || job.queue != queue {
+                if job.submit.0 != submit || job.queue != queue {
                     return Err(err(
                         line,
                         "row",
-                        format!("job `{}` has rows that disagree on submit_s, duration_s or queue", row.job_id),
+                        format!("job `{}` has rows that disagree on submit_s or queue", row.job_id),
                     ));
                 }
                 if job.roles.iter().any(|r| r.name == role.name) {
@@ -286,7 +297,7 @@ pub fn parse_with(text: &str, file: &str, classes: &PriorityClasses) -> Result<V
                 jobs.push(JobSpec {
                     name: row.job_id.clone(),
                     submit: SimTime(submit),
-                    work_ms: work,
+                    work_ms: 0,
                     queue,
                     priority,
                     roles: vec![role],
@@ -317,6 +328,10 @@ pub fn parse_with(text: &str, file: &str, classes: &PriorityClasses) -> Result<V
                 role.request += extra;
             }
         }
+    }
+    for job in &mut jobs {
+        let line = job.origin.rsplit(':').next().and_then(|l| l.parse().ok()).unwrap_or(0);
+        job.settle_role_durations().map_err(|m| err(line, "duration_s", m))?;
     }
     for job in &jobs {
         if job.min_available() == 0 {
@@ -380,6 +395,31 @@ mod tests {
         let e = parse_with(&format!("{HEADER}a,0,10,q,urgent,w,1,1,8,64Gi,8,\n"), "t.csv", &classes).unwrap_err();
         assert_eq!((e.line, e.field.as_str()), (2, "priority"));
         assert!(e.msg.contains("declared: high, low"), "{}", e.msg);
+    }
+
+    #[test]
+    fn rows_may_give_their_roles_own_durations() {
+        use crate::model::RoleDuration;
+        let text = format!("{HEADER}a,0,600,q,0,master,1,1,4,16Gi,1,\na,0,,q,0,worker,2,2,8,64Gi,8,\n");
+        let jobs = parse(&text, "t.csv").unwrap();
+        assert_eq!(jobs[0].work_ms, 600_000);
+        assert_eq!(
+            (jobs[0].roles[0].duration, jobs[0].roles[1].duration),
+            (RoleDuration::Job, RoleDuration::UntilJobEnds)
+        );
+        let text = format!("{HEADER}b,0,100,q,0,prep,1,1,4,16Gi,1,\nb,0,300,q,0,train,1,1,8,64Gi,8,\n");
+        let jobs = parse(&text, "t.csv").unwrap();
+        assert_eq!(jobs[0].work_ms, 300_000);
+        assert_eq!(
+            (jobs[0].roles[0].duration, jobs[0].roles[1].duration),
+            (RoleDuration::Own(100_000), RoleDuration::Job)
+        );
+        // Rows that agree keep the plain model.
+        let jobs = parse(&format!("{HEADER}c,0,5,q,0,a,1,1,4,16Gi,1,\nc,0,5,q,0,b,1,1,4,16Gi,1,\n"), "t.csv").unwrap();
+        assert!(!jobs[0].roles.iter().any(|r| r.duration != RoleDuration::Job));
+        let e = parse(&format!("{HEADER}d,0,,q,0,w,1,1,4,16Gi,1,\n"), "t.csv").unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (2, "duration_s"));
+        assert!(e.msg.contains("at least one needs a duration"), "{}", e.msg);
     }
 
     #[test]

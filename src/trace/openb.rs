@@ -210,6 +210,7 @@ impl OpenbPod {
                 accelerator_model: (!self.gpu_spec.is_empty() && device.cards > 0).then(|| self.gpu_spec.join("|")),
                 priority: 0,
                 device,
+                duration: Default::default(),
             }],
             annotations: Default::default(),
             origin,

@@ -110,6 +110,7 @@ impl TraceJob {
                 accelerator_model: r.gpu_model.clone(),
                 priority: self.priority,
                 device: Default::default(),
+                duration: Default::default(),
             })
             .collect();
         JobSpec {

@@ -41,7 +41,7 @@ impl<W: Write> NativeWriter<W> {
             self.out.write_record([
                 j.name.as_str(),
                 &format!("{:.3}", j.submit.0 as f64 / 1000.0),
-                &format!("{:.3}", j.work_ms as f64 / 1000.0),
+                &r.end_ms(j.work_ms).map_or(String::new(), |ms| format!("{:.3}", ms as f64 / 1000.0)),
                 j.queue.as_str(),
                 &r.priority.to_string(),
                 r.name.as_str(),

@@ -2,7 +2,9 @@
 //!
 //! - A killed pod (node or card failure, maintenance deadline, scheduler eviction) terminates for
 //!   the grace period and is then recreated as a new pending pod (`SyncJob`: missing pods are
-//!   recreated), unless a lifecycle policy says otherwise.
+//!   recreated), unless a lifecycle policy says otherwise. A pod on a failed card of a fleet with
+//!   per-card inventories fails at once instead (its device is gone) and the card stays out of
+//!   service until its repair (see `fail_card`).
 //! - Policies are looked up per killed pod: the pod's event (PodFailed for faults, PodEvicted for
 //!   evictions), then TaskFailed (a failed pod leaves its task below its minAvailable running),
 //!   then Unknown (the gang fell below minAvailable while pods still hold resources). The first
@@ -24,12 +26,33 @@ use crate::sim::engine::Event;
 use crate::sim::faults::{FaultConfig, FaultRuntime, down};
 use std::collections::BTreeMap;
 
-/// Accelerators (milli) whose time one unit of progress stands for: every replica's for an elastic
-/// job with a scaling curve (its speed is relative to all replicas), the gang minimum's otherwise
-/// (a rigid job progresses at full speed with minAvailable pods).
-fn full_speed_accelerators(job: &crate::model::Job, spec: &RecoverySpec) -> u128 {
-    let acc = if spec.scaling.is_some() { job.accelerators() } else { job.min_resources.accelerators() };
-    acc.max(0) as u128
+/// Milli-accelerator-ms that wall progress `p` of `job` stands for, split into (useful work,
+/// checkpoint writing). Per role: its accelerators — every replica's for an elastic job with a
+/// scaling curve (its speed is relative to all replicas), its gang minimum's otherwise (a rigid job
+/// progresses at full speed with minAvailable pods) — over the part of `p` the role ran (up to its
+/// own end, for roles that end before the job). A role marked in `done` ran to its end whatever
+/// `p` is now (its pods succeeded; a later rollback does not undo them).
+fn progress_gpu(job: &crate::model::Job, spec: &RecoverySpec, p: u64, done: &[bool]) -> (u128, u128) {
+    let (mut useful, mut ckpt) = (0u128, 0u128);
+    for (i, r) in job.roles.iter().enumerate() {
+        let pods = if spec.scaling.is_some() { r.replicas } else { r.min_available };
+        let acc = (r.request.accelerators() * pods as i64).max(0) as u128;
+        let ran = match r.end_ms(job.work_ms) {
+            Some(e) if done.get(i).copied().unwrap_or(false) => e,
+            Some(e) => p.min(e),
+            None => p,
+        };
+        let c = spec.checkpoint_time_in(ran);
+        useful += (ran - c) as u128 * acc;
+        ckpt += c as u128 * acc;
+    }
+    (useful, ckpt)
+}
+
+/// Milli-accelerator-ms of wall progress `p` (useful work and checkpoint writing together).
+fn progress_gpu_total(job: &crate::model::Job, spec: &RecoverySpec, p: u64, done: &[bool]) -> u128 {
+    let (u, c) = progress_gpu(job, spec, p, done);
+    u + c
 }
 
 /// The controller's view of one job.
@@ -47,8 +70,8 @@ pub struct JobCtl {
     pub needs_overhead: bool,
     /// A Resume event is queued.
     pub resume_pending: bool,
-    /// A policy action waiting for its timeout: (token, action, pod).
-    pub pending: Option<(u32, PolicyAction, TaskId)>,
+    /// A policy action waiting for its timeout: (token, action, pod, event).
+    pub pending: Option<(u32, PolicyAction, TaskId, PolicyEvent)>,
     /// Last token handed out.
     pub token: u32,
 }
@@ -111,6 +134,9 @@ impl Simulation {
             for w in &rt.config.windows {
                 self.events.push(w.start, Event::NodeFail { node: w.node, until: Some(w.end) });
             }
+            for c in &rt.config.card_faults {
+                self.events.push(c.start, Event::CardFail { node: c.node, card: c.card, until: c.end });
+            }
             for (i, m) in rt.config.maintenance.iter().enumerate() {
                 self.events.push(m.start, Event::DrainStart(i as u32));
                 self.events.push(m.deadline, Event::DrainDeadline(i as u32));
@@ -145,6 +171,11 @@ impl Simulation {
             let _ = spec.set(k, v);
         }
         job.work_ms = spec.wall_work(job.work_ms);
+        for r in &mut job.roles {
+            if let crate::model::RoleDuration::Own(ms) = r.duration {
+                r.duration = crate::model::RoleDuration::Own(spec.wall_work(ms));
+            }
+        }
         debug_assert_eq!(rec.jobs.len(), j.idx());
         rec.jobs.push(JobCtl {
             life: Lifecycle::new(spec.max_retry),
@@ -228,6 +259,11 @@ impl Simulation {
                 self.repair_node(n, now)
             }
             Event::DeviceFail(n) => self.fail_device(n, now),
+            Event::CardFail { node, card, until } => self.fail_card(node, card, Some(until), now),
+            Event::CardRepair { node, card } => {
+                self.pop_return(now);
+                self.state.set_card_health(node, card, true)
+            }
             Event::SpareIn(n) => {
                 self.pop_return(now);
                 self.set_down(n, down::SPARE, false);
@@ -260,14 +296,16 @@ impl Simulation {
             Event::PolicyDue { job, token } => {
                 let Some(rec) = self.recovery.as_mut() else { return false };
                 let ctl = &mut rec.jobs[job.idx()];
-                let Some((tok, action, task)) = ctl.pending else { return false };
+                let Some((tok, action, task, event)) = ctl.pending else { return false };
                 if tok != token {
                     return false;
                 }
                 ctl.pending = None;
-                // The delayed action is dropped if the job recovered in time.
+                // A delayed failure action is dropped if the job recovered in time; a task's
+                // completion stays true.
                 let j = &self.state.jobs[job.idx()];
-                if j.state != JobState::Active || j.is_progressing() || ctl.resume_pending {
+                let recovered = event != PolicyEvent::TaskCompleted && (j.is_progressing() || ctl.resume_pending);
+                if j.state != JobState::Active || recovered {
                     return false;
                 }
                 self.execute(job, action, task, now);
@@ -280,7 +318,8 @@ impl Simulation {
                 if j.generation != generation
                     || j.state != JobState::Active
                     || j.is_progressing()
-                    || j.count(TaskStatus::Running) < j.min_available
+                    || j.running_or_done() < j.min_available
+                    || j.progress_ms >= j.work_ms
                 {
                     return false;
                 }
@@ -387,20 +426,92 @@ impl Simulation {
         true
     }
 
+    /// A random card fault on `n`: draws the next one and the failing card, then fails it.
     fn fail_device(&mut self, n: NodeId, now: SimTime) -> bool {
         let node = &self.state.nodes[n.idx()];
-        let (pool, cards) = (node.pool.idx(), (node.allocatable.accelerators().max(0) / 1000) as u32);
+        let pool = node.pool.idx();
+        // The pool's card count (the node's allocatable shrinks while some of its cards are out).
+        let cards = (self.state.pools[pool].allocatable.accelerators().max(0) / 1000) as u32;
         let Some(rt) = self.recovery.as_mut().and_then(|r| r.faults.as_mut()) else { return false };
         if let Some(d) = rt.next_device_failure(n, pool) {
             self.events.push(now.plus(d), Event::DeviceFail(n));
         }
         let card = rt.failing_card(n, cards);
-        if rt.down[n.idx()] != 0 {
+        self.fail_card(n, card, None, now)
+    }
+
+    /// Card `card` of `n` fails, until `until` (a listed fault) or a drawn repair time.
+    ///
+    /// With per-card tracking the pods holding the card (one whole-card pod, or every pod sharing
+    /// it) fail at once — their device is gone, nothing is left to terminate gracefully — and are
+    /// recreated pending; the card is out of service until its repair (no new pod lands on it).
+    /// Without per-card inventories (a fleet whose pods ask for no cards) the simulator does not
+    /// know which pod holds which card: cards are taken to be handed out in task-id order, the pod
+    /// whose range holds the card is killed like a node failure's pods, and the card is reset at
+    /// once.
+    fn fail_card(&mut self, n: NodeId, card: u32, until: Option<SimTime>, now: SimTime) -> bool {
+        let pool = self.state.nodes[n.idx()].pool.idx();
+        let tracked = self.state.devices.on && self.state.devices.specs[pool].is_some();
+        let Some(rt) = self.recovery.as_mut().and_then(|r| r.faults.as_mut()) else { return false };
+        let already = self.state.devices.down.get(n.idx()).is_some_and(|d| d & (1 << card) != 0);
+        if rt.down[n.idx()] != 0 || already {
             return false;
         }
         rt.device_failures += 1;
-        // Cards are handed out to the node's pods in task-id order; the pod whose range holds
-        // the failing card dies, a free card's fault costs nothing.
+        let repair = match until {
+            Some(u) => Some(u),
+            None if tracked => rt.card_repair_time(n, pool).map(|d| now.plus(d)),
+            None => None,
+        };
+        let killed = if tracked { self.card_holders(n, card) } else { self.legacy_card_holder(n, card) };
+        for &t in &killed {
+            if tracked {
+                // Failed, gone and recreated in the same instant.
+                self.state.transition(t, TaskStatus::Pending, None);
+            } else {
+                self.kill_task(t, now);
+            }
+        }
+        if tracked && let Some(at) = repair.filter(|at| *at > now) {
+            self.state.set_card_health(n, card, false);
+            self.push_return(at, Event::CardRepair { node: n, card });
+        }
+        if killed.is_empty() {
+            return false;
+        }
+        let event = self.recovery.as_ref().and_then(|r| r.faults.as_ref()).map(|f| f.config.pod_event);
+        let first_new = self.recovery.as_ref().map_or(0, |r| r.incidents.len());
+        self.after_kills(now, &killed, event.unwrap_or(PolicyEvent::PodFailed), Some(("device", n)));
+        if tracked && let Some(rec) = self.recovery.as_mut() {
+            for i in &mut rec.incidents[first_new..] {
+                i.card = Some(card);
+            }
+        }
+        if tracked {
+            for j in killed.iter().map(|t| self.state.tasks[t.idx()].job).collect::<std::collections::BTreeSet<_>>() {
+                self.ctl_pod_gone(j);
+            }
+        }
+        true
+    }
+
+    /// Bound or running pods holding card `card` of `n`, in task-id order.
+    fn card_holders(&self, n: NodeId, card: u32) -> Vec<TaskId> {
+        let mut on: Vec<TaskId> = self.state.node_tasks[n.idx()]
+            .iter()
+            .copied()
+            .filter(|t| {
+                let task = &self.state.tasks[t.idx()];
+                matches!(task.status, TaskStatus::Bound | TaskStatus::Running) && task.cards & (1 << card) != 0
+            })
+            .collect();
+        on.sort_unstable();
+        on
+    }
+
+    /// Without per-card inventories: cards are taken to be handed out to the node's pods in
+    /// task-id order; the pod whose range holds `card` (none for a free card).
+    fn legacy_card_holder(&self, n: NodeId, card: u32) -> Vec<TaskId> {
         let mut on: Vec<TaskId> = self.state.node_tasks[n.idx()]
             .iter()
             .copied()
@@ -408,20 +519,14 @@ impl Simulation {
             .collect();
         on.sort_unstable();
         let mut first = 0u32;
-        let mut victim = None;
         for t in on {
             let k = (self.state.tasks[t.idx()].request.accelerators().max(0) / 1000) as u32;
             if card >= first && card < first + k {
-                victim = Some(t);
-                break;
+                return vec![t];
             }
             first += k;
         }
-        let Some(t) = victim else { return false };
-        self.kill_task(t, now);
-        let event = self.recovery.as_ref().and_then(|r| r.faults.as_ref()).map(|f| f.config.pod_event);
-        self.after_kills(now, &[t], event.unwrap_or(PolicyEvent::PodFailed), Some(("device", n)));
-        true
+        Vec::new()
     }
 
     /// Kills every bound or running pod on `n`; returns them in task-id order.
@@ -458,7 +563,12 @@ impl Simulation {
             if self.state.jobs[j.idx()].state != JobState::Active {
                 continue;
             }
-            if let Some((what, n)) = cause {
+            // A job whose work is done (only roles without an end of their own still run) has
+            // nothing to recover.
+            let job = &self.state.jobs[j.idx()];
+            if let Some((what, n)) = cause
+                && job.progress_ms < job.work_ms
+            {
                 self.open_incident(j, now, what, n, tasks.len() as u32);
             }
             self.pods_lost(j, now);
@@ -479,8 +589,8 @@ impl Simulation {
                     })
                     .count() as u32;
                 let task_failed = event == PolicyEvent::PodFailed && role_running < job.roles[role].min_available;
-                let gang_broken = job.count(TaskStatus::Running) < job.min_available
-                    && job.allocated.accelerators() + job.allocated.cpu > 0;
+                let gang_broken =
+                    job.running_or_done() < job.min_available && job.allocated.accelerators() + job.allocated.cpu > 0;
                 let _ = self.raise(j, event, t, now)
                     || (task_failed && self.raise(j, PolicyEvent::TaskFailed, t, now))
                     || (gang_broken && self.raise(j, PolicyEvent::Unknown, t, now));
@@ -502,6 +612,7 @@ impl Simulation {
             at: now,
             cause: what,
             node,
+            card: None,
             pods_killed: pods,
             rolled_back_ms: 0,
             rolled_back_gpu: 0,
@@ -518,7 +629,7 @@ impl Simulation {
     /// last checkpoint and will pay its restart overhead; an elastic job slows down.
     pub(super) fn pods_lost(&mut self, j: JobId, now: SimTime) {
         let job = &mut self.state.jobs[j.idx()];
-        let broken = job.count(TaskStatus::Running) < job.min_available;
+        let broken = job.running_or_done() < job.min_available;
         if job.is_progressing() && broken {
             job.generation += 1;
             self.state.stop_progress(j, now);
@@ -537,13 +648,15 @@ impl Simulation {
     }
 
     fn rollback(&mut self, j: JobId) {
+        let done = self.roles_done(j);
         let Some(rec) = self.recovery.as_mut() else { return };
         let job = &mut self.state.jobs[j.idx()];
         let ctl = &mut rec.jobs[j.idx()];
         let kept = ctl.spec.kept_progress(job.progress_ms);
         let rolled = job.progress_ms - kept;
         job.progress_ms = kept;
-        let gpu = rolled as u128 * full_speed_accelerators(job, &ctl.spec);
+        let gpu =
+            progress_gpu_total(job, &ctl.spec, kept + rolled, &done) - progress_gpu_total(job, &ctl.spec, kept, &done);
         ctl.stats.rolled_back_ms += rolled;
         ctl.stats.rolled_back_gpu += gpu;
         if let Some(i) = ctl.incident {
@@ -558,8 +671,7 @@ impl Simulation {
         let Some(rec) = self.recovery.as_ref() else { return };
         let Some(scaling) = rec.jobs[j.idx()].spec.scaling else { return };
         let job = &self.state.jobs[j.idx()];
-        let speed =
-            self.state.job_speed(j) * scaling.speed_milli(job.count(TaskStatus::Running), job.task_count) / 1000;
+        let speed = self.state.job_speed(j) * scaling.speed_milli(job.running_or_done(), job.task_count) / 1000;
         let speed = speed.max(1);
         if speed == job.speed_milli || !job.is_progressing() {
             return;
@@ -575,7 +687,9 @@ impl Simulation {
     /// speed it up.
     pub(super) fn pod_running(&mut self, j: JobId, now: SimTime) {
         let job = &self.state.jobs[j.idx()];
-        if job.count(TaskStatus::Running) >= job.min_available && !job.is_progressing() {
+        // A job whose work is done (only roles without an end of their own are left) has
+        // nothing to progress.
+        if job.running_or_done() >= job.min_available && !job.is_progressing() && job.progress_ms < job.work_ms {
             if job.gang_ready.is_none()
                 && let Some(topo) = &self.state.topology
             {
@@ -607,33 +721,34 @@ impl Simulation {
         }
     }
 
-    /// Starts progress at the job's speed and schedules its finish.
-    fn start_running(&mut self, j: JobId, now: SimTime) {
+    /// Starts progress at the job's speed and schedules its finish (or its next role's end).
+    pub(super) fn start_running(&mut self, j: JobId, now: SimTime) {
         if let Some(rec) = self.recovery.as_mut() {
             let ctl = &mut rec.jobs[j.idx()];
             ctl.needs_overhead = false;
             let job = &mut self.state.jobs[j.idx()];
             if let Some(s) = ctl.spec.scaling {
-                job.speed_milli = s.speed_milli(job.count(TaskStatus::Running), job.task_count);
+                job.speed_milli = s.speed_milli(job.running_or_done(), job.task_count);
             } else {
                 job.speed_milli = FULL_SPEED;
             }
             ctl.life.sync(SyncView {
                 live: job.task_count - job.count(TaskStatus::Releasing),
-                running: job.count(TaskStatus::Running) + job.count(TaskStatus::Succeeded),
+                running: job.running_or_done(),
                 min_available: job.min_available,
                 work_done: false,
             });
         }
         // Card speed (the slowest model among its running pods) times the elastic scaling.
         let card = self.state.job_speed(j);
+        let target = self.next_role_end(j);
         let job = &mut self.state.jobs[j.idx()];
         if self.recovery.is_some() {
             job.speed_milli = (card * job.speed_milli / FULL_SPEED).max(1);
         } else {
             job.speed_milli = card;
         }
-        let left = job.work_ms - job.progress_ms;
+        let left = target.saturating_sub(job.progress_ms);
         // Rounded up, so that the work banked at the finish covers what was left.
         let wall = (left * FULL_SPEED).div_ceil(job.speed_milli);
         let generation = job.generation;
@@ -659,7 +774,7 @@ impl Simulation {
         let job = &self.state.jobs[j.idx()];
         rec.jobs[j.idx()].life.sync(SyncView {
             live: job.task_count - job.count(TaskStatus::Releasing),
-            running: job.count(TaskStatus::Running) + job.count(TaskStatus::Succeeded),
+            running: job.running_or_done(),
             min_available: job.min_available,
             work_done: false,
         });
@@ -674,7 +789,7 @@ impl Simulation {
 
     /// Looks up the policy for `event` on pod `t`; executes it (or schedules it after its
     /// timeout). Returns whether a rule matched.
-    fn raise(&mut self, j: JobId, event: PolicyEvent, t: TaskId, now: SimTime) -> bool {
+    pub(super) fn raise(&mut self, j: JobId, event: PolicyEvent, t: TaskId, now: SimTime) -> bool {
         let role = self.state.tasks[t.idx()].role as usize;
         let Some(rec) = self.recovery.as_mut() else { return false };
         let ctl = &mut rec.jobs[j.idx()];
@@ -684,7 +799,7 @@ impl Simulation {
         if timeout.0 > 0 {
             if ctl.pending.is_none() {
                 ctl.token += 1;
-                ctl.pending = Some((ctl.token, action, t));
+                ctl.pending = Some((ctl.token, action, t, event));
                 self.events.push(now.plus(timeout), Event::PolicyDue { job: j, token: ctl.token });
             }
             return true;
@@ -816,10 +931,7 @@ impl Simulation {
                     p += (d * job.speed_milli as u128 / FULL_SPEED as u128) as u64;
                 }
                 let p = p.min(job.work_ms);
-                let ckpt = c.spec.checkpoint_time_in(p);
-                let acc = full_speed_accelerators(job, &c.spec);
-                s.checkpoint_gpu = ckpt as u128 * acc;
-                s.useful_gpu = (p - ckpt) as u128 * acc;
+                (s.useful_gpu, s.checkpoint_gpu) = progress_gpu(job, &c.spec, p, &self.roles_done(job.id));
                 s.phase = match job.state {
                     JobState::Completed => "Completed",
                     _ => c.life.phase.name(),
