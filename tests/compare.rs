@@ -90,6 +90,51 @@ fn compare_is_identical_for_any_thread_count() {
     }
     let html = String::from_utf8(a["report.html"].clone()).unwrap();
     assert!(html.matches("<svg").count() >= 3, "overlaid charts inlined");
+
+    // The cross-run tables: one row per variant × seed with each run's summary values, and one
+    // row per variant × metric with the numbers of compare.json.
+    let table = |name: &str| -> Vec<Vec<String>> {
+        let mut r = csv::Reader::from_reader(&a[name][..]);
+        let mut rows = vec![r.headers().unwrap().iter().map(str::to_string).collect::<Vec<_>>()];
+        rows.extend(r.records().map(|rec| rec.unwrap().iter().map(str::to_string).collect()));
+        rows
+    };
+    let runs = table("runs.csv");
+    // The table's metrics (those some run defines: no recovery or fragmentation rows here).
+    let metrics: Vec<String> =
+        json["rows"].as_array().unwrap().iter().map(|r| r["path"].as_str().unwrap().to_string()).collect();
+    assert_eq!(metrics.len(), 25);
+    assert_eq!(runs[0][..4], ["variant", "policy", "seed", "jobs.completed"]);
+    assert_eq!(runs.len() - 1, 3 * 3, "3 variants × 3 seeds");
+    for (k, row) in runs[1..].iter().enumerate() {
+        let (v, s) = (k / 3, k % 3);
+        assert_eq!((row[0].as_str(), row[2].clone()), (json["variants"][v].as_str().unwrap(), (1 + s).to_string()));
+        let summary: serde_json::Value =
+            serde_json::from_slice(&a[&format!("variants/{}/summary-seed{}.json", slug(v), 1 + s)]).unwrap();
+        assert_eq!(row[1], summary["policy"].as_str().unwrap());
+        for (m, path) in metrics.iter().enumerate() {
+            let from_json = json["rows"][m]["cells"][v]["values"][s].as_f64();
+            assert_eq!(row[3 + m].parse::<f64>().ok(), from_json, "{path}: runs.csv vs compare.json");
+            let mut at = &summary;
+            for key in path.split('.') {
+                at = &at[key];
+            }
+            assert_eq!(row[3 + m].parse::<f64>().ok(), at.as_f64(), "{path}: runs.csv vs summary.json");
+        }
+    }
+    let variants = table("variants.csv");
+    assert_eq!(variants.len() - 1, 3 * metrics.len(), "3 variants × every metric");
+    let row = &variants[1 + metrics.len() + 1]; // second variant, GPU allocation
+    assert_eq!(
+        [&row[0], &row[1], &row[2], &row[3]],
+        ["volcano-default", json["policies"][1].as_str().unwrap(), "accel_allocation", "percent"]
+    );
+    assert_eq!(row[4], "3");
+    assert_eq!(row[5].parse::<f64>().ok(), json["rows"][1]["cells"][1]["median"].as_f64());
+}
+
+fn slug(v: usize) -> &'static str {
+    ["kube-default", "volcano-default", "queues.a.weight-3"][v]
 }
 
 #[test]
@@ -177,6 +222,13 @@ fn recovery_rows_appear_only_with_faults() {
     let vmd = std::fs::read_to_string(variant.join("report.md")).unwrap();
     assert!(vmd.contains("| MTTR p50 | 10m 05s |") && vmd.contains("**MTTR**"), "{vmd}");
     assert!(variant.join("charts/recovery.svg").exists());
+    let runs = std::fs::read_to_string(dir.path().join("cmp/runs.csv")).unwrap();
+    let header = runs.lines().next().unwrap();
+    assert!(header.contains(",recovery.mttr_s.p50,") && !header.contains("fragmentation"), "{header}");
+    assert!(
+        runs.lines().nth(1).unwrap().contains(",605,") || runs.lines().nth(1).unwrap().contains(",605.0,"),
+        "{runs}"
+    );
 
     // The same comparison without faults has none of it.
     std::fs::write(&path, yaml.replace("faults:\n  trace: faults.csv\n", "")).unwrap();
@@ -188,5 +240,6 @@ fn recovery_rows_appear_only_with_faults() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let md = std::fs::read_to_string(dir.path().join("plain/report.md")).unwrap();
     assert!(!md.contains("MTTR") && !md.contains("incidents"), "{md}");
+    assert!(!std::fs::read_to_string(dir.path().join("plain/runs.csv")).unwrap().contains("recovery."));
     assert!(!dir.path().join("plain/variants/as-written/charts/recovery.svg").exists());
 }

@@ -236,6 +236,21 @@ fn shards_merged_equal_one_unsharded_run() {
     assert!(err.contains("conflict.csv") && err.contains("results.csv") && err.contains("different results"), "{err}");
 }
 
+/// A default build writes no Parquet; asking `merge` for a `.parquet` table says how to get one
+/// instead of writing CSV text into a file named .parquet (tests/parquet.rs covers the feature).
+#[cfg(not(feature = "analytics"))]
+#[test]
+fn merge_to_parquet_needs_the_analytics_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("results.csv");
+    std::fs::write(&table, "index,cell,scenario,seed\n0,ab,q,1\n").unwrap();
+    let out = dir.path().join("merged.parquet");
+    let (code, _, err) = tephra(&["merge", s(&table), "--out", s(&out)], &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("merged.parquet") && err.contains("--features analytics"), "{err}");
+    assert!(!out.exists());
+}
+
 #[test]
 fn deploy_manifests_parse() {
     for f in ["deploy/volcano-job.yaml", "deploy/indexed-job.yaml"] {

@@ -13,7 +13,8 @@ use std::process::ExitCode;
 pub struct SweepArgs {
     /// Grid file (YAML: scenarios, parameters, seeds).
     grid: PathBuf,
-    /// Output folder; results go to OUT/results.csv (OUT/results-shard-I-of-N.csv with --shard).
+    /// Output folder; results go to OUT/results.csv (OUT/results-shard-I-of-N.csv with --shard);
+    /// built with `--features analytics`, also to results.parquet (the same table) at the end.
     #[arg(long)]
     out: PathBuf,
     /// Run only cells whose index is I modulo N (`I/N`); default from $TEPHRA_SHARD, else all.
@@ -30,7 +31,8 @@ pub struct MergeArgs {
     /// Results files, or folders (every results*.csv in them).
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
-    /// The merged table.
+    /// The merged table (CSV; built with `--features analytics`, also the same table as Parquet
+    /// beside it: merged.csv → merged.parquet).
     #[arg(long)]
     out: PathBuf,
     /// The grid the tables came from: check that every cell is present (exit 1 if not) and that
@@ -89,6 +91,17 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
 
 /// Runs `tephra merge`.
 pub fn merge(args: MergeArgs) -> Result<ExitCode> {
+    if args.out.extension().is_some_and(|e| e == "parquet") {
+        anyhow::bail!(
+            "--out {}: name the CSV table (e.g. merged.csv); {}",
+            args.out.display(),
+            if cfg!(feature = "analytics") {
+                "its Parquet copy is written beside it with the extension .parquet"
+            } else {
+                "a Parquet copy beside it needs tephra built with `--features analytics`"
+            }
+        );
+    }
     let m = merge::merge(&args.inputs).map_err(anyhow::Error::msg)?;
     let mut missing = Vec::new();
     if let Some(g) = &args.grid {
@@ -107,6 +120,12 @@ pub fn merge(args: MergeArgs) -> Result<ExitCode> {
     }
     write_atomic(&args.out, &results::encode_table(&m.table))
         .with_context(|| format!("writing {}", args.out.display()))?;
+    #[cfg(feature = "analytics")]
+    {
+        let parquet = crate::report::parquet::beside(&args.out);
+        crate::report::parquet::write(&parquet, &results::frame(&m.table))
+            .with_context(|| format!("writing {}", parquet.display()))?;
+    }
     println!(
         "{}: {} cells from {} files ({} duplicates dropped)",
         args.out.display(),

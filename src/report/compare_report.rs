@@ -8,11 +8,17 @@
 //! seed (job arrival tie-breaks, node choice) at this number of seeds. With one seed there is no
 //! noise estimate and nothing is marked.
 //!
+//! Machine-readable: `compare.json` (the table with every seed's value), and the cross-run
+//! tables `runs.csv` (one row per variant × seed, see [`runs_frame`]) and `variants.csv` (median,
+//! min and max per variant and metric, see [`variants_frame`]), also as Parquet with the
+//! `analytics` feature.
+//!
 //! Everything here comes from simulated results only, so the whole folder (except the
 //! sub-reports' `perf.json`) is byte-identical for any thread count.
 
 use super::charts::{Chart, Kind, Series, XAxis, YAxis};
 use super::document::{Block, Document};
+use super::frame::{Frame, at_path};
 use super::run_report::{
     DEFINITIONS, FRAGMENTATION_DEFINITIONS, RECOVERY_DEFINITIONS, cdf_points, cluster_series, jct_by_class,
     render_charts, settings_rows,
@@ -22,6 +28,7 @@ use crate::experiment::{Change, Plan};
 use crate::metrics::Summary;
 use crate::runner::RunOutput;
 use serde::Serialize;
+use serde_json::Value;
 use std::path::Path;
 
 /// What a comparison keeps of each run.
@@ -66,6 +73,9 @@ pub enum Unit {
     Count,
     /// GPU-hours.
     GpuHours,
+    /// A share already in percent (fragmentation), shown as %.
+    #[serde(rename = "percent_points")]
+    PercentPoints,
 }
 
 impl Unit {
@@ -76,52 +86,74 @@ impl Unit {
             Unit::Ratio => format!("{v:.3}"),
             Unit::Count => format!("{v:.0}"),
             Unit::GpuHours => format!("{v:.1}"),
+            Unit::PercentPoints => format!("{v:.1}%"),
         }
     }
 }
 
 type Getter = fn(&Summary) -> Option<f64>;
 
-/// The compared metrics, in table order.
-pub const METRICS: &[(&str, Unit, Getter)] = &[
-    ("jobs completed", Unit::Count, |s| Some(s.jobs.completed as f64)),
-    ("GPU allocation", Unit::Percent, |s| Some(s.accel_allocation)),
-    ("GPU goodput", Unit::Percent, |s| Some(s.accel_goodput)),
-    ("CPU allocation", Unit::Percent, |s| Some(s.cpu_allocation)),
-    ("queueing delay mean", Unit::Seconds, |s| Some(s.queueing_delay_s.mean)),
-    ("queueing delay p50", Unit::Seconds, |s| Some(s.queueing_delay_s.p50)),
-    ("queueing delay p90", Unit::Seconds, |s| Some(s.queueing_delay_s.p90)),
-    ("queueing delay p99", Unit::Seconds, |s| Some(s.queueing_delay_s.p99)),
-    ("JCT p50", Unit::Seconds, |s| Some(s.jct_s.p50)),
-    ("JCT p90", Unit::Seconds, |s| Some(s.jct_s.p90)),
-    ("JCT p99", Unit::Seconds, |s| Some(s.jct_s.p99)),
-    ("slowdown p50", Unit::Ratio, |s| Some(s.slowdown.p50)),
-    ("slowdown p90", Unit::Ratio, |s| Some(s.slowdown.p90)),
-    ("makespan", Unit::Seconds, |s| Some(s.makespan_s)),
-    ("Jain's index (time mean)", Unit::Ratio, |s| s.fairness.jain_mean),
-    ("Jain's index (min)", Unit::Ratio, |s| s.fairness.jain_min),
-    ("deviation from fair share, max", Unit::Percent, |s| Some(s.fairness.deviation_max)),
-    ("deviation from fair share, mean", Unit::Percent, |s| Some(s.fairness.deviation_mean)),
-    ("longest wait", Unit::Seconds, |s| Some(s.fairness.longest_wait_s)),
-    ("finish-time fairness ρ, max", Unit::Ratio, |s| s.fairness.finish_time_fairness_max),
-    ("evictions", Unit::Count, |s| Some(s.evictions as f64)),
-    ("cross-queue evictions", Unit::Count, |s| Some(s.fairness.cross_queue_evictions as f64)),
-    ("evicted GPU-hours", Unit::GpuHours, |s| Some(s.fairness.evicted_gpu_hours)),
-    ("cross-queue evicted GPU-hours", Unit::GpuHours, |s| Some(s.fairness.cross_queue_evicted_gpu_hours)),
-    ("scheduling cycles", Unit::Count, |s| Some(s.cycles as f64)),
+/// The compared metrics, in table order: display name, its path in `summary.json` (the column
+/// name in the cross-run tables `runs.csv` and `variants.csv`), unit, value.
+pub const METRICS: &[(&str, &str, Unit, Getter)] = &[
+    ("jobs completed", "jobs.completed", Unit::Count, |s| Some(s.jobs.completed as f64)),
+    ("GPU allocation", "accel_allocation", Unit::Percent, |s| Some(s.accel_allocation)),
+    ("GPU goodput", "accel_goodput", Unit::Percent, |s| Some(s.accel_goodput)),
+    ("CPU allocation", "cpu_allocation", Unit::Percent, |s| Some(s.cpu_allocation)),
+    ("queueing delay mean", "queueing_delay_s.mean", Unit::Seconds, |s| Some(s.queueing_delay_s.mean)),
+    ("queueing delay p50", "queueing_delay_s.p50", Unit::Seconds, |s| Some(s.queueing_delay_s.p50)),
+    ("queueing delay p90", "queueing_delay_s.p90", Unit::Seconds, |s| Some(s.queueing_delay_s.p90)),
+    ("queueing delay p99", "queueing_delay_s.p99", Unit::Seconds, |s| Some(s.queueing_delay_s.p99)),
+    ("JCT p50", "jct_s.p50", Unit::Seconds, |s| Some(s.jct_s.p50)),
+    ("JCT p90", "jct_s.p90", Unit::Seconds, |s| Some(s.jct_s.p90)),
+    ("JCT p99", "jct_s.p99", Unit::Seconds, |s| Some(s.jct_s.p99)),
+    ("slowdown p50", "slowdown.p50", Unit::Ratio, |s| Some(s.slowdown.p50)),
+    ("slowdown p90", "slowdown.p90", Unit::Ratio, |s| Some(s.slowdown.p90)),
+    ("makespan", "makespan_s", Unit::Seconds, |s| Some(s.makespan_s)),
+    ("Jain's index (time mean)", "fairness.jain_mean", Unit::Ratio, |s| s.fairness.jain_mean),
+    ("Jain's index (min)", "fairness.jain_min", Unit::Ratio, |s| s.fairness.jain_min),
+    ("deviation from fair share, max", "fairness.deviation_max", Unit::Percent, |s| Some(s.fairness.deviation_max)),
+    ("deviation from fair share, mean", "fairness.deviation_mean", Unit::Percent, |s| Some(s.fairness.deviation_mean)),
+    ("longest wait", "fairness.longest_wait_s", Unit::Seconds, |s| Some(s.fairness.longest_wait_s)),
+    ("finish-time fairness ρ, max", "fairness.finish_time_fairness_max", Unit::Ratio, |s| {
+        s.fairness.finish_time_fairness_max
+    }),
+    ("evictions", "evictions", Unit::Count, |s| Some(s.evictions as f64)),
+    ("cross-queue evictions", "fairness.cross_queue_evictions", Unit::Count, |s| {
+        Some(s.fairness.cross_queue_evictions as f64)
+    }),
+    ("evicted GPU-hours", "fairness.evicted_gpu_hours", Unit::GpuHours, |s| Some(s.fairness.evicted_gpu_hours)),
+    ("cross-queue evicted GPU-hours", "fairness.cross_queue_evicted_gpu_hours", Unit::GpuHours, |s| {
+        Some(s.fairness.cross_queue_evicted_gpu_hours)
+    }),
+    ("scheduling cycles", "cycles", Unit::Count, |s| Some(s.cycles as f64)),
     // Present only when the runs share cards.
-    ("fragmentation amount (mean)", Unit::Percent, |s| s.fragmentation.as_ref().map(|f| f.amount_pct_mean / 100.0)),
-    ("fragmentation rate (mean)", Unit::Percent, |s| s.fragmentation.as_ref().map(|f| f.rate_pct_mean / 100.0)),
+    ("fragmentation amount (mean)", "fragmentation.amount_pct_mean", Unit::PercentPoints, |s| {
+        s.fragmentation.as_ref().map(|f| f.amount_pct_mean)
+    }),
+    ("fragmentation rate (mean)", "fragmentation.rate_pct_mean", Unit::PercentPoints, |s| {
+        s.fragmentation.as_ref().map(|f| f.rate_pct_mean)
+    }),
     // Present only when faults or lifecycle policies are on.
-    ("node failures", Unit::Count, |s| s.recovery.as_ref().map(|r| r.node_failures as f64)),
-    ("incidents", Unit::Count, |s| s.recovery.as_ref().map(|r| r.incidents as f64)),
-    ("unrecovered incidents", Unit::Count, |s| s.recovery.as_ref().map(|r| r.unrecovered as f64)),
-    ("MTTR p50", Unit::Seconds, |s| s.recovery.as_ref().filter(|r| r.mttr_s.count > 0).map(|r| r.mttr_s.p50)),
-    ("MTTR p95", Unit::Seconds, |s| s.recovery.as_ref().filter(|r| r.mttr_s.count > 0).map(|r| r.mttr_s.p95)),
-    ("MTTR max", Unit::Seconds, |s| s.recovery.as_ref().filter(|r| r.mttr_s.count > 0).map(|r| r.mttr_s.max)),
-    ("restarts", Unit::Count, |s| s.recovery.as_ref().map(|r| r.restarts as f64)),
-    ("lost GPU-hours", Unit::GpuHours, |s| s.recovery.as_ref().map(|r| r.lost_gpu_hours)),
-    ("useful-compute ratio", Unit::Ratio, |s| s.recovery.as_ref().map(|r| r.useful_compute_ratio)),
+    ("node failures", "recovery.node_failures", Unit::Count, |s| s.recovery.as_ref().map(|r| r.node_failures as f64)),
+    ("incidents", "recovery.incidents", Unit::Count, |s| s.recovery.as_ref().map(|r| r.incidents as f64)),
+    ("unrecovered incidents", "recovery.unrecovered", Unit::Count, |s| {
+        s.recovery.as_ref().map(|r| r.unrecovered as f64)
+    }),
+    ("MTTR p50", "recovery.mttr_s.p50", Unit::Seconds, |s| {
+        s.recovery.as_ref().filter(|r| r.mttr_s.count > 0).map(|r| r.mttr_s.p50)
+    }),
+    ("MTTR p95", "recovery.mttr_s.p95", Unit::Seconds, |s| {
+        s.recovery.as_ref().filter(|r| r.mttr_s.count > 0).map(|r| r.mttr_s.p95)
+    }),
+    ("MTTR max", "recovery.mttr_s.max", Unit::Seconds, |s| {
+        s.recovery.as_ref().filter(|r| r.mttr_s.count > 0).map(|r| r.mttr_s.max)
+    }),
+    ("restarts", "recovery.restarts", Unit::Count, |s| s.recovery.as_ref().map(|r| r.restarts as f64)),
+    ("lost GPU-hours", "recovery.lost_gpu_hours", Unit::GpuHours, |s| s.recovery.as_ref().map(|r| r.lost_gpu_hours)),
+    ("useful-compute ratio", "recovery.useful_compute_ratio", Unit::Ratio, |s| {
+        s.recovery.as_ref().map(|r| r.useful_compute_ratio)
+    }),
 ];
 
 /// One variant's values of one metric over seeds.
@@ -147,6 +179,8 @@ pub struct CompareCell {
 pub struct CompareRow {
     /// Metric name.
     pub metric: &'static str,
+    /// Its path in `summary.json` (the column name in the cross-run tables).
+    pub path: &'static str,
     /// Unit.
     pub unit: Unit,
     /// Per variant.
@@ -185,7 +219,7 @@ pub fn rows(grid: &[Vec<RunDigest>]) -> Vec<CompareRow> {
     let seeds = grid.first().map_or(0, |g| g.len());
     METRICS
         .iter()
-        .map(|(name, unit, get)| {
+        .map(|(name, path, unit, get)| {
             let mut cells: Vec<CompareCell> = grid
                 .iter()
                 .map(|runs| {
@@ -213,7 +247,7 @@ pub fn rows(grid: &[Vec<RunDigest>]) -> Vec<CompareRow> {
                         && matches!((c.min, c.max, r.min, r.max), (Some(a0), Some(a1), Some(b0), Some(b1)) if a0 <= b1 && b0 <= a1);
                 }
             }
-            CompareRow { metric: name, unit: *unit, cells }
+            CompareRow { metric: name, path, unit: *unit, cells }
         })
         .filter(|row| row.cells.iter().any(|c| c.median.is_some()))
         .collect()
@@ -314,7 +348,67 @@ fn describe(change: &Change) -> String {
     }
 }
 
-/// Writes `report.md`, `report.html`, `compare.json` and `charts/` into `dir`; the per-variant
+/// `runs.csv`: one row per variant × seed, variants in column order and seeds in plan order:
+/// `variant`, `policy`, `seed`, then every metric of the side-by-side `table` under its
+/// `summary.json` path, with the value `summary.json` holds (empty where the metric is undefined).
+pub fn runs_frame(plan: &Plan, grid: &[Vec<RunDigest>], table: &[CompareRow]) -> Frame {
+    let mut header: Vec<String> = vec!["variant".into(), "policy".into(), "seed".into()];
+    header.extend(table.iter().map(|r| r.path.to_string()));
+    let rows = plan
+        .variants
+        .iter()
+        .zip(grid)
+        .flat_map(|(v, runs)| {
+            runs.iter().map(move |r| {
+                let doc = serde_json::to_value(&r.summary).expect("summaries serialize");
+                let mut row: Vec<Value> =
+                    vec![v.label.clone().into(), r.summary.policy.clone().into(), r.summary.seed.into()];
+                row.extend(table.iter().map(|m| at_path(&doc, m.path)));
+                row
+            })
+        })
+        .collect();
+    Frame { header, rows }
+}
+
+/// `variants.csv`: the side-by-side table in long form, one row per variant × metric (variant
+/// order, then metric order): `variant`, `policy`, `metric` (its `summary.json` path), `unit`,
+/// `seeds` (how many seeds define it), `median`, `min`, `max`, `rel_change` (against the first
+/// variant) and `within_noise`, the same numbers as `compare.json`.
+pub fn variants_frame(plan: &Plan, policies: &[String], table: &[CompareRow]) -> Frame {
+    let header = ["variant", "policy", "metric", "unit", "seeds", "median", "min", "max", "rel_change", "within_noise"];
+    let num = |x: Option<f64>| x.map_or(Value::Null, Value::from);
+    let mut rows = Vec::new();
+    for (i, (v, policy)) in plan.variants.iter().zip(policies).enumerate() {
+        for row in table {
+            let c = &row.cells[i];
+            rows.push(vec![
+                v.label.clone().into(),
+                policy.clone().into(),
+                row.path.into(),
+                serde_json::to_value(row.unit).expect("units serialize"),
+                c.values.iter().flatten().count().into(),
+                num(c.median),
+                num(c.min),
+                num(c.max),
+                num(c.rel_change),
+                c.within_noise.into(),
+            ]);
+        }
+    }
+    Frame { header: header.iter().map(|h| h.to_string()).collect(), rows }
+}
+
+/// Writes a cross-run table as `NAME.csv`, and with the `analytics` feature `NAME.parquet`.
+fn write_table(dir: &Path, name: &str, frame: &Frame) -> std::io::Result<()> {
+    super::write::write_atomic(&dir.join(format!("{name}.csv")), &frame.to_csv())?;
+    #[cfg(feature = "analytics")]
+    super::parquet::write(&dir.join(format!("{name}.parquet")), frame)?;
+    Ok(())
+}
+
+/// Writes `report.md`, `report.html`, `compare.json`, the cross-run tables (`runs.csv`,
+/// `variants.csv`; with `analytics` also as Parquet) and `charts/` into `dir`; the per-variant
 /// sub-reports are expected under `variants/<slug>/` (written by the caller while running).
 pub fn write(dir: &Path, plan: &Plan, grid: &[Vec<RunDigest>]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
@@ -330,6 +424,8 @@ pub fn write(dir: &Path, plan: &Plan, grid: &[Vec<RunDigest>]) -> std::io::Resul
         rows: table.clone(),
     };
     super::write::write_atomic(&dir.join("compare.json"), super::pretty_json(&json).as_bytes())?;
+    write_table(dir, "runs", &runs_frame(plan, grid, &table))?;
+    write_table(dir, "variants", &variants_frame(plan, &policies, &table))?;
 
     let mut settings = settings_rows(&plan.base);
     settings.retain(|r| r[0] != "seed" && r[0] != "policy");

@@ -1,11 +1,15 @@
-//! Report writers: `summary.json`, `perf.json`, `jobs.csv`, `timeline.csv`, `queues.csv` and the
+//! Report writers: `summary.json`, `perf.json`, `jobs.csv`, `timeline.csv`, `queues.csv` (with
+//! the `analytics` feature also `jobs.parquet`, `timeline.parquet`, `queues.parquet`) and the
 //! console table.
 
 pub mod charts;
 pub mod compare_report;
 pub mod document;
+pub mod frame;
 pub mod inflate;
 pub mod jobs;
+#[cfg(feature = "analytics")]
+pub mod parquet;
 pub mod recovery;
 pub mod run_report;
 pub mod table;
@@ -81,6 +85,12 @@ pub fn write_all(
     write::write_atomic(&dir.join("queues.csv"), &write::csv_bytes(queues).map_err(std::io::Error::other)?)?;
     if let Some(d) = decisions {
         write::write_atomic(&dir.join("decisions.csv"), &write::csv_bytes(d).map_err(std::io::Error::other)?)?;
+    }
+    #[cfg(feature = "analytics")]
+    {
+        parquet::write_rows(&dir.join("jobs.parquet"), jobs)?;
+        parquet::write_rows(&dir.join("timeline.parquet"), timeline)?;
+        parquet::write_rows(&dir.join("queues.parquet"), queues)?;
     }
     Ok(())
 }

@@ -104,8 +104,10 @@ impl Sweep {
     }
 
     /// Runs the pending cells in parallel (rayon), appending each row as its cell finishes and
-    /// calling `finished` after each; then rewrites the file sorted by cell order. A failing cell
-    /// is reported after the others have run (its row is absent, so a rerun retries it).
+    /// calling `finished` after each; then rewrites the file sorted by cell order (with the
+    /// `analytics` feature also writing the same table as `results.parquet` beside it, rebuilt
+    /// from the whole table on every run; the CSV stays what a resumed sweep reads). A failing
+    /// cell is reported after the others have run (its row is absent, so a rerun retries it).
     pub fn run(self, finished: &(dyn Fn() + Sync)) -> Result<Outcome, String> {
         let shown = self.file.display().to_string();
         let io = |e: std::io::Error| format!("{shown}: {e}");
@@ -142,7 +144,10 @@ impl Sweep {
             }
         }
         results::sort(&mut all);
-        write_atomic(&self.file, &results::encode_table(&Table { header: self.header.clone(), rows: all }))
+        let table = Table { header: self.header.clone(), rows: all };
+        write_atomic(&self.file, &results::encode_table(&table)).map_err(io)?;
+        #[cfg(feature = "analytics")]
+        crate::report::parquet::write(&crate::report::parquet::beside(&self.file), &results::frame(&table))
             .map_err(io)?;
         if !errors.is_empty() {
             return Err(format!(

@@ -8,6 +8,7 @@
 //! not depend on thread count, completion order, or on how many times the sweep was resumed.
 
 use super::grid::{Cell, Grid};
+use crate::report::frame::Frame;
 use serde_json::Value;
 use std::path::Path;
 
@@ -50,14 +51,7 @@ pub fn header(grid: &Grid) -> Vec<String> {
 }
 
 fn lookup(summary: &Value, path: &str) -> String {
-    let mut v = summary;
-    for key in path.split('.') {
-        match v.get(key) {
-            Some(x) => v = x,
-            None => return String::new(),
-        }
-    }
-    match v {
+    match crate::report::frame::at_path(summary, path) {
         Value::Number(n) => n.to_string(),
         _ => String::new(),
     }
@@ -130,6 +124,29 @@ pub fn read(file: &Path) -> Result<Option<(Table, usize, usize)>, String> {
     }
 }
 
+/// The table with typed values, for its Parquet copy: `cell` and `scenario` stay text (an id or
+/// a name may look like a number); every other field that is the exact text of a number or a
+/// boolean becomes one (`index`, `seed`, the metrics, parameter values like `12`), an empty field
+/// is `null`, and anything else (`30s`, a conf path) stays text.
+pub fn frame(t: &Table) -> Frame {
+    let typed = |(i, field): (usize, &String)| -> Value {
+        if field.is_empty() {
+            return Value::Null;
+        }
+        if i != 1 && i != 2 {
+            // Only the exact text: `1.50` or `08` stay text (the CSV would not read back as it).
+            if let Ok(v @ (Value::Number(_) | Value::Bool(_))) = serde_json::from_str::<Value>(field) {
+                let canonical = v.to_string();
+                if canonical == *field {
+                    return v;
+                }
+            }
+        }
+        Value::String(field.clone())
+    };
+    Frame { header: t.header.clone(), rows: t.rows.iter().map(|r| r.iter().enumerate().map(typed).collect()).collect() }
+}
+
 /// Sorts rows by their index (field 0).
 pub fn sort(rows: &mut [Vec<String>]) {
     rows.sort_by_key(|r| r[0].parse::<u64>().unwrap_or(u64::MAX));
@@ -153,5 +170,27 @@ mod tests {
         assert_eq!((back, valid), (t, full));
         let e = parse(b"index,cell\n0,ab,extra\n", Path::new("r.csv")).unwrap_err();
         assert!(e.contains("r.csv: line 2: 3 fields"), "{e}");
+    }
+
+    #[test]
+    fn typed_frame_keeps_ids_and_names_as_text() {
+        let f = |fields: &[&str]| Table {
+            header: ["index", "cell", "scenario", "p", "seed", "m"].map(String::from).to_vec(),
+            rows: vec![fields.iter().map(|s| s.to_string()).collect()],
+        };
+        let got = frame(&f(&["3", "0123456789012345", "7", "30s", "8", "0.5"])).rows.remove(0);
+        let want: Vec<Value> =
+            vec![3.into(), "0123456789012345".into(), "7".into(), "30s".into(), 8.into(), 0.5.into()];
+        assert_eq!(got, want);
+        let got = frame(&f(&["3", "ab", "q", "1.50", "8", ""])).rows.remove(0);
+        assert_eq!(
+            (got[3].clone(), got[5].clone()),
+            (Value::from("1.50"), Value::Null),
+            "not the exact text of a number"
+        );
+        assert_eq!(
+            frame(&f(&["0", "ab", "q", "true", "1", "1e-7"])).rows[0][3..],
+            [Value::from(true), Value::from(1), Value::from(1e-7)]
+        );
     }
 }
