@@ -447,3 +447,46 @@ fn a_failed_node_waits_for_the_next_free_spare() {
     assert_eq!(rec, vec![("gpu-000", Some(125.0)), ("gpu-001", Some(425.0))]);
     assert_eq!(r.summary.spare_swaps, 2);
 }
+
+/// `tephra recovery-compare` runs the scenarios (in parallel), keeps their command-line order in
+/// `recovery-compare.csv`, writes each run's full folder (report, incidents) under `reports/`, and
+/// prints nothing with `--quiet`.
+#[test]
+fn recovery_compare_keeps_order_and_writes_each_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let pa = scenario(&a, "", "train,0,3600,q,0,worker,4,4,8,64Gi,8,H100,\n", ONE_FAILURE);
+    let pb = scenario(
+        &b,
+        "",
+        "train,0,3600,q,0,worker,4,4,8,64Gi,8,H100,tephra.io/policies=PodFailed:RestartJob\n",
+        ONE_FAILURE,
+    );
+    std::fs::write(&pb, std::fs::read_to_string(&pb).unwrap().replace("name: t\n", "name: t-restart\n")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tephra"))
+        .args(["recovery-compare", "--quiet"])
+        .arg(&pb)
+        .arg(&pa)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty(), "--quiet prints nothing");
+    let csv = std::fs::read_to_string(dir.path().join("reports/recovery-compare.csv")).unwrap();
+    let names: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(names, ["t-restart", "t"]);
+    // Both recover 605 s after the fault (see the two tests above); only RestartJob restarts.
+    for (line, restarts) in csv.lines().skip(1).zip(["1", "0"]) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!((f[7], f[13]), ("605.0", restarts), "{line}");
+    }
+    for run in ["t", "t-restart"] {
+        let d = dir.path().join("reports").join(run);
+        for file in ["report.html", "incidents.csv", "recovery_timeline.csv", "charts/recovery.svg"] {
+            assert!(d.join(file).exists(), "{run}/{file}");
+        }
+    }
+}

@@ -45,6 +45,9 @@ enum Command {
         /// Folder for `recovery-compare.csv` (default `reports/`).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Print nothing (the files are still written).
+        #[arg(long)]
+        quiet: bool,
     },
     /// Load a scenario, its trace and scheduler conf, and report problems without running.
     Validate {
@@ -173,7 +176,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge(args),
         Command::Compare(args) => compare(args, Vec::new()),
-        Command::RecoveryCompare { scenarios, out } => recovery_compare(&scenarios, out),
+        Command::RecoveryCompare { scenarios, out, quiet } => recovery_compare(&scenarios, out, quiet),
         Command::Trace(cmd) => trace::run(cmd),
         Command::K8s(cmd) => k8s::run(cmd),
         Command::Validate { scenario } => {
@@ -247,26 +250,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     })?;
     bar.finish_and_clear();
 
-    report::write_all(
-        &out,
-        &output.summary,
-        &output.perf,
-        &output.jobs,
-        &output.timeline,
-        &output.queues,
-        log.then_some(&output.decisions[..]),
-    )
-    .with_context(|| format!("writing reports to {}", out.display()))?;
-    report::run_report::write(&out, &sc, &output)
-        .with_context(|| format!("writing the report to {}", out.display()))?;
-    if !output.fragmentation.is_empty() {
-        let bytes = report::write::csv_bytes(&output.fragmentation)?;
-        report::write::write_atomic(&out.join("fragmentation.csv"), &bytes)
-            .with_context(|| format!("writing reports to {}", out.display()))?;
-    }
-    if let Some(r) = &output.recovery {
-        r.write(&out).with_context(|| format!("writing recovery reports to {}", out.display()))?;
-    }
+    report::write_run(&out, &sc, &output, log).with_context(|| format!("writing reports to {}", out.display()))?;
     if args.json {
         print!("{}", report::pretty_json(&output.summary));
     } else if !args.quiet {
@@ -350,16 +334,7 @@ fn compare(args: CompareArgs, order: Vec<(&'static str, usize)>) -> Result<ExitC
             report::pretty_json(&output.summary).as_bytes(),
         )?;
         if cell.seed_index == 0 {
-            report::write_all(
-                &dir,
-                &output.summary,
-                &output.perf,
-                &output.jobs,
-                &output.timeline,
-                &output.queues,
-                None,
-            )?;
-            report::run_report::write(&dir, sc, &output)?;
+            report::write_run(&dir, sc, &output, false)?;
         }
         Ok(RunDigest::of(&output))
     })?;
@@ -457,29 +432,34 @@ fn run_inflate(sc: &scenario::Scenario, seed: Option<u64>, out: &std::path::Path
     Ok(ExitCode::SUCCESS)
 }
 
-fn recovery_compare(scenarios: &[PathBuf], out: Option<PathBuf>) -> Result<ExitCode> {
+fn recovery_compare(scenarios: &[PathBuf], out: Option<PathBuf>, quiet: bool) -> Result<ExitCode> {
     use crate::report::recovery::CompareRow;
-    let mut rows = Vec::new();
-    for path in scenarios {
-        let sc = scenario::load(path)?;
-        let output = runner::run(&sc, &RunOptions::default(), |_| {})?;
-        let dir = PathBuf::from("reports").join(&sc.name);
-        report::write_all(&dir, &output.summary, &output.perf, &output.jobs, &output.timeline, &output.queues, None)
-            .with_context(|| format!("writing reports to {}", dir.display()))?;
-        let Some(r) = &output.recovery else {
-            anyhow::bail!("{}: no faults and no lifecycle policies: nothing to compare", path.display());
-        };
-        r.write(&dir).with_context(|| format!("writing recovery reports to {}", dir.display()))?;
-        rows.extend(CompareRow::of(&output.summary));
-    }
+    use rayon::prelude::*;
+    let loaded: Vec<scenario::Scenario> = scenarios.iter().map(|p| scenario::load(p)).collect::<Result<_, _>>()?;
+    // Every scenario runs on its own rayon worker; rows keep the command-line order.
+    let rows: Vec<CompareRow> = loaded
+        .par_iter()
+        .map(|sc| -> Result<CompareRow> {
+            let output = runner::run(sc, &RunOptions::default(), |_| {})?;
+            let Some(row) = CompareRow::of(&output.summary) else {
+                anyhow::bail!("{}: no faults and no lifecycle policies: nothing to compare", sc.path.display());
+            };
+            let dir = PathBuf::from("reports").join(&sc.name);
+            report::write_run(&dir, sc, &output, false)
+                .with_context(|| format!("writing reports to {}", dir.display()))?;
+            Ok(row)
+        })
+        .collect::<Result<_>>()?;
     let dir = out.unwrap_or_else(|| PathBuf::from("reports"));
     std::fs::create_dir_all(&dir)?;
     report::write::write_atomic(
         &dir.join("recovery-compare.csv"),
         &report::write::csv_bytes(&rows).map_err(std::io::Error::other)?,
     )?;
-    print!("{}", CompareRow::table(&rows));
-    println!("  {:<19}  {}", "comparison", dir.join("recovery-compare.csv").display());
+    if !quiet {
+        print!("{}", CompareRow::table(&rows));
+        println!("  {:<19}  {}", "comparison", dir.join("recovery-compare.csv").display());
+    }
     Ok(ExitCode::SUCCESS)
 }
 

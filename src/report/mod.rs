@@ -95,6 +95,36 @@ pub fn write_all(
     Ok(())
 }
 
+/// Writes everything a finished run produces into `dir`: the data files ([`write_all`], with the
+/// decision log when `decisions`), the report with its charts, and the fragmentation and
+/// recovery tables when the run has them. `tephra run`, the comparison's per-variant reports and
+/// `recovery-compare` share it, so a run's folder holds the same files whichever command made it.
+pub fn write_run(
+    dir: &Path,
+    sc: &crate::scenario::Scenario,
+    out: &crate::runner::RunOutput,
+    decisions: bool,
+) -> std::io::Result<()> {
+    write_all(
+        dir,
+        &out.summary,
+        &out.perf,
+        &out.jobs,
+        &out.timeline,
+        &out.queues,
+        decisions.then_some(&out.decisions[..]),
+    )?;
+    run_report::write(dir, sc, out)?;
+    if !out.fragmentation.is_empty() {
+        let bytes = write::csv_bytes(&out.fragmentation).map_err(std::io::Error::other)?;
+        write::write_atomic(&dir.join("fragmentation.csv"), &bytes)?;
+    }
+    if let Some(r) = &out.recovery {
+        r.write(dir)?;
+    }
+    Ok(())
+}
+
 /// Pretty JSON with a trailing newline.
 pub fn pretty_json<T: Serialize>(v: &T) -> String {
     let mut s = serde_json::to_string_pretty(v).expect("report types serialize");
