@@ -62,12 +62,10 @@ pub struct RunOptions {
 pub fn build_scheduler(sc: &Scenario) -> Result<Box<dyn Scheduler>, ScenarioError> {
     let seed = sub_seed(sc.seed, "tie-breaks");
     Ok(match &sc.policy {
-        Policy::Volcano { name, conf } => {
-            Box::new(
-                VolcanoScheduler::with_names(name, conf, sc.node_scan, seed, &sc.scalar_names)
-                    .map_err(ScenarioError::Input)?,
-            )
-        }
+        Policy::Volcano { name, conf } => Box::new(
+            VolcanoScheduler::with_names(name, conf, sc.node_scan, seed, &sc.scalar_names)
+                .map_err(ScenarioError::Input)?,
+        ),
         Policy::KubeDefault => Box::new(KubeDefault::new(sc.node_scan, seed)),
     })
 }

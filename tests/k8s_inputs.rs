@@ -142,10 +142,13 @@ fn extended_resources_of_nodes_are_read_and_printed() {
     ]});
     let f = nodes::parse(&list, "n.json").unwrap();
     assert_eq!(f.names.slot("kunlunxin.com/xpu"), Some(6), "an accelerator slot");
-    assert_eq!(f.names.slot("rdma/hca"), Some(8), "an other-resource slot");
+    assert_eq!(f.names.slot("rdma/hca"), Some(7), "an other-resource slot");
     assert_eq!(f.pools.len(), 1);
     let (p, n) = &f.pools[0];
-    assert_eq!((*n, p.allocatable.scalars[6], p.allocatable.scalars[8], p.allocatable.accelerators()), (2, 8000, 1000, 8000));
+    assert_eq!(
+        (*n, p.allocatable.scalars[6], p.allocatable.scalars[7], p.allocatable.accelerators()),
+        (2, 8000, 1000, 8000)
+    );
     let yaml = nodes::to_yaml(&f);
     assert!(
         yaml.contains("extended: [{ name: kunlunxin.com/xpu, count: 8, accelerator: true, model: P800 }, { name: rdma/hca, count: 1, accelerator: false }]"),
@@ -153,7 +156,11 @@ fn extended_resources_of_nodes_are_read_and_printed() {
     );
     // The printed section loads as a scenario fleet with the same pool.
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("t.csv"), "job_id,submit_s,duration_s,queue,priority,role,replicas,min_available,cpu,memory,gpu,gpu_model\n").unwrap();
+    std::fs::write(
+        dir.path().join("t.csv"),
+        "job_id,submit_s,duration_s,queue,priority,role,replicas,min_available,cpu,memory,gpu,gpu_model\n",
+    )
+    .unwrap();
     let path = dir.path().join("s.yaml");
     std::fs::write(&path, format!("name: n\n{yaml}workload: {{ trace: t.csv }}\n")).unwrap();
     let sc = tephra::scenario::load(&path).unwrap();
@@ -185,7 +192,10 @@ spec:
     let o = objects::parse(text, "o.yaml", &BTreeMap::new(), &Default::default()).unwrap();
     let t = &o.templates["mixed"];
     assert_eq!(t.roles[0].device, DeviceRequest { kind: ShareKind::GpuMemory, cards: 1, milli: 0, memory_mib: 4096 });
-    assert_eq!(t.roles[0].request.scalars[tephra::model::resources::scalar_slot("volcano.sh/gpu-memory").unwrap()], 4_096_000);
+    assert_eq!(
+        t.roles[0].request.scalars[tephra::model::resources::scalar_slot("volcano.sh/gpu-memory").unwrap()],
+        4_096_000
+    );
     assert_eq!(t.roles[1].device, DeviceRequest::whole(2, ShareKind::Whole));
     assert_eq!(t.roles[2].device, DeviceRequest { kind: ShareKind::Vgpu, cards: 1, milli: 500, memory_mib: 2048 });
     let nt = t.network_topology.as_ref().unwrap();
@@ -194,9 +204,13 @@ spec:
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("objects.yaml"), text).unwrap();
-    std::fs::write(dir.path().join("t.csv"), "job_id,submit_s,duration_s,queue,priority,role,replicas,min_available,cpu,memory,gpu,gpu_model,annotations\n\
+    std::fs::write(
+        dir.path().join("t.csv"),
+        "job_id,submit_s,duration_s,queue,priority,role,replicas,min_available,cpu,memory,gpu,gpu_model,annotations\n\
         a,0,10,default,0,@mixed,1,1,0,0,0,,\n\
-        b,0,10,default,0,@mixed,1,1,0,0,0,,volcano.sh/network-topology-mode=soft\n").unwrap();
+        b,0,10,default,0,@mixed,1,1,0,0,0,,volcano.sh/network-topology-mode=soft\n",
+    )
+    .unwrap();
     let scenario = |topo: &str| {
         let path = dir.path().join("s.yaml");
         std::fs::write(&path, format!("name: n\nfleet:\n  pools:\n    - {{ name: g, count: 4, cpu: 64, memory: 256Gi, gpu: {{ model: H100, count: 8, memory: 80Gi }} }}\n  topology: {{ tiers: [{topo}] }}\nworkload: {{ trace: t.csv, templates: objects.yaml }}\n")).unwrap();

@@ -79,7 +79,9 @@ pub fn parse(v: &Value, file: &str) -> Result<Fleet, String> {
         let alloc = n.pointer("/status/allocatable").ok_or_else(|| format!("{at}: no status.allocatable"))?;
         for k in alloc.as_object().into_iter().flat_map(|m| m.keys()) {
             let k = k.as_str();
-            if matches!(k, "cpu" | "memory" | "pods") || super::resources::IGNORED.contains(&k) || names.slot(k).is_some()
+            if matches!(k, "cpu" | "memory" | "pods")
+                || super::resources::IGNORED.contains(&k)
+                || names.slot(k).is_some()
             {
                 continue;
             }

@@ -104,7 +104,9 @@ fn split_device_keys(requests: &Value) -> (Value, BTreeMap<String, String>) {
 /// The device request of a task whose pods request `request` and the sharing keys `device`:
 /// a sharing request when the keys make one, else whole cards of its GPU/NPU request.
 fn task_device(request: &mut Resources, device: &BTreeMap<String, String>, at: &str) -> Result<DeviceRequest, String> {
-    if let Some((req, extra)) = crate::trace::device_requests::from_annotations(device).map_err(|m| format!("{at}: {m}"))? {
+    if let Some((req, extra)) =
+        crate::trace::device_requests::from_annotations(device).map_err(|m| format!("{at}: {m}"))?
+    {
         if [GPU, ASCEND910, ASCEND310].iter().any(|s| request.scalars[*s] > 0) {
             return Err(format!("{at}: requests whole cards and shares of cards; use one"));
         }

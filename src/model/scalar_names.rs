@@ -54,7 +54,8 @@ fn intern(name: &str) -> &'static str {
 /// Checks that `name` is an extended resource name: `domain/name`, both parts non-empty, letters,
 /// digits, `.`, `-` and `_` only.
 pub fn check_name(name: &str) -> Result<(), String> {
-    let ok_part = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    let ok_part =
+        |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
     match name.split_once('/') {
         Some((domain, rest)) if ok_part(domain) && ok_part(rest) => Ok(()),
         _ => Err(format!("`{name}` is not an extended resource name (`vendor.example/name`)")),
@@ -139,7 +140,7 @@ impl ScalarNames {
         let Some(&slot) = group.iter().find(|s| self.spare[**s - FIXED_SLOTS].is_none()) else {
             let taken: Vec<&str> = group.iter().filter_map(|s| self.spare[*s - FIXED_SLOTS]).collect();
             return Err(format!(
-                "`{name}`: tephra has {} spare slots for extended {} and they are taken by {} \
+                "`{name}`: tephra has {} spare slot(s) for extended {}, taken by {} \
                  (raise EXTENDED_{}_SLOTS in src/model/resources.rs)",
                 group.len(),
                 if accel { "accelerators" } else { "resources that are not accelerators" },
@@ -185,22 +186,23 @@ mod tests {
     #[test]
     fn binds_accelerators_and_others_to_their_own_spare_slots() {
         let mut n = ScalarNames::default();
-        assert_eq!(n.bind("kunlunxin.com/xpu", Some(true)), Ok(6));
-        assert_eq!(n.bind("rdma/hca", Some(false)), Ok(8));
-        assert_eq!(n.bind("cambricon.com/mlu", None), Ok(7), "a known accelerator name");
-        assert_eq!(n.bind("kunlunxin.com/xpu", None), Ok(6), "bound once");
+        assert_eq!(ScalarNames::default().name(Dim::Scalar(7)), "extended-7");
+        assert!(!n.has_extended_accelerators());
+        assert_eq!(n.bind("rdma/hca", Some(false)), Ok(7));
+        assert_eq!(n.bind("cambricon.com/mlu", None), Ok(6), "a known accelerator name");
+        assert_eq!(n.bind("cambricon.com/mlu", None), Ok(6), "bound once");
         assert_eq!(n.bind("nvidia.com/gpu", Some(true)), Ok(GPU));
-        assert_eq!(n.slot("rdma/hca"), Some(8));
-        assert_eq!(n.name(Dim::Scalar(7)), "cambricon.com/mlu");
-        assert_eq!(n.name(Dim::Scalar(9)), "extended-9");
-        assert_eq!(ScalarNames::default().name(Dim::Scalar(6)), "extended-6");
+        assert_eq!(n.slot("rdma/hca"), Some(7));
+        assert_eq!(n.name(Dim::Scalar(6)), "cambricon.com/mlu");
         let full = n.bind("hygon.com/dcu", Some(true)).unwrap_err();
-        assert!(full.contains("2 spare slots for extended accelerators"), "{full}");
-        assert!(full.contains("kunlunxin.com/xpu, cambricon.com/mlu"), "{full}");
+        assert!(full.contains("1 spare slot(s) for extended accelerators, taken by cambricon.com/mlu"), "{full}");
+        let full = n.bind("example.com/fpga", None).unwrap_err();
+        assert!(full.contains("that are not accelerators, taken by rdma/hca"), "{full}");
         assert!(n.bind("rdma/hca", Some(true)).unwrap_err().contains("not an accelerator"));
+        assert!(n.bind("cambricon.com/mlu", Some(false)).unwrap_err().contains("already bound as an accelerator"));
         assert!(n.bind("volcano.sh/gpu-memory", Some(true)).unwrap_err().contains("built-in"));
         assert!(n.bind("xpu", None).unwrap_err().contains("not an extended resource name"));
-        assert_eq!(n.extended().collect::<Vec<_>>(), [(6, "kunlunxin.com/xpu"), (7, "cambricon.com/mlu"), (8, "rdma/hca")]);
+        assert_eq!(n.extended().collect::<Vec<_>>(), [(6, "cambricon.com/mlu"), (7, "rdma/hca")]);
         assert!(n.has_extended_accelerators());
     }
 }

@@ -87,9 +87,10 @@ pub fn apply(jobs: &mut [JobSpec], names: &ScalarNames, models: &BTreeMap<String
                 ));
             };
             let milli = amount(k, v).map_err(|m| format!("{}: job `{}`: {m}", job.origin, job.name))?;
-            let r = job.roles.iter_mut().find(|r| r.name == role).ok_or_else(|| {
-                format!("{}: job `{}`: `{k}`: the job has no role `{role}`", job.origin, job.name)
-            })?;
+            let r =
+                job.roles.iter_mut().find(|r| r.name == role).ok_or_else(|| {
+                    format!("{}: job `{}`: `{k}`: the job has no role `{role}`", job.origin, job.name)
+                })?;
             r.request.scalars[slot] = milli;
             taken.push(k.clone());
         }
@@ -132,9 +133,9 @@ mod tests {
         let mut jobs = vec![job(&[("rdma/hca", "1"), ("ps:rdma/hca", "0"), ("team", "a")], Some("P800"), 8000)];
         apply(&mut jobs, &n, &models).unwrap();
         let w = &jobs[0].roles[0];
-        assert_eq!((w.request.scalars[GPU], w.request.scalars[6], w.request.scalars[8]), (0, 8000, 1000));
+        assert_eq!((w.request.scalars[GPU], w.request.scalars[6], w.request.scalars[7]), (0, 8000, 1000));
         assert_eq!(w.device, DeviceRequest::NONE, "an extended accelerator has no card model");
-        assert_eq!(jobs[0].roles[1].request.scalars[8], 0, "the role-scoped amount replaces the job's");
+        assert_eq!(jobs[0].roles[1].request.scalars[7], 0, "the role-scoped amount replaces the job's");
         assert_eq!(jobs[0].annotations.keys().collect::<Vec<_>>(), ["team"]);
     }
 

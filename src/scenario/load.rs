@@ -460,7 +460,9 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
                 }
                 match extended_models.insert(m.clone(), slot) {
                     Some(s) if s != slot => {
-                        return Err(cx.at(&e.name, format!("{key}.model: `{m}` is already the model of another resource")));
+                        return Err(
+                            cx.at(&e.name, format!("{key}.model: `{m}` is already the model of another resource"))
+                        );
                     }
                     _ => {}
                 }
@@ -618,8 +620,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         Some(t_at) => {
             let p = resolve(&t_at.value, path)
                 .ok_or_else(|| cx.at(t_at, format!("workload.templates: `{}` not found", t_at.value)))?;
-            let mut o =
-                crate::k8s::objects::read(&p, &raw.priority_classes, &names).map_err(ScenarioError::Input)?;
+            let mut o = crate::k8s::objects::read(&p, &raw.priority_classes, &names).map_err(ScenarioError::Input)?;
             // `highestTierName` → the tier it names in the declared topology (Volcano translates
             // it at session open and leaves an unknown name untranslated; tephra rejects it).
             for t in o.templates.values_mut() {

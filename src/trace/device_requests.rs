@@ -50,21 +50,20 @@ pub fn per_role(
     let mut own: Vec<BTreeMap<String, String>> = vec![BTreeMap::new(); roles.len()];
     for (k, v) in annotations {
         let Some((role, key)) = scoped(k).filter(|(_, key)| DEVICE_KEYS.contains(key)) else { continue };
-        let i = roles.iter().position(|r| *r == role).ok_or_else(|| {
-            format!("`{k}`: the job has no role `{role}` (roles: {})", roles.join(", "))
-        })?;
+        let i = roles
+            .iter()
+            .position(|r| *r == role)
+            .ok_or_else(|| format!("`{k}`: the job has no role `{role}` (roles: {})", roles.join(", ")))?;
         own[i].insert(key.to_string(), v.clone());
     }
     let job = from_annotations(annotations)?;
     own.iter()
         .zip(roles)
-        .map(|(m, role)| {
-            if m.is_empty() {
-                Ok(job)
-            } else {
-                from_annotations(m).map_err(|e| format!("role `{role}`: {e}"))
-            }
-        })
+        .map(
+            |(m, role)| {
+                if m.is_empty() { Ok(job) } else { from_annotations(m).map_err(|e| format!("role `{role}`: {e}")) }
+            },
+        )
         .collect()
 }
 

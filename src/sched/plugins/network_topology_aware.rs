@@ -451,8 +451,7 @@ mod tests {
         assert_eq!(p.dims.last(), Some(&(Dim::Scalar(crate::model::resources::GPU), 5.0)));
         let e = build_nta(&args(&[("hypernode.binpak.cpu", ArgValue::Int(1))])).unwrap_err();
         assert!(e.contains("network-topology-aware") && e.contains("hypernode.binpak.cpu"), "{e}");
-        let e = build_nta(&args(&[("hypernode.binpack.resources", ArgValue::Str("foo.com/x".into()))]))
-            .unwrap_err();
+        let e = build_nta(&args(&[("hypernode.binpack.resources", ArgValue::Str("foo.com/x".into()))])).unwrap_err();
         assert!(e.contains("unknown resource `foo.com/x`"), "{e}");
     }
 
@@ -468,8 +467,7 @@ mod tests {
         spec.annotations.insert(crate::model::annotations::NETWORK_TOPOLOGY_MODE.into(), "hard".into());
         spec.annotations.insert(crate::model::annotations::NETWORK_TOPOLOGY_HIGHEST_TIER.into(), "2".into());
         let j = st.add_job(spec, QueueId(0), vec![1]);
-        let mut p =
-            build_nta(&args(&[("hypernode.gradient.evict.max-hypernodes", ArgValue::Int(3))])).unwrap();
+        let mut p = build_nta(&args(&[("hypernode.gradient.evict.max-hypernodes", ArgValue::Int(3))])).unwrap();
         p.on_session_open(&st, SimTime(0));
         let topo = st.topology.clone().unwrap();
         let name = |g: Vec<Vec<HyperNodeId>>| -> Vec<Vec<String>> {

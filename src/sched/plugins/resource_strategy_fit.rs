@@ -140,7 +140,8 @@ impl ResourceStrategyFit {
                     }
                 }
                 for name in comma_list(&listed) {
-                    let d = dim_named(name, names).map_err(|_| format!("{P}: sra.resources: unknown resource `{name}`"))?;
+                    let d =
+                        dim_named(name, names).map_err(|_| format!("{P}: sra.resources: unknown resource `{name}`"))?;
                     let mut w = weights.int(name, 1)?;
                     if w < 0 {
                         w = 1;
@@ -171,7 +172,9 @@ impl ResourceStrategyFit {
                     let slot = match names.slot(name) {
                         Ok(Some(slot)) => slot,
                         Ok(None) => continue,
-                        Err(()) => return Err(format!("{P}: proportional.resources: `{name}` is not a scalar resource")),
+                        Err(()) => {
+                            return Err(format!("{P}: proportional.resources: `{name}` is not a scalar resource"));
+                        }
                     };
                     let rate = |suffix: &str| -> Result<f64, String> {
                         let v = rates.f64(&format!("{name}.{suffix}"), 1.0)?;
