@@ -141,8 +141,8 @@ pub fn candidates(free: &[i32], m: &Shape) -> Cands {
     }
     let mut fitting = [0u8; 64];
     let mut n = 0;
-    for i in 0..free.len().min(64) {
-        if free[i] >= m.milli {
+    for (i, f) in free.iter().enumerate().take(64) {
+        if *f >= m.milli {
             fitting[n] = i as u8;
             n += 1;
         }
