@@ -13,6 +13,10 @@
 //! separated by `;` (`volcano.sh/sla-waiting-time=30m;volcano.sh/preemptable=true`); the rows of
 //! one job may split them, but may not give one key two values. A piece without `=` continues the
 //! previous value (`"volcano.sh/task-topology-affinity=ps,worker;chief"`, quoted for its commas).
+//! A key prefixed with a role name and `:` (`worker:volcano.sh/gpu-memory=8192`) applies to that
+//! role only: device requests here (`super::device_requests`), the scenario's extended resources
+//! when the scenario loads (`crate::scenario::extended_requests`); such keys are requests, not
+//! PodGroup annotations.
 
 use super::error::TraceError;
 use crate::model::devices::{DeviceRequest, ShareKind};
