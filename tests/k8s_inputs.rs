@@ -224,6 +224,13 @@ spec:
     assert_eq!(ann(1, "volcano.sh/network-topology-highest-tier"), None);
     let e = scenario("{ name: leaf, nodes_per: 2 }, { name: pod, children_per: 2 }").unwrap_err().to_string();
     assert!(e.contains("template `mixed`: spec.networkTopology.highestTierName: no tier is named `spine`"), "{e}");
+    let parts = text
+        .replace("  - name: vgpu\n", "  - name: vgpu\n    partitionPolicy: {totalPartitions: 1, partitionSize: 1}\n");
+    let o = objects::parse(&parts, "o.yaml", &BTreeMap::new(), &Default::default()).unwrap();
+    assert_eq!(
+        o.warnings,
+        ["o.yaml: document 1 (Job mixed): spec.tasks[2]: partitionPolicy (sub-group gangs) is not simulated"]
+    );
     let both = text.replace("highestTierName: spine", "highestTierName: spine, highestTierAllowed: 2");
     let e = objects::parse(&both, "o.yaml", &BTreeMap::new(), &Default::default()).unwrap_err();
     assert!(e.contains("must not specify 'highestTierAllowed' and 'highestTierName' together"), "{e}");

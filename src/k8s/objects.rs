@@ -22,8 +22,8 @@
 //!
 //! `spec.networkTopology` (`mode`, `highestTierAllowed` or `highestTierName`) becomes the jobs'
 //! network topology constraint unless their trace row gives one; a tier name is resolved against
-//! the scenario's topology when the scenario loads. A task's `partitionPolicy` (sub-group gangs)
-//! is not simulated: it is dropped with a warning.
+//! the scenario's topology when the scenario loads. A task's `partitionPolicy` and a PodGroup's
+//! `subGroupPolicy` (sub-group gangs) are not simulated: they are dropped with a warning.
 
 use super::resources::resource_list;
 use crate::model::annotations::TopologyMode;
@@ -315,6 +315,9 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>, names: &Scal
                     ));
                 }
                 let priority = class(s(d, "/spec/priorityClassName"), &at)?;
+                if d.pointer("/spec/subGroupPolicy").is_some_and(|p| !p.is_null()) {
+                    warnings.push(format!("{at}: spec.subGroupPolicy (sub-group gangs) is not simulated"));
+                }
                 let role = Role {
                     name: "worker".into(),
                     replicas: m as u32,
