@@ -150,3 +150,15 @@ fn plugin_arguments_resolve_declared_extended_names() {
     let e = tephra::runner::run(&sc, &Default::default(), |_| {}).err().expect("unknown resource").to_string();
     assert!(e.contains("binpack.resources: unknown resource `hygon.com/dcu`"), "{e}");
 }
+
+/// drf's dominant share counts an extended resource like any other dimension: 8 of 16 XPUs
+/// dominate 16 of 192 CPUs.
+#[test]
+fn drf_dominant_share_sees_the_extended_dimension() {
+    use tephra::model::Resources;
+    use tephra::sched::plugins::drf::dominant_share;
+    let total = Resources::new(192_000, 0).with_scalar(6, 16_000).with_scalar(0, 8_000);
+    let alloc = Resources::new(16_000, 0).with_scalar(6, 8_000);
+    assert_eq!(dominant_share(&alloc, &total), 0.5);
+    assert_eq!(dominant_share(&Resources::new(16_000, 0), &total), 16.0 / 192.0);
+}
