@@ -166,6 +166,15 @@ fn extended_resources_of_nodes_are_read_and_printed() {
     let sc = tephra::scenario::load(&path).unwrap();
     assert_eq!(sc.pools[0].0.allocatable, p.allocatable);
     assert_eq!(sc.scalar_names, f.names);
+    // The same nodes as `fleet.from_nodes`: a row asking for 8 P800 asks for 8 XPUs.
+    std::fs::write(dir.path().join("nodes.json"), list.to_string()).unwrap();
+    std::fs::write(dir.path().join("t.csv"), "job_id,submit_s,duration_s,queue,priority,role,replicas,min_available,cpu,memory,gpu,gpu_model\na,0,10,q,0,w,2,2,1,1Gi,8,P800\n").unwrap();
+    std::fs::write(&path, "name: n\nfleet: { from_nodes: nodes.json }\nworkload: { trace: t.csv }\n").unwrap();
+    let sc = tephra::scenario::load(&path).unwrap();
+    let jobs = sc.load_jobs().unwrap();
+    assert_eq!((jobs[0].roles[0].request.scalars[GPU], jobs[0].roles[0].request.scalars[6]), (0, 8000));
+    let out = tephra::runner::run(&sc, &Default::default(), |_| {}).unwrap();
+    assert_eq!(out.summary.jobs.completed, 1);
 }
 
 /// Device requests come per task from the containers' requests; `spec.networkTopology` with a

@@ -5,7 +5,7 @@ use super::error::ScenarioError;
 use super::schema::{At, RawScenario, Scalar};
 use crate::model::devices::{ASCEND310P_AICORES, CardKind, CardSpec, DEFAULT_MAX_SHARES};
 use crate::model::quantity::{parse_cpu_milli, parse_memory_bytes, parse_quantity};
-use crate::model::resources::{ASCEND310, ASCEND910, GPU};
+use crate::model::resources::{ASCEND310, ASCEND910, EXTENDED_ACCELERATOR_SLOTS, GPU};
 use crate::model::scalar_names::ScalarNames;
 use crate::model::time::parse_duration;
 use crate::model::{DurationMs, JobSpec, NodeGroupAffinity, Pool, Queue, QueueId, QueueState, Resources};
@@ -377,6 +377,16 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         pools.extend(fleet.pools);
     }
     let mut extended_models: BTreeMap<String, usize> = BTreeMap::new();
+    // A node list's pool whose only accelerator is an extended one: its model label names it.
+    for (pool, _) in &pools {
+        let a = &pool.allocatable;
+        let ext: Vec<usize> = EXTENDED_ACCELERATOR_SLOTS.iter().copied().filter(|s| a.scalars[*s] > 0).collect();
+        if let (Some(m), [slot]) = (&pool.accelerator_model, ext.as_slice())
+            && a.scalars[GPU] + a.scalars[ASCEND910] + a.scalars[ASCEND310] == 0
+        {
+            extended_models.insert(m.clone(), *slot);
+        }
+    }
     let mut node_hour_costs: BTreeMap<String, f64> = BTreeMap::new();
     let mut node_list = None;
     if let Some(nl) = &raw.fleet.node_list {
