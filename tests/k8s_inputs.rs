@@ -33,6 +33,9 @@ fn nodes_become_pools() {
     let efa = f.names.slot("vpc.amazonaws.com/efa").expect("an extended resource, read");
     assert_eq!((f.pools[2].0.allocatable.scalars[efa], f.pools[3].0.allocatable.scalars[efa]), (0, 32_000));
     assert_eq!(f.pools[2].0.accelerator_model.as_deref(), Some("H100-80G"));
+    let cards = f.pools[2].0.cards.as_ref().expect("whole GPUs become cards");
+    assert_eq!((cards.count, cards.model.as_str(), cards.memory_mib), (8, "H100-80G", 0));
+    assert!(f.pools[0].0.cards.is_none(), "a CPU node has no cards");
     assert_eq!(f.pools[1].0.labels["tephra.io/taints"], "dedicated=prod:NoSchedule");
     assert_eq!(f.warnings.len(), 2, "{:?}", f.warnings);
     assert!(
@@ -243,4 +246,27 @@ spec:
     let both = text.replace("highestTierName: spine", "highestTierName: spine, highestTierAllowed: 2");
     let e = objects::parse(&both, "o.yaml", &BTreeMap::new(), &Default::default()).unwrap_err();
     assert!(e.contains("must not specify 'highestTierAllowed' and 'highestTierName' together"), "{e}");
+}
+
+/// With per-card tracking on, whole-GPU pods fit the GPU nodes of a node list (they found no card
+/// before node lists carried card specs): 2 GPUs on an 8-GPU node, running 1 → 101 s.
+#[test]
+fn node_list_gpus_take_whole_card_pods_when_cards_are_tracked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.csv"),
+        "job_id,submit_s,duration_s,queue,priority,role,replicas,min_available,cpu,memory,gpu,gpu_model\na,0,100,q,0,w,1,1,1,8Gi,2,\n",
+    )
+    .unwrap();
+    let yaml = format!(
+        "name: k\nfleet: {{ from_nodes: {}, track_cards: true }}\nworkload: {{ trace: t.csv }}\nrun: {{ pod_startup: 0s }}\n",
+        data("nodes.json").display()
+    );
+    std::fs::write(dir.path().join("s.yaml"), yaml).unwrap();
+    let sc = tephra::scenario::load(&dir.path().join("s.yaml")).unwrap();
+    let opts = tephra::runner::RunOptions { check_invariants: true, record_decisions: true };
+    let out = tephra::runner::run(&sc, &opts, |_| {}).unwrap();
+    assert_eq!((out.jobs[0].gang_ready_s, out.jobs[0].finish_s), (Some(1.0), Some(101.0)));
+    let bind = out.decisions.iter().find(|d| d.kind == "bind").unwrap();
+    assert!(bind.node.ends_with("[0,1]"), "the two lowest free cards: {}", bind.node);
 }

@@ -19,6 +19,7 @@
 //! are left out with a warning.
 
 use super::resources::{quantity_text, resource_list};
+use crate::model::devices::{ASCEND310P_AICORES, CardKind, CardSpec, DEFAULT_MAX_SHARES};
 use crate::model::resources::{ASCEND310, ASCEND910, GPU, SCALAR_SLOTS};
 use crate::model::scalar_names::{KNOWN_ACCELERATORS, ScalarNames};
 use crate::model::{Pool, Resources};
@@ -148,12 +149,37 @@ pub fn parse(v: &Value, file: &str) -> Result<Fleet, String> {
             warnings.push(format!("pool `{name}`: taints {t} are not simulated (pods have no tolerations)"));
         }
         labels.insert("tephra.io/pool".into(), name.clone());
-        pools.push((Pool { name, allocatable, accelerator_model: model, labels, max_pods, cards: None }, count));
+        let cards = card_spec(&allocatable, model.as_deref());
+        pools.push((Pool { name, allocatable, accelerator_model: model, labels, max_pods, cards }, count));
     }
     if pools.is_empty() {
         return Err(format!("{file}: no schedulable nodes"));
     }
     Ok(Fleet { pools, warnings, names })
+}
+
+/// The cards of a node with whole GPUs or NPUs, so that per-card tracking (sharing workloads,
+/// device plugins, `fleet.track_cards`) can place whole-card pods on it: without a card spec no
+/// card request fits. Memory per card is unknown from `status.allocatable` (0: memory-based
+/// sharing cannot use these cards); an Ascend 310 gets the 310P defaults a scenario pool gets.
+fn card_spec(r: &Resources, model: Option<&str>) -> Option<CardSpec> {
+    let (kind, units) = [(CardKind::Gpu, GPU), (CardKind::Npu910, ASCEND910), (CardKind::Npu310P, ASCEND310)]
+        .into_iter()
+        .find(|(_, s)| r.scalars[*s] > 0)?;
+    let count = (r.scalars[units] / 1000) as u32;
+    if count == 0 || count > 64 || r.scalars[units] % 1000 != 0 {
+        return None;
+    }
+    let p310 = kind == CardKind::Npu310P;
+    Some(CardSpec {
+        kind,
+        model: model.unwrap_or("unknown").to_string(),
+        count,
+        memory_mib: if p310 { 24 * 1024 } else { 0 },
+        compute_units: if p310 { ASCEND310P_AICORES } else { 0 },
+        max_shares: DEFAULT_MAX_SHARES,
+        speed_milli: 1000,
+    })
 }
 
 /// The pools as a scenario `fleet:` section.
