@@ -62,9 +62,10 @@ pub struct RunOptions {
 pub fn build_scheduler(sc: &Scenario) -> Result<Box<dyn Scheduler>, ScenarioError> {
     let seed = sub_seed(sc.seed, "tie-breaks");
     Ok(match &sc.policy {
-        Policy::Volcano { name, conf } => {
-            Box::new(VolcanoScheduler::new(name, conf, sc.node_scan, seed).map_err(ScenarioError::Input)?)
-        }
+        Policy::Volcano { name, conf } => Box::new(
+            VolcanoScheduler::with_names(name, conf, sc.node_scan, seed, &sc.scalar_names)
+                .map_err(ScenarioError::Input)?,
+        ),
         Policy::KubeDefault => Box::new(KubeDefault::new(sc.node_scan, seed)),
     })
 }
@@ -93,6 +94,7 @@ pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress))
     }
     state.clock = crate::model::Clock { start_of_day_s: sc.run.start_of_day_s, cycle_period: sc.run.schedule_period };
     state.topology = sc.topology.clone();
+    state.scalar_names = sc.scalar_names;
     let scheduler = build_scheduler(sc)?;
     let faults = match &sc.faults {
         Some(f) => Some(f.resolve(&state, &sc.path.display().to_string())?),

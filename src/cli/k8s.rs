@@ -32,7 +32,7 @@ pub fn run(cmd: K8sCmd) -> Result<ExitCode> {
             print!("{}", nodes::to_yaml(&f));
         }
         K8sCmd::Objects { file } => {
-            let o = objects::read(&file, &BTreeMap::new()).map_err(anyhow::Error::msg)?;
+            let o = objects::read(&file, &BTreeMap::new(), &Default::default()).map_err(anyhow::Error::msg)?;
             for w in &o.warnings {
                 eprintln!("warning: {w}");
             }

@@ -126,7 +126,8 @@ pub fn apply(sc: &mut Scenario, a: &Assignment) -> Result<(), ScenarioError> {
         }
         ["queues", name, "guarantee", resource] => {
             use crate::model::quantity::{parse_cpu_milli, parse_memory_bytes, parse_quantity};
-            use crate::model::resources::{ASCEND910, GPU, scalar_slot};
+            use crate::model::resources::{ASCEND910, GPU};
+            let scalar_names = sc.scalar_names;
             let names: Vec<String> = sc.queues.iter().map(|q| q.name.clone()).collect();
             let q = sc
                 .queues
@@ -140,8 +141,13 @@ pub fn apply(sc: &mut Scenario, a: &Assignment) -> Result<(), ScenarioError> {
                     let slot = match other {
                         "gpu" => GPU,
                         "npu" => ASCEND910,
-                        _ => scalar_slot(other).ok_or_else(|| {
-                            bad(a, format!("unknown resource `{other}` (cpu, memory, gpu, npu or a full name)"))
+                        _ => scalar_names.slot(other).ok_or_else(|| {
+                            bad(
+                                a,
+                                format!(
+                                    "unknown resource `{other}` (cpu, memory, gpu, npu, a full name or a declared extended resource)"
+                                ),
+                            )
                         })?,
                     };
                     let v = parse_quantity(&a.value).map_err(|e| bad(a, e))?;

@@ -8,12 +8,20 @@
 //! | labels | `node.kubernetes.io/instance-type`, `topology.kubernetes.io/zone`, the model label, `volcano.sh/nodegroup-name` |
 //! | pool name | the instance type or model, lower-cased (`-tainted` for tainted nodes), numbered when several pools share it |
 //!
+//! Extended resources other than the built-in ones (`kunlunxin.com/xpu`, `vpc.amazonaws.com/efa`,
+//! `rdma/hca`) are bound to the spare scalar slots in the order met (nodes in file order, names
+//! sorted): the known accelerator names (`crate::model::scalar_names::KNOWN_ACCELERATORS`) as
+//! accelerators — an error when their slots are full — and others while slots remain, with a
+//! warning naming those left out.
+//!
 //! Taints are not simulated (pods carry no tolerations in tephra): tainted nodes get their own
 //! pool with a `tephra.io/taints` label, and a warning says so. Unschedulable (cordoned) nodes
 //! are left out with a warning.
 
 use super::resources::{quantity_text, resource_list};
+use crate::model::devices::{ASCEND310P_AICORES, CardKind, CardSpec, DEFAULT_MAX_SHARES};
 use crate::model::resources::{ASCEND310, ASCEND910, GPU, SCALAR_SLOTS};
+use crate::model::scalar_names::{KNOWN_ACCELERATORS, ScalarNames};
 use crate::model::{Pool, Resources};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -35,6 +43,8 @@ pub struct Fleet {
     pub pools: Vec<(Pool, u32)>,
     /// Things the simulation will not reproduce.
     pub warnings: Vec<String>,
+    /// The extended resources the nodes carry, bound to spare slots.
+    pub names: ScalarNames,
 }
 
 /// Reads a `kubectl get nodes -o json` file.
@@ -59,6 +69,7 @@ pub fn parse(v: &Value, file: &str) -> Result<Fleet, String> {
     let mut groups: BTreeMap<Key, (u32, String)> = BTreeMap::new();
     let mut warnings = Vec::new();
     let mut ignored_resources = std::collections::BTreeSet::new();
+    let mut names = ScalarNames::default();
     for (i, n) in items.iter().enumerate() {
         let name = n.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?").to_string();
         let at = format!("{file}: items[{i}] ({name})");
@@ -67,7 +78,21 @@ pub fn parse(v: &Value, file: &str) -> Result<Fleet, String> {
             continue;
         }
         let alloc = n.pointer("/status/allocatable").ok_or_else(|| format!("{at}: no status.allocatable"))?;
-        let (r, ignored) = resource_list(alloc, &format!("{at}: status.allocatable"))?;
+        for k in alloc.as_object().into_iter().flat_map(|m| m.keys()) {
+            let k = k.as_str();
+            if matches!(k, "cpu" | "memory" | "pods")
+                || super::resources::IGNORED.contains(&k)
+                || names.slot(k).is_some()
+            {
+                continue;
+            }
+            match names.bind(k, None) {
+                Ok(_) => {}
+                Err(m) if KNOWN_ACCELERATORS.contains(&k) => return Err(format!("{at}: status.allocatable.{k}: {m}")),
+                Err(_) => {}
+            }
+        }
+        let (r, ignored) = resource_list(alloc, &format!("{at}: status.allocatable"), &names)?;
         ignored_resources.extend(ignored);
         let max_pods = match alloc.get("pods").and_then(quantity_text) {
             Some(p) => p.parse::<u32>().map_err(|_| format!("{at}: status.allocatable.pods: `{p}` is not a count"))?,
@@ -94,7 +119,7 @@ pub fn parse(v: &Value, file: &str) -> Result<Fleet, String> {
         if !taints.is_empty() {
             labels.insert("tephra.io/taints".into(), taints.join(","));
         }
-        let accel = r.scalars[GPU] + r.scalars[ASCEND910] + r.scalars[ASCEND310];
+        let accel = r.accelerators();
         let base = labels
             .get("node.kubernetes.io/instance-type")
             .cloned()
@@ -124,12 +149,37 @@ pub fn parse(v: &Value, file: &str) -> Result<Fleet, String> {
             warnings.push(format!("pool `{name}`: taints {t} are not simulated (pods have no tolerations)"));
         }
         labels.insert("tephra.io/pool".into(), name.clone());
-        pools.push((Pool { name, allocatable, accelerator_model: model, labels, max_pods, cards: None }, count));
+        let cards = card_spec(&allocatable, model.as_deref());
+        pools.push((Pool { name, allocatable, accelerator_model: model, labels, max_pods, cards }, count));
     }
     if pools.is_empty() {
         return Err(format!("{file}: no schedulable nodes"));
     }
-    Ok(Fleet { pools, warnings })
+    Ok(Fleet { pools, warnings, names })
+}
+
+/// The cards of a node with whole GPUs or NPUs, so that per-card tracking (sharing workloads,
+/// device plugins, `fleet.track_cards`) can place whole-card pods on it: without a card spec no
+/// card request fits. Memory per card is unknown from `status.allocatable` (0: memory-based
+/// sharing cannot use these cards); an Ascend 310 gets the 310P defaults a scenario pool gets.
+fn card_spec(r: &Resources, model: Option<&str>) -> Option<CardSpec> {
+    let (kind, units) = [(CardKind::Gpu, GPU), (CardKind::Npu910, ASCEND910), (CardKind::Npu310P, ASCEND310)]
+        .into_iter()
+        .find(|(_, s)| r.scalars[*s] > 0)?;
+    let count = (r.scalars[units] / 1000) as u32;
+    if count == 0 || count > 64 || r.scalars[units] % 1000 != 0 {
+        return None;
+    }
+    let p310 = kind == CardKind::Npu310P;
+    Some(CardSpec {
+        kind,
+        model: model.unwrap_or("unknown").to_string(),
+        count,
+        memory_mib: if p310 { 24 * 1024 } else { 0 },
+        compute_units: if p310 { ASCEND310P_AICORES } else { 0 },
+        max_shares: DEFAULT_MAX_SHARES,
+        speed_milli: 1000,
+    })
 }
 
 /// The pools as a scenario `fleet:` section.
@@ -152,6 +202,24 @@ pub fn to_yaml(f: &Fleet) -> String {
                 ", npu: {{ model: {model}, count: {} }}",
                 (r.scalars[ASCEND910] + r.scalars[ASCEND310]) / 1000
             ));
+        }
+        let extended: Vec<String> = f
+            .names
+            .extended()
+            .filter(|(slot, _)| r.scalars[*slot] > 0)
+            .map(|(slot, name)| {
+                let v = r.scalars[slot];
+                let count = if v % 1000 == 0 { format!("{}", v / 1000) } else { format!("{}m", v) };
+                let accel = ScalarNames::is_accelerator(slot);
+                let plain = r.scalars[GPU] + r.scalars[ASCEND910] + r.scalars[ASCEND310] == 0;
+                match p.accelerator_model.as_deref().filter(|_| accel && plain) {
+                    Some(m) => format!("{{ name: {name}, count: {count}, accelerator: true, model: {m} }}"),
+                    None => format!("{{ name: {name}, count: {count}, accelerator: {accel} }}"),
+                }
+            })
+            .collect();
+        if !extended.is_empty() {
+            s.push_str(&format!(", extended: [{}]", extended.join(", ")));
         }
         if p.max_pods != 110 {
             s.push_str(&format!(", max_pods: {}", p.max_pods));

@@ -3,8 +3,8 @@
 //!
 //! | object | becomes |
 //! |---|---|
-//! | `batch.volcano.sh/v1alpha1` `Job` | a template: one role per `spec.tasks[]` (`replicas`, `minAvailable`, the summed container `requests`, the `nvidia.com/gpu.product` node selector as GPU model); `spec.queue`, `spec.priorityClassName` |
-//! | `scheduling.volcano.sh/v1beta1` `PodGroup` | a template of one role `worker`: `spec.minMember` pods, each asking `spec.minResources / minMember`; `spec.queue`, `spec.priorityClassName` |
+//! | `batch.volcano.sh/v1alpha1` `Job` | a template: one role per `spec.tasks[]` (`replicas`, `minAvailable`, the summed container `requests`, the `nvidia.com/gpu.product` node selector as GPU model); `spec.queue`, `spec.priorityClassName`, `spec.networkTopology` |
+//! | `scheduling.volcano.sh/v1beta1` `PodGroup` | a template of one role `worker`: `spec.minMember` pods, each asking `spec.minResources / minMember`; `spec.queue`, `spec.priorityClassName`, `spec.networkTopology` |
 //! | `scheduling.volcano.sh/v1beta1` `Queue` | a queue: `spec.weight`, `capability`, `guarantee.resource`, `deserved`, `reclaimable`, `parent`, `priority` |
 //! | `scheduling.k8s.io/v1` `PriorityClass` | a priority class name → `value` |
 //!
@@ -17,11 +17,26 @@
 //! to end on its own ([`TASK_DURATION`]); the job's work is then the longest task end. The Job's
 //! `spec.policies`, `spec.tasks[].policies` and `spec.maxRetry` become the job controller's
 //! policies for the jobs that use the template (unless the row's annotations set their own).
+//!
+//! Device requests are per task, from its containers' requests: `nvidia.com/gpu` (or an Ascend
+//! resource) asks for whole cards, `volcano.sh/gpu-memory`, `volcano.sh/gpu-number`,
+//! `volcano.sh/vgpu-number` (+ `vgpu-memory`, `vgpu-cores`) and `huawei.com/npu-core` share cards
+//! as the native trace's annotations do (`crate::trace::device_requests`). Extended resources the
+//! scenario declares (`kunlunxin.com/xpu`) are requested like any other resource.
+//!
+//! `spec.networkTopology` (`mode`, `highestTierAllowed` or `highestTierName`) becomes the jobs'
+//! network topology constraint unless their trace row gives one; a tier name is resolved against
+//! the scenario's topology when the scenario loads. A task's `partitionPolicy` and a PodGroup's
+//! `subGroupPolicy` (sub-group gangs) are not simulated: they are dropped with a warning.
 
 use super::resources::resource_list;
+use crate::model::annotations::TopologyMode;
+use crate::model::devices::{DeviceRequest, ShareKind};
 use crate::model::lifecycle;
 use crate::model::resources::{ASCEND310, ASCEND910, GPU};
+use crate::model::scalar_names::ScalarNames;
 use crate::model::{JobSpec, Queue, QueueId, Resources, Role, RoleDuration};
+use crate::trace::device_requests::DEVICE_KEYS;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -43,6 +58,75 @@ pub struct Template {
     /// `spec.maxRetry`, as the `tephra.io/*` annotations a trace row would carry (the row's own
     /// annotations win).
     pub annotations: BTreeMap<String, String>,
+    /// `spec.networkTopology`, if given.
+    pub network_topology: Option<TemplateTopology>,
+}
+
+/// A template's `spec.networkTopology` (`NetworkTopologySpec`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TemplateTopology {
+    /// `mode` (the CRD's default is hard).
+    pub mode: TopologyMode,
+    /// `highestTierAllowed`, or the tier `highestTierName` resolves to.
+    pub highest_tier: Option<u32>,
+    /// `highestTierName` as written (resolved into `highest_tier` by the scenario loader).
+    pub highest_tier_name: Option<String>,
+}
+
+impl TemplateTopology {
+    /// Reads `spec.networkTopology`; the CRD forbids giving both tier fields.
+    fn read(v: &Value, at: &str) -> Result<Option<TemplateTopology>, String> {
+        let Some(nt) = v.pointer("/spec/networkTopology").filter(|x| !x.is_null()) else { return Ok(None) };
+        let mode = match s(nt, "/mode") {
+            None => TopologyMode::Hard,
+            Some(m) => TopologyMode::parse(m)
+                .ok_or_else(|| format!("{at}: spec.networkTopology.mode: `{m}` is not hard or soft"))?,
+        };
+        let tier = int(nt, "/highestTierAllowed", &format!("{at}: spec.networkTopology"))?;
+        let name = s(nt, "/highestTierName").filter(|n| !n.is_empty()).map(str::to_string);
+        if tier.is_some() && name.is_some() {
+            return Err(format!(
+                "{at}: spec.networkTopology: must not specify 'highestTierAllowed' and 'highestTierName' together"
+            ));
+        }
+        if let Some(t) = tier.filter(|t| *t < 1 || *t > u32::MAX as i64) {
+            return Err(format!("{at}: spec.networkTopology.highestTierAllowed: {t} is not a tier (≥ 1)"));
+        }
+        Ok(Some(TemplateTopology { mode, highest_tier: tier.map(|t| t as u32), highest_tier_name: name }))
+    }
+}
+
+/// A container's requests without the device-sharing keys, and those keys' values.
+fn split_device_keys(requests: &Value) -> (Value, BTreeMap<String, String>) {
+    let mut plain = requests.clone();
+    let mut device = BTreeMap::new();
+    if let Some(map) = plain.as_object_mut() {
+        for k in DEVICE_KEYS {
+            if let Some(v) = map.remove(k) {
+                device.insert(k.to_string(), super::resources::quantity_text(&v).unwrap_or_default());
+            }
+        }
+    }
+    (plain, device)
+}
+
+/// The device request of a task whose pods request `request` and the sharing keys `device`:
+/// a sharing request when the keys make one, else whole cards of its GPU/NPU request.
+fn task_device(request: &mut Resources, device: &BTreeMap<String, String>, at: &str) -> Result<DeviceRequest, String> {
+    if let Some((req, extra)) =
+        crate::trace::device_requests::from_annotations(device).map_err(|m| format!("{at}: {m}"))?
+    {
+        if [GPU, ASCEND910, ASCEND310].iter().any(|s| request.scalars[*s] > 0) {
+            return Err(format!("{at}: requests whole cards and shares of cards; use one"));
+        }
+        *request += extra;
+        return Ok(req);
+    }
+    let whole: i64 = [GPU, ASCEND910, ASCEND310].iter().map(|s| request.scalars[*s]).sum();
+    if whole % 1000 != 0 {
+        return Err(format!("{at}: whole accelerators must be whole numbers"));
+    }
+    Ok(if whole > 0 { DeviceRequest::whole((whole / 1000) as u16, ShareKind::Whole) } else { DeviceRequest::NONE })
 }
 
 /// Everything read from object files.
@@ -58,11 +142,11 @@ pub struct Objects {
     pub warnings: Vec<String>,
 }
 
-/// Reads an object file.
-pub fn read(path: &Path, classes: &BTreeMap<String, i32>) -> Result<Objects, String> {
+/// Reads an object file; `names` are the scenario's extended resources.
+pub fn read(path: &Path, classes: &BTreeMap<String, i32>, names: &ScalarNames) -> Result<Objects, String> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| format!("{file}: {e}"))?;
-    parse(&text, &file, classes)
+    parse(&text, &file, classes, names)
 }
 
 fn s<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
@@ -149,8 +233,8 @@ fn policies(
 }
 
 /// Parses the documents of an object file; `extra` are PriorityClasses known from elsewhere
-/// (the scenario's `priority_classes`).
-pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Objects, String> {
+/// (the scenario's `priority_classes`), `names` the scenario's extended resources.
+pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>, names: &ScalarNames) -> Result<Objects, String> {
     let docs: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| format!("{file}: {e}"))?;
     let mut out = Objects { priority_classes: extra.clone(), ..Objects::default() };
     let docs: Vec<(usize, &Value)> = docs.iter().enumerate().filter(|(_, d)| !d.is_null()).collect();
@@ -210,6 +294,7 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                     }
                     own_min.push(min.is_some());
                     let mut request = Resources::ZERO;
+                    let mut device_keys = BTreeMap::new();
                     for (c, ctr) in t
                         .pointer("/template/spec/containers")
                         .and_then(Value::as_array)
@@ -217,14 +302,23 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                         .flatten()
                         .enumerate()
                     {
-                        let (r, ignored) = resource_list(
-                            ctr.pointer("/resources/requests").unwrap_or(&Value::Null),
-                            &format!("{tat}: containers[{c}].resources.requests"),
-                        )?;
+                        let what = format!("{tat}: containers[{c}].resources.requests");
+                        let (plain, device) =
+                            split_device_keys(ctr.pointer("/resources/requests").unwrap_or(&Value::Null));
+                        let (r, ignored) = resource_list(&plain, &what, names)?;
                         for n in ignored {
                             warnings.push(format!("{tat}: resource `{n}` is not simulated"));
                         }
                         request += r;
+                        for (k, v) in device {
+                            if device_keys.insert(k.clone(), v).is_some() {
+                                return Err(format!("{what}: `{k}` is requested by two containers of the task"));
+                            }
+                        }
+                    }
+                    let device = task_device(&mut request, &device_keys, &tat)?;
+                    if t.pointer("/partitionPolicy").is_some_and(|p| !p.is_null()) {
+                        warnings.push(format!("{tat}: partitionPolicy (sub-group gangs) is not simulated"));
                     }
                     let tname = s(t, "/name").map(str::to_string).unwrap_or_else(|| format!("task{k}"));
                     let duration = task_duration(t, &tat)?;
@@ -236,7 +330,7 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                         request,
                         accelerator_model: model_of(t.pointer("/template/spec/nodeSelector")),
                         priority: prio,
-                        device: Default::default(),
+                        device,
                         duration,
                     });
                 }
@@ -284,6 +378,7 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                         priority,
                         roles,
                         annotations,
+                        network_topology: TemplateTopology::read(d, &at)?,
                     },
                 );
             }
@@ -295,6 +390,7 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                 let (total, ignored) = resource_list(
                     d.pointer("/spec/minResources").unwrap_or(&Value::Null),
                     &format!("{at}: spec.minResources"),
+                    names,
                 )?;
                 for n in ignored {
                     warnings.push(format!("{at}: resource `{n}` is not simulated"));
@@ -310,6 +406,9 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                     ));
                 }
                 let priority = class(s(d, "/spec/priorityClassName"), &at)?;
+                if d.pointer("/spec/subGroupPolicy").is_some_and(|p| !p.is_null()) {
+                    warnings.push(format!("{at}: spec.subGroupPolicy (sub-group gangs) is not simulated"));
+                }
                 let role = Role {
                     name: "worker".into(),
                     replicas: m as u32,
@@ -329,6 +428,7 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                         priority,
                         roles: vec![role],
                         annotations: BTreeMap::new(),
+                        network_topology: TemplateTopology::read(d, &at)?,
                     },
                 );
             }
@@ -339,7 +439,7 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                 let mut q = Queue::new(QueueId(queues.len() as u32), name.clone());
                 q.weight = int(d, "/spec/weight", &at)?.unwrap_or(1).max(1) as u32;
                 if let Some(c) = d.pointer("/spec/capability") {
-                    let (r, _) = resource_list(c, &format!("{at}: spec.capability"))?;
+                    let (r, _) = resource_list(c, &format!("{at}: spec.capability"), names)?;
                     q.capability = Resources::UNBOUNDED;
                     let map = c.as_object().into_iter().flatten();
                     for (k, _) in map {
@@ -347,7 +447,7 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                             "cpu" => q.capability.cpu = r.cpu,
                             "memory" => q.capability.memory = r.memory,
                             n => {
-                                if let Some(slot) = crate::model::resources::scalar_slot(n) {
+                                if let Some(slot) = names.slot(n) {
                                     q.capability.scalars[slot] = r.scalars[slot];
                                 }
                             }
@@ -355,10 +455,10 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>) -> Result<Ob
                     }
                 }
                 if let Some(g) = d.pointer("/spec/guarantee/resource") {
-                    q.guarantee = resource_list(g, &format!("{at}: spec.guarantee.resource"))?.0;
+                    q.guarantee = resource_list(g, &format!("{at}: spec.guarantee.resource"), names)?.0;
                 }
                 if let Some(g) = d.pointer("/spec/deserved") {
-                    q.deserved = Some(resource_list(g, &format!("{at}: spec.deserved"))?.0);
+                    q.deserved = Some(resource_list(g, &format!("{at}: spec.deserved"), names)?.0);
                 }
                 if let Some(r) = d.pointer("/spec/reclaimable").and_then(Value::as_bool) {
                     q.reclaimable = r;
@@ -397,6 +497,17 @@ pub fn expand(jobs: &mut [JobSpec], objects: &Objects) -> Result<(), String> {
         job.roles = t.roles.clone();
         for (k, v) in &t.annotations {
             job.annotations.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        use crate::model::annotations::{NETWORK_TOPOLOGY_HIGHEST_TIER, NETWORK_TOPOLOGY_MODE};
+        if let Some(nt) = &t.network_topology
+            && !job.annotations.contains_key(NETWORK_TOPOLOGY_MODE)
+            && !job.annotations.contains_key(NETWORK_TOPOLOGY_HIGHEST_TIER)
+        {
+            let mode = if nt.mode == TopologyMode::Soft { "soft" } else { "hard" };
+            job.annotations.insert(NETWORK_TOPOLOGY_MODE.into(), mode.into());
+            if let Some(tier) = nt.highest_tier {
+                job.annotations.insert(NETWORK_TOPOLOGY_HIGHEST_TIER.into(), tier.to_string());
+            }
         }
         job.settle_role_durations().map_err(|m| format!("{}: {m}", job.origin))?;
         if job.queue == "default"
@@ -441,7 +552,7 @@ spec:
         metadata: { annotations: { tephra.io/task-duration: until-job-ends } }
         spec: { containers: [ { resources: { requests: { nvidia.com/gpu: 8 } } } ] }
 "#;
-        let objects = parse(yaml, "o.yaml", &BTreeMap::new()).unwrap();
+        let objects = parse(yaml, "o.yaml", &BTreeMap::new(), &ScalarNames::NONE).unwrap();
         let mut job = JobSpec::one_role("j", "default", "@mw", 1, 1, Resources::ZERO);
         job.work_ms = 600_000;
         expand(std::slice::from_mut(&mut job), &objects).unwrap();
@@ -458,10 +569,16 @@ spec:
         own.annotations.insert(lifecycle::MAX_RETRY.into(), "1".into());
         expand(std::slice::from_mut(&mut own), &objects).unwrap();
         assert_eq!(own.annotations[lifecycle::MAX_RETRY], "1");
-        let e = parse(&yaml.replace("action: CompleteJob", "action: Reboot"), "o.yaml", &BTreeMap::new()).unwrap_err();
+        let e = parse(
+            &yaml.replace("action: CompleteJob", "action: Reboot"),
+            "o.yaml",
+            &BTreeMap::new(),
+            &ScalarNames::NONE,
+        )
+        .unwrap_err();
         assert!(e.contains("spec.tasks[0].policies[0]: rule `master/TaskCompleted:Reboot`: unknown action"), "{e}");
         let bad = yaml.replace("until-job-ends", "soon");
-        let e = parse(&bad, "o.yaml", &BTreeMap::new()).unwrap_err();
+        let e = parse(&bad, "o.yaml", &BTreeMap::new(), &ScalarNames::NONE).unwrap_err();
         assert!(e.contains("spec.tasks[1]: tephra.io/task-duration"), "{e}");
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::model::Resources;
 use crate::model::quantity::{parse_cpu_milli, parse_memory_bytes, parse_quantity};
-use crate::model::resources::scalar_slot;
+use crate::model::scalar_names::ScalarNames;
 use serde_json::Value;
 
 /// Resource names that exist in Kubernetes but are not simulated; ignored without error.
@@ -17,10 +17,10 @@ pub fn quantity_text(v: &Value) -> Option<String> {
     }
 }
 
-/// Parses a resource list; `what` names it in errors. Unknown resource names are errors, except
-/// the [`IGNORED`] ones and extended resources tephra does not model (`rdma/...`), which are
-/// returned so the caller can warn.
-pub fn resource_list(v: &Value, what: &str) -> Result<(Resources, Vec<String>), String> {
+/// Parses a resource list; `what` names it in errors. Built-in names and the extended resources
+/// bound in `names` are read; the [`IGNORED`] ones are skipped, and other extended resources
+/// (`rdma/...` that no pool declares) are returned so the caller can warn or bind them.
+pub fn resource_list(v: &Value, what: &str, names: &ScalarNames) -> Result<(Resources, Vec<String>), String> {
     let mut r = Resources::ZERO;
     let mut ignored = Vec::new();
     let Some(map) = v.as_object() else {
@@ -33,7 +33,7 @@ pub fn resource_list(v: &Value, what: &str) -> Result<(Resources, Vec<String>), 
             "cpu" => r.cpu = parse_cpu_milli(&text).map_err(bad)?,
             "memory" => r.memory = parse_memory_bytes(&text).map_err(bad)?,
             n if IGNORED.contains(&n) => {}
-            n => match scalar_slot(n) {
+            n => match names.slot(n) {
                 Some(slot) => r.scalars[slot] = (parse_quantity(&text).map_err(bad)? * 1000.0).round() as i64,
                 None => ignored.push(n.to_string()),
             },

@@ -160,6 +160,9 @@ pub struct Recorder {
     pub cpu_alloc_area: i128,
     /// ∫ healthy CPU millicores dt.
     pub cpu_healthy_area: i128,
+    /// Per accelerator slot, (∫ allocated dt, ∫ healthy dt); kept only when the scenario binds
+    /// extended accelerators (`fleet.pools[].extended`), so the summary can tell them apart.
+    pub accel_slot_areas: Option<[(i128, i128); crate::model::resources::ACCELERATOR_SLOTS.len()]>,
     /// Sampled timeline.
     pub timeline: Vec<TimelineRow>,
     /// Scheduling cycles run.
@@ -239,6 +242,13 @@ impl Recorder {
             self.accel_goodput_area += dt * st.progressing_alloc.accelerators() as i128;
             self.cpu_alloc_area += dt * used.cpu as i128;
             self.cpu_healthy_area += dt * st.total.cpu as i128;
+            if st.scalar_names.has_extended_accelerators() {
+                let areas = self.accel_slot_areas.get_or_insert_with(Default::default);
+                for (a, s) in areas.iter_mut().zip(crate::model::resources::ACCELERATOR_SLOTS) {
+                    a.0 += dt * used.scalars[s] as i128;
+                    a.1 += dt * st.total.scalars[s] as i128;
+                }
+            }
             self.queues.resize(st.queues.len(), QueueTally::default());
             let nested = self.subtree_allocated(st);
             let progressing = self.subtree_progressing(st);

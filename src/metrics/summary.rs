@@ -241,6 +241,11 @@ pub struct Summary {
     pub pools: BTreeMap<String, PoolSummary>,
     /// Per accelerator model: time-weighted allocated / healthy accelerators of its pools.
     pub device_models: BTreeMap<String, f64>,
+    /// Per accelerator resource name with capacity (`nvidia.com/gpu`, `kunlunxin.com/xpu`):
+    /// time-weighted allocated / healthy units. Only when the fleet declares extended
+    /// accelerators (`fleet.pools[].extended`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub accel_by_resource: BTreeMap<String, f64>,
     /// Fairness between queues.
     pub fairness: FairnessSummary,
     /// Where gangs landed in the HyperNode tree (only when the fleet declares a topology).
@@ -458,6 +463,15 @@ impl Summary {
                 })
                 .collect(),
             pools,
+            accel_by_resource: match &rec.accel_slot_areas {
+                None => BTreeMap::new(),
+                Some(areas) => crate::model::resources::ACCELERATOR_SLOTS
+                    .iter()
+                    .zip(areas)
+                    .filter(|(_, a)| a.1 > 0)
+                    .map(|(s, a)| (st.scalar_names.name(crate::model::Dim::Scalar(*s)).to_string(), ratio(a.0, a.1)))
+                    .collect(),
+            },
             device_models: models.into_iter().map(|(m, (a, h))| (m, ratio(a, h))).collect(),
             fairness,
             topology: st.topology.as_deref().map(|t| TopologySummary::build(t, &rec.job_span)),

@@ -77,6 +77,8 @@ pub struct ClusterState {
     pub topology: Option<std::sync::Arc<super::topology::Topology>>,
     /// Per-card accelerator state (off unless [`ClusterState::enable_devices`] ran).
     pub devices: Devices,
+    /// Names of the scenario's extended resources (spare scalar slots), for messages and reports.
+    pub scalar_names: super::scalar_names::ScalarNames,
 }
 
 /// Per-queue sums over jobs that the enqueue plugins read every cycle, kept current on every

@@ -13,6 +13,7 @@ pub mod quantity;
 pub mod queue;
 pub mod queue_tree;
 pub mod resources;
+pub mod scalar_names;
 pub mod time;
 pub mod topology;
 

@@ -5,7 +5,8 @@ use super::error::ScenarioError;
 use super::schema::{At, RawScenario, Scalar};
 use crate::model::devices::{ASCEND310P_AICORES, CardKind, CardSpec, DEFAULT_MAX_SHARES};
 use crate::model::quantity::{parse_cpu_milli, parse_memory_bytes, parse_quantity};
-use crate::model::resources::{ASCEND310, ASCEND910, GPU, scalar_slot};
+use crate::model::resources::{ASCEND310, ASCEND910, EXTENDED_ACCELERATOR_SLOTS, GPU};
+use crate::model::scalar_names::ScalarNames;
 use crate::model::time::parse_duration;
 use crate::model::{DurationMs, JobSpec, NodeGroupAffinity, Pool, Queue, QueueId, QueueState, Resources};
 use crate::sched::conf::SchedulerConf;
@@ -125,6 +126,11 @@ pub struct Scenario {
     /// Arrival-rate factor (`--set workload.arrival_scale=1.5`): submit times after the first are
     /// compressed by it, so the trace arrives that much faster. 1 leaves the trace untouched.
     pub arrival_scale: f64,
+    /// Names bound to the spare scalar slots (`fleet.pools[].extended`, node lists).
+    pub scalar_names: ScalarNames,
+    /// Extended accelerator models (`fleet.pools[].extended[].model`) → their slot: a trace row
+    /// whose `gpu_model` names one asks for that many units of that resource.
+    pub extended_models: BTreeMap<String, usize>,
 }
 
 /// Cost of a node-hour for pools that declare none: 1, so a fleet's cost reads as nodes (node-hours
@@ -307,6 +313,7 @@ impl Ctx<'_> {
         map: &BTreeMap<String, At<Scalar>>,
         key: &str,
         base: Resources,
+        names: &ScalarNames,
     ) -> Result<Resources, ScenarioError> {
         let mut r = base;
         for (name, v) in map {
@@ -319,8 +326,8 @@ impl Ctx<'_> {
                     let slot = match other {
                         "gpu" => GPU,
                         "npu" => ASCEND910,
-                        _ => scalar_slot(other).ok_or_else(|| {
-                            self.at(v, format!("{key}: unknown resource `{other}` (use cpu, memory, gpu, npu or a full name such as nvidia.com/gpu)"))
+                        _ => names.slot(other).ok_or_else(|| {
+                            self.at(v, format!("{key}: unknown resource `{other}` (use cpu, memory, gpu, npu, a full name such as nvidia.com/gpu, or an extended resource a fleet pool declares)"))
                         })?,
                     };
                     r.scalars[slot] = (parse_quantity(&text).map_err(bad)? * 1000.0).round() as i64;
@@ -360,12 +367,25 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 
     let mut pools = Vec::new();
     let mut node_warnings = Vec::new();
+    let mut names = ScalarNames::default();
     if let Some(n) = &raw.fleet.from_nodes {
         let p =
             resolve(&n.value, path).ok_or_else(|| cx.at(n, format!("fleet.from_nodes: `{}` not found", n.value)))?;
         let fleet = crate::k8s::nodes::read(&p).map_err(|m| cx.at(n, format!("fleet.from_nodes: {m}")))?;
         node_warnings = fleet.warnings;
+        names = fleet.names;
         pools.extend(fleet.pools);
+    }
+    let mut extended_models: BTreeMap<String, usize> = BTreeMap::new();
+    // A node list's pool whose only accelerator is an extended one: its model label names it.
+    for (pool, _) in &pools {
+        let a = &pool.allocatable;
+        let ext: Vec<usize> = EXTENDED_ACCELERATOR_SLOTS.iter().copied().filter(|s| a.scalars[*s] > 0).collect();
+        if let (Some(m), [slot]) = (&pool.accelerator_model, ext.as_slice())
+            && a.scalars[GPU] + a.scalars[ASCEND910] + a.scalars[ASCEND310] == 0
+        {
+            extended_models.insert(m.clone(), *slot);
+        }
     }
     let mut node_hour_costs: BTreeMap<String, f64> = BTreeMap::new();
     let mut node_list = None;
@@ -421,6 +441,44 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
             allocatable.scalars[slot] = n.count as i64 * 1000;
             model = Some(n.model.clone());
             labels.insert("accelerator".into(), n.model.clone());
+        }
+        for e in &p.extended {
+            let key = format!("fleet.pools.{name}.extended.{}", e.name.value);
+            let slot = names.bind(&e.name.value, e.accelerator).map_err(|m| cx.at(&e.name, format!("{key}: {m}")))?;
+            let text = e.count.value.text();
+            let amount = parse_quantity(&text).map_err(|m| cx.at(&e.count, format!("{key}.count: {m}")))?;
+            if !(amount >= 0.0 && amount.is_finite()) {
+                return Err(cx.at(&e.count, format!("{key}.count: `{text}` must be a number ≥ 0")));
+            }
+            if allocatable.scalars[slot] != 0 {
+                return Err(cx.at(&e.name, format!("{key}: pool `{name}` already has this resource")));
+            }
+            allocatable.scalars[slot] = (amount * 1000.0).round() as i64;
+            let accel = ScalarNames::is_accelerator(slot);
+            if accel && (p.gpu.is_some() || p.npu.is_some()) {
+                return Err(cx.at(
+                    &e.name,
+                    format!("{key}: pool `{name}` has gpu or npu and another accelerator; split it into two pools"),
+                ));
+            }
+            if let Some(m) = &e.model {
+                if !accel {
+                    return Err(cx.at(&e.name, format!("{key}.model: only an accelerator has a model")));
+                }
+                if model.as_ref().is_some_and(|old| old != m) {
+                    return Err(cx.at(&e.name, format!("{key}.model: pool `{name}` already has model `{}`", m)));
+                }
+                match extended_models.insert(m.clone(), slot) {
+                    Some(s) if s != slot => {
+                        return Err(
+                            cx.at(&e.name, format!("{key}.model: `{m}` is already the model of another resource"))
+                        );
+                    }
+                    _ => {}
+                }
+                model = Some(m.clone());
+                labels.insert("accelerator".into(), m.clone());
+            }
         }
         let mut cards = None;
         for (acc, is_gpu) in [(&p.gpu, true), (&p.npu, false)] {
@@ -530,13 +588,13 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         let mut queue = Queue::new(QueueId(queues.len() as u32), name.clone());
         queue.weight = q.weight.unwrap_or(1).max(1);
         if let Some(m) = &q.capability {
-            queue.capability = cx.resources(m, &format!("queues.{name}.capability"), Resources::UNBOUNDED)?;
+            queue.capability = cx.resources(m, &format!("queues.{name}.capability"), Resources::UNBOUNDED, &names)?;
         }
         if let Some(m) = &q.guarantee {
-            queue.guarantee = cx.resources(m, &format!("queues.{name}.guarantee"), Resources::ZERO)?;
+            queue.guarantee = cx.resources(m, &format!("queues.{name}.guarantee"), Resources::ZERO, &names)?;
         }
         if let Some(m) = &q.deserved {
-            queue.deserved = Some(cx.resources(m, &format!("queues.{name}.deserved"), Resources::UNBOUNDED)?);
+            queue.deserved = Some(cx.resources(m, &format!("queues.{name}.deserved"), Resources::UNBOUNDED, &names)?);
         }
         queue.priority = q.priority.unwrap_or(0);
         queue.reclaimable = q.reclaimable.unwrap_or(true);
@@ -569,10 +627,28 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let mut priority_classes = raw.priority_classes.clone();
     let objects = match &raw.workload.templates {
         None => None,
-        Some(t) => {
-            let p = resolve(&t.value, path)
-                .ok_or_else(|| cx.at(t, format!("workload.templates: `{}` not found", t.value)))?;
-            let o = crate::k8s::objects::read(&p, &raw.priority_classes).map_err(ScenarioError::Input)?;
+        Some(t_at) => {
+            let p = resolve(&t_at.value, path)
+                .ok_or_else(|| cx.at(t_at, format!("workload.templates: `{}` not found", t_at.value)))?;
+            let mut o = crate::k8s::objects::read(&p, &raw.priority_classes, &names).map_err(ScenarioError::Input)?;
+            // `highestTierName` → the tier it names in the declared topology (Volcano translates
+            // it at session open and leaves an unknown name untranslated; tephra rejects it).
+            for t in o.templates.values_mut() {
+                let Some(nt) = &mut t.network_topology else { continue };
+                let Some(n) = &nt.highest_tier_name else { continue };
+                let known = topology.as_ref().map(|tp| tp.tier_names.clone()).unwrap_or_default();
+                let tier = known.get(n).copied().ok_or_else(|| {
+                    let names: Vec<&String> = known.keys().collect();
+                    cx.at(
+                        t_at,
+                        format!(
+                            "workload.templates: template `{}`: spec.networkTopology.highestTierName: no tier is named `{n}` (named tiers: {names:?})",
+                            t.name
+                        ),
+                    )
+                })?;
+                nt.highest_tier = Some(tier);
+            }
             if raw.queues.is_none() {
                 queues = o.queues.clone();
             }
@@ -776,6 +852,8 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         inflate,
         node_hour_costs,
         arrival_scale: 1.0,
+        scalar_names: names,
+        extended_models,
     })
 }
 
@@ -840,6 +918,8 @@ impl Scenario {
         if let Some(o) = &self.templates {
             crate::k8s::objects::expand(&mut jobs, o).map_err(ScenarioError::Input)?;
         }
+        super::extended_requests::apply(&mut jobs, &self.scalar_names, &self.extended_models)
+            .map_err(ScenarioError::Input)?;
         for job in &mut jobs {
             for key in [USAGE_RATIO_CPU, USAGE_RATIO_MEMORY] {
                 if let Some(v) = job.annotations.get(key) {

@@ -2,6 +2,7 @@
 //! run settings), validated with errors that name the file and line.
 
 pub mod error;
+pub mod extended_requests;
 pub mod faults;
 pub mod load;
 pub mod node_list;

@@ -177,6 +177,10 @@ pub struct RawPool {
     /// Ascend NPUs per node.
     #[serde(default)]
     pub npu: Option<RawAccelerator>,
+    /// Other extended resources per node (`kunlunxin.com/xpu`, `rdma/hca`, …), bound to the
+    /// spare scalar slots (see `crate::model::scalar_names`).
+    #[serde(default)]
+    pub extended: Vec<RawExtended>,
     /// Extra node labels.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
@@ -186,6 +190,24 @@ pub struct RawPool {
     /// What a node of the pool costs (`tephra plan` prices fleets with it).
     #[serde(default)]
     pub cost: Option<RawCost>,
+}
+
+/// One extended resource of a pool's nodes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExtended {
+    /// Resource name as Kubernetes writes it (`kunlunxin.com/xpu`).
+    pub name: At<String>,
+    /// Amount per node (`8`, `1k`).
+    pub count: At<Scalar>,
+    /// Whether it is an accelerator: counted in accelerator utilization (default: true for the
+    /// known device-plugin names such as `kunlunxin.com/xpu`, false otherwise).
+    #[serde(default)]
+    pub accelerator: Option<bool>,
+    /// Accelerator model (`P800`): the pool's model label, which trace rows select with
+    /// `gpu_model` (their `gpu` column then counts units of this resource).
+    #[serde(default)]
+    pub model: Option<String>,
 }
 
 /// A pool's price, for capacity planning.

@@ -6,6 +6,7 @@
 //! what it needs.
 
 use super::conf::Hook;
+use crate::model::scalar_names::ScalarNames;
 use crate::model::topology::HyperNodeId;
 use crate::model::{ClusterState, Dim, Job, JobId, Node, NodeId, Queue, SimTime, Task, TaskId};
 use std::cmp::Ordering;
@@ -57,6 +58,17 @@ pub enum FitReason {
     Devices,
     /// deviceshare: the pod's kind of device sharing is not enabled.
     SharingDisabled,
+}
+
+impl FitReason {
+    /// The reason in Kubernetes' words, naming the scenario's extended resources.
+    pub fn describe(&self, names: &ScalarNames) -> String {
+        match self {
+            FitReason::Insufficient(d) => format!("insufficient {}", names.name(*d)),
+            FitReason::Proportional(d) => format!("proportional of resource {} check failed", names.name(*d)),
+            other => other.to_string(),
+        }
+    }
 }
 
 impl fmt::Display for FitReason {

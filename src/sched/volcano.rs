@@ -10,6 +10,7 @@ use super::node_scan::NodeScan;
 use super::plugin::EvictionKind;
 use super::plugins;
 use super::session::{Carry, HookTable, PluginSlot, Session};
+use crate::model::scalar_names::{NameLookup, ScalarNames};
 use crate::model::{ClusterState, SimTime};
 
 /// A Volcano scheduler built from a [`SchedulerConf`].
@@ -25,12 +26,24 @@ pub struct VolcanoScheduler {
 }
 
 impl VolcanoScheduler {
-    /// Builds every plugin once (argument errors surface here) with a tie-break stream `seed`.
+    /// Builds every plugin once (argument errors surface here) with a tie-break stream `seed`;
+    /// plugin arguments may name built-in resources only.
     pub fn new(name: &str, conf: &SchedulerConf, scan: NodeScan, seed: u64) -> Result<VolcanoScheduler, String> {
+        Self::with_names(name, conf, scan, seed, &ScalarNames::NONE)
+    }
+
+    /// [`VolcanoScheduler::new`] for a scenario whose extended resources are `names`.
+    pub fn with_names(
+        name: &str,
+        conf: &SchedulerConf,
+        scan: NodeScan,
+        seed: u64,
+        names: &ScalarNames,
+    ) -> Result<VolcanoScheduler, String> {
         let mut slots = Vec::new();
         for (tier, t) in conf.tiers.iter().enumerate() {
             for opt in &t.plugins {
-                let plugin = plugins::build(opt)?;
+                let plugin = plugins::build_with(opt, NameLookup::Strict(names))?;
                 slots.push(PluginSlot { tier, option: opt.clone(), plugin });
             }
         }

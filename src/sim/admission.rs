@@ -68,16 +68,21 @@ pub fn check(
         }
         if capacity == 0 {
             let node = largest.unwrap_or_default();
-            let d = role.request.first_exceeding(&node).map(|d| d.name()).unwrap_or("resources");
+            let names = &st.scalar_names;
+            let d = role.request.first_exceeding(&node).map(|d| names.name(d)).unwrap_or("resources");
             return Err(format!(
                 "role `{}`: a pod requests {} but no node{selector} has that much {d} (largest node: {})",
-                role.name, role.request, node
+                role.name,
+                names.format(&role.request),
+                names.format(&node)
             ));
         }
         if capacity < role.min_available as u64 {
             return Err(format!(
                 "role `{}`: the gang needs {} pods of {} at once but the whole fleet{selector} holds only {capacity}",
-                role.name, role.min_available, role.request
+                role.name,
+                role.min_available,
+                st.scalar_names.format(&role.request)
             ));
         }
     }
@@ -86,9 +91,10 @@ pub fn check(
         let min = spec.min_resources();
         if let Some(d) = min.dims().find(|d| min.get(*d) > q.capability.get(*d)) {
             return Err(format!(
-                "minResources ({min}) exceed queue `{}` capability in {} ({})",
+                "minResources ({}) exceed queue `{}` capability in {} ({})",
+                st.scalar_names.format(&min),
                 q.name,
-                d.name(),
+                st.scalar_names.name(d),
                 crate::model::resources::format_dim(d, q.capability.get(d))
             ));
         }

@@ -128,6 +128,58 @@ pub struct Experiment {
 /// Key of the fragment memo: group, CPU rank, card count and the free cards sorted.
 type FragKey = (u32, u16, u8, [i16; 8]);
 
+/// A multiply-rotate hasher (FxHash's mixing) for the fragment memo: fgd looks the memo up once
+/// per candidate card set of every feasible node for every pod (millions of lookups a curve), and
+/// SipHash's per-lookup cost was a third of the run. The memo only caches a pure function, so the
+/// hasher cannot change a result.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl KeyHasher {
+    #[inline]
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for KeyHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(w));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.mix(i as u64);
+    }
+    #[inline]
+    fn write_u16(&mut self, i: u16) {
+        self.mix(i as u64);
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.mix(i as u64);
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.mix(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.mix(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The fragment memo.
+type Memo = HashMap<FragKey, f64, std::hash::BuildHasherDefault<KeyHasher>>;
+
 impl Experiment {
     /// Prepares nodes and pods; GPU models are the node groups.
     pub fn new(nodes: &[OpenbNode], pods: &[OpenbPod], typical_share: f64) -> Experiment {
@@ -182,7 +234,7 @@ impl Experiment {
         };
         let capacity = nodes.iter().map(|n| n.gpus as i64).sum::<i64>() * WHOLE as i64;
         let mut e = Experiment { nodes: states, pods: shapes, mix, norm, capacity, cpu_steps };
-        let mut memo = HashMap::new();
+        let mut memo = Memo::default();
         for i in 0..e.nodes.len() {
             let n = &e.nodes[i];
             let f = e.frag(&mut memo, n.group, n.cpu_left, &n.free.clone());
@@ -196,7 +248,7 @@ impl Experiment {
         &self.mix
     }
 
-    fn frag(&self, memo: &mut HashMap<FragKey, f64>, group: u32, cpu_left: i64, free: &[i32]) -> f64 {
+    fn frag(&self, memo: &mut Memo, group: u32, cpu_left: i64, free: &[i32]) -> f64 {
         if free.len() > 8 {
             return node_frag(cpu_left, free, group, &self.mix);
         }
@@ -224,7 +276,7 @@ impl Experiment {
             let j = rng.random_range(0..=i);
             order.swap(i, j);
         }
-        let mut memo: HashMap<FragKey, f64> = HashMap::new();
+        let mut memo = Memo::default();
         let goal = (settings.target * self.capacity as f64).ceil() as i64;
         let step = (settings.step_pct.max(0.01) / 100.0 * self.capacity as f64).max(1.0);
         let (mut arrived, mut allocated, mut idle) = (0i64, 0i64, self.capacity);

@@ -3,7 +3,9 @@
 //! The native trace's `gpu` column asks for whole cards (`2`) or, below one, for a milli-GPU share
 //! of one card (`0.5`, the Alibaba 2023 trace's `gpu_milli`). The other sharing requests are
 //! Volcano resource names written as PodGroup annotations (the trace's `annotations` column), and
-//! apply to every pod of the job:
+//! apply to every pod of the job — unless a role has its own: the same keys prefixed with the role
+//! name and `:` (`worker:volcano.sh/gpu-memory=8192`) replace the job's request for that role only
+//! (a `:` cannot appear in a Kubernetes annotation key, so the form is unambiguous):
 //!
 //! | annotation | meaning |
 //! |---|---|
@@ -29,6 +31,41 @@ pub const VGPU_MEMORY: &str = "volcano.sh/vgpu-memory";
 pub const VGPU_CORES: &str = "volcano.sh/vgpu-cores";
 /// `huawei.com/npu-core` (vNPU template name or AI core count).
 pub const NPU_CORE: &str = "huawei.com/npu-core";
+
+/// Every key that makes a device request.
+pub const DEVICE_KEYS: [&str; 6] = [GPU_MEMORY, GPU_NUMBER, VGPU_NUMBER, VGPU_MEMORY, VGPU_CORES, NPU_CORE];
+
+/// Splits a role-scoped key (`worker:volcano.sh/gpu-memory`) into role and key.
+pub fn scoped(key: &str) -> Option<(&str, &str)> {
+    key.split_once(':').filter(|(r, k)| !r.is_empty() && !k.is_empty())
+}
+
+/// The device request of each role of a job, from its annotations: a role with role-scoped
+/// device keys (`<role>:<key>`) takes its request from those, every other role the job-level
+/// one. `None` for a role without a request. Scoped keys must name a role of the job.
+pub fn per_role(
+    annotations: &BTreeMap<String, String>,
+    roles: &[&str],
+) -> Result<Vec<Option<(DeviceRequest, Resources)>>, String> {
+    let mut own: Vec<BTreeMap<String, String>> = vec![BTreeMap::new(); roles.len()];
+    for (k, v) in annotations {
+        let Some((role, key)) = scoped(k).filter(|(_, key)| DEVICE_KEYS.contains(key)) else { continue };
+        let i = roles
+            .iter()
+            .position(|r| *r == role)
+            .ok_or_else(|| format!("`{k}`: the job has no role `{role}` (roles: {})", roles.join(", ")))?;
+        own[i].insert(key.to_string(), v.clone());
+    }
+    let job = from_annotations(annotations)?;
+    own.iter()
+        .zip(roles)
+        .map(
+            |(m, role)| {
+                if m.is_empty() { Ok(job) } else { from_annotations(m).map_err(|e| format!("role `{role}`: {e}")) }
+            },
+        )
+        .collect()
+}
 
 fn int(annotations: &BTreeMap<String, String>, key: &str, lo: i64, hi: i64) -> Result<Option<i64>, String> {
     let Some(v) = annotations.get(key) else { return Ok(None) };
@@ -102,5 +139,25 @@ mod tests {
         assert!(from_annotations(&ann(&[(VGPU_CORES, "30")])).is_err());
         assert!(from_annotations(&ann(&[(NPU_CORE, "vir03")])).is_err());
         assert!(from_annotations(&ann(&[("x", "y")])).unwrap().is_none());
+    }
+
+    #[test]
+    fn role_scoped_keys_replace_the_job_request_for_their_role() {
+        let a = ann(&[(GPU_MEMORY, "8192"), ("ps:volcano.sh/vgpu-number", "1"), ("ps:volcano.sh/vgpu-cores", "25")]);
+        let r = per_role(&a, &["worker", "ps", "chief"]).unwrap();
+        let (w, wres) = r[0].unwrap();
+        assert_eq!((w.kind, w.memory_mib), (ShareKind::GpuMemory, 8192));
+        assert_eq!(wres.scalars[scalar_slot(GPU_MEMORY).unwrap()], 8_192_000);
+        let (p, pres) = r[1].unwrap();
+        assert_eq!((p.kind, p.cards, p.milli), (ShareKind::Vgpu, 1, 250));
+        assert_eq!(pres.scalars[scalar_slot(GPU_MEMORY).unwrap()], 0, "the job-level request is replaced");
+        assert_eq!(r[2], r[0]);
+        let only_scoped = per_role(&ann(&[("worker:volcano.sh/gpu-number", "2")]), &["worker", "ps"]).unwrap();
+        assert_eq!(only_scoped[0].unwrap().0, DeviceRequest::whole(2, ShareKind::GpuNumber));
+        assert!(only_scoped[1].is_none());
+        let e = per_role(&ann(&[("launcher:volcano.sh/gpu-number", "2")]), &["worker"]).unwrap_err();
+        assert!(e.contains("no role `launcher`"), "{e}");
+        let e = per_role(&ann(&[("worker:volcano.sh/vgpu-cores", "20")]), &["worker"]).unwrap_err();
+        assert!(e.starts_with("role `worker`:"), "{e}");
     }
 }

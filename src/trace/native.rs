@@ -17,6 +17,10 @@
 //! separated by `;` (`volcano.sh/sla-waiting-time=30m;volcano.sh/preemptable=true`); the rows of
 //! one job may split them, but may not give one key two values. A piece without `=` continues the
 //! previous value (`"volcano.sh/task-topology-affinity=ps,worker;chief"`, quoted for its commas).
+//! A key prefixed with a role name and `:` (`worker:volcano.sh/gpu-memory=8192`) applies to that
+//! role only: device requests here (`super::device_requests`), the scenario's extended resources
+//! when the scenario loads (`crate::scenario::extended_requests`); such keys are requests, not
+//! PodGroup annotations.
 
 use super::error::TraceError;
 use crate::model::devices::{DeviceRequest, ShareKind};
@@ -309,25 +313,29 @@ pub fn parse_with(text: &str, file: &str, classes: &PriorityClasses) -> Result<V
     }
     for job in &mut jobs {
         let line_of = |job: &JobSpec| job.origin.rsplit(':').next().and_then(|l| l.parse().ok()).unwrap_or(0);
-        let shared = super::device_requests::from_annotations(&job.annotations)
+        let roles: Vec<&str> = job.roles.iter().map(|r| r.name.as_str()).collect();
+        let shared = super::device_requests::per_role(&job.annotations, &roles)
             .map_err(|m| err(line_of(job), ANNOTATIONS, format!("job `{}`: {m}", job.name)))?;
-        if let Some((device, extra)) = shared {
-            let line = line_of(job);
-            for role in &mut job.roles {
-                if !role.device.is_none() {
-                    return Err(err(
-                        line,
-                        ANNOTATIONS,
-                        format!(
-                            "job `{}`: role `{}` asks for cards in the gpu column and by annotation; use one",
-                            job.name, role.name
-                        ),
-                    ));
-                }
-                role.device = device;
-                role.request += extra;
+        let line = line_of(job);
+        for (role, shared) in job.roles.iter_mut().zip(shared) {
+            let Some((device, extra)) = shared else { continue };
+            if !role.device.is_none() {
+                return Err(err(
+                    line,
+                    ANNOTATIONS,
+                    format!(
+                        "job `{}`: role `{}` asks for cards in the gpu column and by annotation; use one",
+                        job.name, role.name
+                    ),
+                ));
             }
+            role.device = device;
+            role.request += extra;
         }
+        // Role-scoped device keys are requests, not PodGroup annotations.
+        job.annotations.retain(|k, _| {
+            super::device_requests::scoped(k).is_none_or(|(_, key)| !super::device_requests::DEVICE_KEYS.contains(&key))
+        });
     }
     for job in &mut jobs {
         let line = job.origin.rsplit(':').next().and_then(|l| l.parse().ok()).unwrap_or(0);

@@ -4,6 +4,7 @@
 
 use crate::model::Resources;
 use crate::model::resources::{ALL_DIMS, Dim, format_dim};
+use crate::model::scalar_names::ScalarNames;
 use crate::model::{NodeId, TaskId};
 use crate::sched::actions::eviction::Need;
 use crate::sched::conf::Hook;
@@ -29,6 +30,8 @@ pub struct FitSummary {
     counts: Vec<(FitReason, usize)>,
     /// Set when the request was rejected without a scan: no node has this much of the dimension.
     everywhere: Option<(Dim, i64)>,
+    /// The scenario's extended resource names, to say which resource is short.
+    names: ScalarNames,
 }
 
 impl FitSummary {
@@ -46,10 +49,11 @@ impl std::fmt::Display for FitSummary {
         counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut s = format!("0/{} nodes are available", self.nodes);
         if let Some((d, most)) = self.everywhere {
-            return write!(f, "{s}: insufficient {} on every node (at most {} free).", d.name(), format_dim(d, most));
+            let name = self.names.name(d);
+            return write!(f, "{s}: insufficient {name} on every node (at most {} free).", format_dim(d, most));
         }
         for (i, (r, n)) in counts.iter().enumerate() {
-            let _ = write!(s, "{}{n} {r}", if i == 0 { ": " } else { ", " });
+            let _ = write!(s, "{}{n} {}", if i == 0 { ": " } else { ", " }, r.describe(&self.names));
         }
         write!(f, "{s}.")
     }
@@ -205,7 +209,7 @@ impl PoolSkip {
 /// [`Session::set_pool_bounds`]). Only called after a scan found no node, so it is off the hot path.
 fn explain(ssn: &Session, task: TaskId, start: usize) -> (FitSummary, Vec<Resources>) {
     let n = ssn.state.nodes.len();
-    let mut summary = FitSummary { nodes: 0, counts: Vec::new(), everywhere: None };
+    let mut summary = FitSummary { nodes: 0, counts: Vec::new(), everywhere: None, names: ssn.state.scalar_names };
     let mut seen = vec![Resources::ZERO; ssn.state.pools.len()];
     for k in 0..n {
         let i = (start + k) % n;
@@ -241,5 +245,6 @@ fn quick_reject(ssn: &mut Session, task: TaskId) -> Option<FitSummary> {
     }
     let d = t.request.dims().find(|d| t.request.get(*d) > most.get(*d))?;
     let nodes = ssn.state.nodes.iter().filter(|n| n.healthy).count();
-    Some(FitSummary { nodes, counts: Vec::new(), everywhere: Some((d, most.get(d).max(0))) })
+    let names = ssn.state.scalar_names;
+    Some(FitSummary { nodes, counts: Vec::new(), everywhere: Some((d, most.get(d).max(0))), names })
 }

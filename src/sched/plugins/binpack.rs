@@ -3,7 +3,8 @@
 //! resources the task requests that have a weight. A resource that would overflow, or that the
 //! node lacks, scores 0 but its weight still counts.
 
-use crate::model::resources::{Dim, scalar_slot};
+use crate::model::resources::Dim;
+use crate::model::scalar_names::NameLookup;
 use crate::model::{ClusterState, Node, Task};
 use crate::sched::conf::{Arguments, Hook};
 use crate::sched::plugin::Plugin;
@@ -19,7 +20,8 @@ pub struct Binpack {
 impl Binpack {
     /// Reads `binpack.weight`, `binpack.cpu`, `binpack.memory`, `binpack.resources` and
     /// `binpack.resources.<name>` (negative resource weights fall back to 1, as in Volcano).
-    pub fn new(args: &Arguments) -> Result<Binpack, String> {
+    /// Resource names resolve through `names` (the scenario's extended resources).
+    pub fn new(args: &Arguments, names: NameLookup) -> Result<Binpack, String> {
         args.check_known(
             "binpack",
             &["binpack.weight", "binpack.cpu", "binpack.memory", "binpack.resources"],
@@ -30,9 +32,11 @@ impl Binpack {
             vec![(Dim::Cpu, fix(args.f64("binpack.cpu", 1.0)?)), (Dim::Memory, fix(args.f64("binpack.memory", 1.0)?))];
         if let Some(list) = args.str("binpack.resources") {
             for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                let slot = scalar_slot(name).ok_or_else(|| format!("binpack.resources: unknown resource `{name}`"))?;
+                let slot = names.slot(name).map_err(|_| format!("binpack.resources: unknown resource `{name}`"))?;
                 let w = fix(args.f64(&format!("binpack.resources.{name}"), 1.0)?);
-                dims.push((Dim::Scalar(slot), w));
+                if let Some(slot) = slot {
+                    dims.push((Dim::Scalar(slot), w));
+                }
             }
         }
         dims.retain(|(_, w)| *w != 0.0);

@@ -95,31 +95,67 @@ pub fn mix64(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// Candidate card sets of one node, at most one per card (a node has at most 64 cards), kept on
+/// the stack: the packing experiment asks for them on every feasible node for every pod.
+#[derive(Clone, Copy)]
+pub struct Cands {
+    len: u8,
+    masks: [u64; 64],
+}
+
+impl Cands {
+    const EMPTY: Cands = Cands { len: 0, masks: [0; 64] };
+
+    fn push(&mut self, mask: u64) {
+        self.masks[self.len as usize] = mask;
+        self.len += 1;
+    }
+}
+
+impl std::ops::Deref for Cands {
+    type Target = [u64];
+    fn deref(&self) -> &[u64] {
+        &self.masks[..self.len as usize]
+    }
+}
+
 /// Candidate card sets for `m` on the node: for a share of one card, each fitting card (one per
 /// distinct free amount, the lowest-numbered); otherwise the best-fitting cards together (the
 /// lowest-numbered fully free ones for whole cards). Empty when the cards do not fit.
-pub fn candidates(free: &[i32], m: &Shape) -> Vec<u64> {
+pub fn candidates(free: &[i32], m: &Shape) -> Cands {
+    let mut out = Cands::EMPTY;
     if m.cards == 0 || m.milli <= 0 {
-        return vec![0];
+        out.push(0);
+        return out;
     }
     let need = m.cards as usize;
     if need == 1 && m.milli < WHOLE {
-        let mut out: Vec<(i32, u64)> = Vec::new();
+        let mut seen = [0i32; 64];
         for (i, f) in free.iter().enumerate().take(64) {
-            if *f >= m.milli && !out.iter().any(|(v, _)| v == f) {
-                out.push((*f, 1 << i));
+            if *f >= m.milli && !seen[..out.len as usize].contains(f) {
+                seen[out.len as usize] = *f;
+                out.push(1 << i);
             }
         }
-        return out.into_iter().map(|x| x.1).collect();
+        return out;
     }
-    let mut fitting: Vec<usize> = (0..free.len().min(64)).filter(|&i| free[i] >= m.milli).collect();
-    if fitting.len() < need {
-        return Vec::new();
+    let mut fitting = [0u8; 64];
+    let mut n = 0;
+    for (i, f) in free.iter().enumerate().take(64) {
+        if *f >= m.milli {
+            fitting[n] = i as u8;
+            n += 1;
+        }
+    }
+    if n < need {
+        return out;
     }
     if m.milli < WHOLE {
-        fitting.sort_by_key(|&i| (free[i], i));
+        // (free, index) keys are distinct: an unstable sort gives the stable order.
+        fitting[..n].sort_unstable_by_key(|&i| (free[i as usize], i));
     }
-    vec![fitting[..need].iter().fold(0u64, |a, &i| a | 1 << i)]
+    out.push(fitting[..need].iter().fold(0u64, |a, &i| a | 1 << i));
+    out
 }
 
 /// The best-fitting candidate (least free capacity on the chosen cards).
@@ -160,8 +196,13 @@ pub fn evaluate(
         Policy::Fgd => {
             let before = frag(v.cpu_left, v.free);
             let mut best: Option<(f64, u64)> = None;
-            for c in &cands {
-                let a = frag(v.cpu_left - m.cpu, &after(v.free, m, *c));
+            let mut buf = [0i32; 64];
+            let cards = &mut buf[..v.free.len()];
+            for c in cands.iter() {
+                for (i, (b, f)) in cards.iter_mut().zip(v.free).enumerate() {
+                    *b = if c & (1 << i) != 0 { f - m.milli } else { *f };
+                }
+                let a = frag(v.cpu_left - m.cpu, cards);
                 let s = before - a;
                 if best.is_none_or(|(b, _)| s > b) {
                     best = Some((s, *c));
@@ -416,7 +457,7 @@ mod tests {
         let (_, c) = evaluate(Policy::BestFit, &view, &shape(300, 1), norm, 0, &mut frag).unwrap();
         assert_eq!(c, 0b100);
         // Whole cards: only card 0 is fully free.
-        assert_eq!(candidates(&free, &shape(1000, 1)), vec![0b001]);
+        assert_eq!(candidates(&free, &shape(1000, 1)).to_vec(), vec![0b001]);
         assert!(candidates(&free, &shape(1000, 2)).is_empty());
         assert!(evaluate(Policy::Packing, &view, &shape(1000, 2), norm, 0, &mut frag).is_none());
         // Packing prefers a shared card: 100 - (300·100/1000)/10 = 97.

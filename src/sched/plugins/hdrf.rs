@@ -456,7 +456,7 @@ mod tests {
         (b.request[0], b.allocated[0]) = (1000.0, 1000.0);
         t.nodes.extend([a, b]);
         t.nodes[0].children = vec![1, 2];
-        t.total_allocated = [1000.0, 0.0, 2000.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        t.total_allocated = [1000.0, 0.0, 2000.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
         t.refresh_all();
         assert!(!t.nodes[1].saturated && t.nodes[2].saturated);
         assert_eq!(t.nodes[0].allocated[2], 2000.0);

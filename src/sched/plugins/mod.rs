@@ -30,6 +30,7 @@ use super::conf::PluginOption;
 /// Plugins that work on per-card state: a run with any of them tracks cards.
 pub const CARD_PLUGINS: &[&str] = &["deviceshare", "fgd", "bestfit", "packing", "clustering", "dotprod", "random"];
 use super::plugin::Plugin;
+use crate::model::scalar_names::NameLookup;
 
 /// The checks proportion and capacity make before their quota test in JobEnqueueable: a closed
 /// queue rejects, a job without minimum resources is admitted; `None` means "apply the quota".
@@ -41,8 +42,15 @@ pub fn queue_gate(st: &crate::model::ClusterState, job: &crate::model::Job) -> O
     job.min_resources.is_empty().then_some(Vote::Permit)
 }
 
-/// Builds a plugin from its configuration entry; argument errors name the plugin and key.
+/// Builds a plugin from its configuration entry to check its arguments, before any scenario has
+/// bound extended resource names (well-formed ones pass); argument errors name the plugin and key.
 pub fn build(opt: &PluginOption) -> Result<Box<dyn Plugin>, String> {
+    build_with(opt, NameLookup::Lenient)
+}
+
+/// Builds a plugin from its configuration entry, resolving resource names in its arguments
+/// through `names`.
+pub fn build_with(opt: &PluginOption, names: NameLookup) -> Result<Box<dyn Plugin>, String> {
     let args = &opt.arguments;
     let no_args = |name: &str| args.check_known(name, &[], &[]);
     Ok(match opt.name.as_str() {
@@ -69,7 +77,7 @@ pub fn build(opt: &PluginOption) -> Result<Box<dyn Plugin>, String> {
             Box::new(proportion::Proportion::default())
         }
         "nodeorder" => Box::new(nodeorder::NodeOrder::new(args)?),
-        "binpack" => Box::new(binpack::Binpack::new(args)?),
+        "binpack" => Box::new(binpack::Binpack::new(args, names)?),
         "sla" => Box::new(sla::Sla::new(args)?),
         "capacity" => {
             // Volcano reads `ancestorReclaimLevel` in both modes; only the hierarchy uses it.
@@ -91,7 +99,7 @@ pub fn build(opt: &PluginOption) -> Result<Box<dyn Plugin>, String> {
         }
         "task-topology" => Box::new(task_topology::TaskTopology::new(args)?),
         "usage" => Box::new(usage::Usage::new(args)?),
-        "resource-strategy-fit" => Box::new(resource_strategy_fit::ResourceStrategyFit::new(args)?),
+        "resource-strategy-fit" => Box::new(resource_strategy_fit::ResourceStrategyFit::new(args, names)?),
         "nodegroup" => Box::new(nodegroup::NodeGroup::new(args, opt.hierarchy())?),
         "tdm" => Box::new(tdm::Tdm::new(args)?),
         "cdp" => {
@@ -99,7 +107,7 @@ pub fn build(opt: &PluginOption) -> Result<Box<dyn Plugin>, String> {
             Box::new(cdp::Cdp::default())
         }
         "rescheduling" => Box::new(rescheduling::Rescheduling::new(args)?),
-        "network-topology-aware" => Box::new(network_topology_aware::NetworkTopologyAware::new(args)?),
+        "network-topology-aware" => Box::new(network_topology_aware::NetworkTopologyAware::new(args, names)?),
         "deviceshare" => Box::new(deviceshare::DeviceShare::new(args)?),
         name if fgd::Policy::from_name(name).is_some() => {
             Box::new(fgd::FgdPlugin::new(fgd::Policy::from_name(name).expect("checked"), args)?)

@@ -25,7 +25,8 @@
 //! plugin does nothing (and leaves the node-score cache on).
 
 use crate::model::annotations::TopologyMode;
-use crate::model::resources::{Dim, scalar_slot};
+use crate::model::resources::Dim;
+use crate::model::scalar_names::NameLookup;
 use crate::model::topology::{HyperNodeId, Topology};
 use crate::model::{ClusterState, Job, NodeId, Resources, SimTime, Task, TaskId};
 use crate::sched::conf::{Arguments, Hook};
@@ -109,7 +110,7 @@ impl NetworkTopologyAware {
     /// `hypernode.binpack.resources.<name>`, `hypernode.binpack.normal-pod.enable|fading` and
     /// `hypernode.gradient.evict.max-hypernodes`; negative values fall back to the defaults, as in
     /// Volcano.
-    pub fn new(args: &Arguments) -> Result<NetworkTopologyAware, String> {
+    pub fn new(args: &Arguments, names: NameLookup) -> Result<NetworkTopologyAware, String> {
         args.check_known(
             "network-topology-aware",
             &[
@@ -133,10 +134,13 @@ impl NetworkTopologyAware {
         ];
         if let Some(list) = args.str("hypernode.binpack.resources") {
             for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                let slot = scalar_slot(name).ok_or_else(|| {
+                let slot = names.slot(name).map_err(|_| {
                     format!("plugin `network-topology-aware`: hypernode.binpack.resources: unknown resource `{name}`")
                 })?;
-                dims.push((Dim::Scalar(slot), int(&format!("hypernode.binpack.resources.{name}"))? as f64));
+                let w = int(&format!("hypernode.binpack.resources.{name}"))? as f64;
+                if let Some(slot) = slot {
+                    dims.push((Dim::Scalar(slot), w));
+                }
             }
         }
         let fading = args
@@ -422,6 +426,10 @@ impl Plugin for NetworkTopologyAware {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn build_nta(a: &Arguments) -> Result<NetworkTopologyAware, String> {
+        NetworkTopologyAware::new(a, NameLookup::BUILTIN)
+    }
     use crate::model::topology::regular;
     use crate::model::{JobSpec, Pool, Queue, QueueId};
     use crate::sched::conf::ArgValue;
@@ -432,7 +440,7 @@ mod tests {
 
     #[test]
     fn arguments_are_checked_and_negative_ones_fall_back() {
-        let p = NetworkTopologyAware::new(&args(&[
+        let p = build_nta(&args(&[
             ("weight", ArgValue::Int(-3)),
             ("hypernode.binpack.resources", ArgValue::Str("nvidia.com/gpu".into())),
             ("hypernode.binpack.resources.nvidia.com/gpu", ArgValue::Int(5)),
@@ -441,10 +449,9 @@ mod tests {
         .unwrap();
         assert_eq!((p.weight, p.fading, p.evict_max), (1.0, 0.8, 8));
         assert_eq!(p.dims.last(), Some(&(Dim::Scalar(crate::model::resources::GPU), 5.0)));
-        let e = NetworkTopologyAware::new(&args(&[("hypernode.binpak.cpu", ArgValue::Int(1))])).unwrap_err();
+        let e = build_nta(&args(&[("hypernode.binpak.cpu", ArgValue::Int(1))])).unwrap_err();
         assert!(e.contains("network-topology-aware") && e.contains("hypernode.binpak.cpu"), "{e}");
-        let e = NetworkTopologyAware::new(&args(&[("hypernode.binpack.resources", ArgValue::Str("foo.com/x".into()))]))
-            .unwrap_err();
+        let e = build_nta(&args(&[("hypernode.binpack.resources", ArgValue::Str("foo.com/x".into()))])).unwrap_err();
         assert!(e.contains("unknown resource `foo.com/x`"), "{e}");
     }
 
@@ -460,8 +467,7 @@ mod tests {
         spec.annotations.insert(crate::model::annotations::NETWORK_TOPOLOGY_MODE.into(), "hard".into());
         spec.annotations.insert(crate::model::annotations::NETWORK_TOPOLOGY_HIGHEST_TIER.into(), "2".into());
         let j = st.add_job(spec, QueueId(0), vec![1]);
-        let mut p =
-            NetworkTopologyAware::new(&args(&[("hypernode.gradient.evict.max-hypernodes", ArgValue::Int(3))])).unwrap();
+        let mut p = build_nta(&args(&[("hypernode.gradient.evict.max-hypernodes", ArgValue::Int(3))])).unwrap();
         p.on_session_open(&st, SimTime(0));
         let topo = st.topology.clone().unwrap();
         let name = |g: Vec<Vec<HyperNodeId>>| -> Vec<Vec<String>> {

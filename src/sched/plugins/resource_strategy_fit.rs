@@ -24,7 +24,8 @@
 //! `volcano.sh/resource-strategy-weight`) that no published version of the Go source reads; they
 //! are not simulated.
 
-use crate::model::resources::{Dim, scalar_slot};
+use crate::model::resources::Dim;
+use crate::model::scalar_names::{NameLookup, ScalarNames};
 use crate::model::{ClusterState, Node, Task};
 use crate::sched::conf::{ArgValue, Arguments, Hook};
 use crate::sched::plugin::{FitReason, Plugin};
@@ -58,13 +59,16 @@ pub struct ResourceStrategyFit {
     sra_weight_sum: i64,
     /// `None` when the proportional policy is off; else (resource, cpu cores, memory GB) per unit.
     proportional: Option<Vec<(Dim, f64, f64)>>,
+    /// The scenario's extended resource names, which prefix patterns match against.
+    names: ScalarNames,
 }
 
-fn dim_named(name: &str) -> Option<Dim> {
+/// `Ok(None)`: a well-formed extended name a lenient lookup leaves unresolved.
+fn dim_named(name: &str, names: NameLookup) -> Result<Option<Dim>, ()> {
     match name {
-        "cpu" => Some(Dim::Cpu),
-        "memory" => Some(Dim::Memory),
-        other => scalar_slot(other).map(Dim::Scalar),
+        "cpu" => Ok(Some(Dim::Cpu)),
+        "memory" => Ok(Some(Dim::Memory)),
+        other => names.slot(other).map(|s| s.map(Dim::Scalar)),
     }
 }
 
@@ -74,7 +78,7 @@ fn comma_list(text: &str) -> impl Iterator<Item = &str> {
 
 impl ResourceStrategyFit {
     /// Reads `resourceStrategyFitWeight`, `resources`, `sra` and `proportional`.
-    pub fn new(args: &Arguments) -> Result<ResourceStrategyFit, String> {
+    pub fn new(args: &Arguments, names: NameLookup) -> Result<ResourceStrategyFit, String> {
         const P: &str = "resource-strategy-fit";
         args.check_known(P, &["resourceStrategyFitWeight", "resources", "sra", "proportional"], &[])?;
         let mut weight = args.int("resourceStrategyFitWeight", 10)?;
@@ -110,7 +114,10 @@ impl ResourceStrategyFit {
                     }
                     Pattern::Prefix(name.trim_end_matches('*').to_string())
                 } else {
-                    Pattern::Exact(dim_named(name).ok_or_else(|| format!("{P}: resources: unknown resource `{name}`"))?)
+                    match dim_named(name, names).map_err(|_| format!("{P}: resources: unknown resource `{name}`"))? {
+                        Some(d) => Pattern::Exact(d),
+                        None => continue,
+                    }
                 };
                 resources.push((pattern, strategy, w));
             }
@@ -133,11 +140,13 @@ impl ResourceStrategyFit {
                     }
                 }
                 for name in comma_list(&listed) {
-                    let d = dim_named(name).ok_or_else(|| format!("{P}: sra.resources: unknown resource `{name}`"))?;
+                    let d =
+                        dim_named(name, names).map_err(|_| format!("{P}: sra.resources: unknown resource `{name}`"))?;
                     let mut w = weights.int(name, 1)?;
                     if w < 0 {
                         w = 1;
                     }
+                    let Some(d) = d else { continue };
                     sra.push((d, w));
                     sra_weight_sum += w;
                 }
@@ -160,8 +169,13 @@ impl ResourceStrategyFit {
                 }
                 let mut list = Vec::new();
                 for name in comma_list(&listed) {
-                    let slot = scalar_slot(name)
-                        .ok_or_else(|| format!("{P}: proportional.resources: `{name}` is not a scalar resource"))?;
+                    let slot = match names.slot(name) {
+                        Ok(Some(slot)) => slot,
+                        Ok(None) => continue,
+                        Err(()) => {
+                            return Err(format!("{P}: proportional.resources: `{name}` is not a scalar resource"));
+                        }
+                    };
                     let rate = |suffix: &str| -> Result<f64, String> {
                         let v = rates.f64(&format!("{name}.{suffix}"), 1.0)?;
                         Ok(if v < 0.0 { 1.0 } else { v })
@@ -171,7 +185,8 @@ impl ResourceStrategyFit {
                 proportional = Some(list);
             }
         }
-        Ok(ResourceStrategyFit { weight, resources, sra_weight, sra, sra_weight_sum, proportional })
+        let names = names.names();
+        Ok(ResourceStrategyFit { weight, resources, sra_weight, sra, sra_weight_sum, proportional, names })
     }
 
     /// The entry for a resource: an exact entry, else the longest matching prefix pattern.
@@ -180,7 +195,7 @@ impl ResourceStrategyFit {
         if let Some((_, s, w)) = exact {
             return Some((*s, *w));
         }
-        let name = d.name();
+        let name = self.names.name(d);
         let mut best: Option<(&str, Strategy, i64)> = None;
         for (p, s, w) in &self.resources {
             if let Pattern::Prefix(prefix) = p
@@ -280,6 +295,10 @@ impl Plugin for ResourceStrategyFit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn build_rsf(a: &Arguments) -> Result<ResourceStrategyFit, String> {
+        ResourceStrategyFit::new(a, NameLookup::BUILTIN)
+    }
     use crate::model::resources::GPU;
     use crate::model::{JobId, NodeId, PoolId, Resources, TaskId, TaskStatus};
 
@@ -311,7 +330,7 @@ mod tests {
 
     #[test]
     fn strategies_weights_and_patterns() {
-        let p = ResourceStrategyFit::new(&args(
+        let p = build_rsf(&args(
             "resourceStrategyFitWeight: 2\nresources:\n  nvidia.com/*: {type: MostAllocated, weight: 3}\n  cpu: {type: LeastAllocated, weight: 1}\n",
         ))
         .unwrap();
@@ -324,13 +343,13 @@ mod tests {
         // Overflow of any entry zeroes the score.
         let big = task(Resources::new(7000, 0));
         assert_eq!(p.strategy_score(&big, &n), 0.0);
-        assert!(ResourceStrategyFit::new(&args("resources:\n  cpu: {type: Spread}\n")).is_err());
-        assert!(ResourceStrategyFit::new(&args("resources:\n  '*': {type: MostAllocated}\n")).is_err());
+        assert!(build_rsf(&args("resources:\n  cpu: {type: Spread}\n")).is_err());
+        assert!(build_rsf(&args("resources:\n  '*': {type: MostAllocated}\n")).is_err());
     }
 
     #[test]
     fn sra_and_proportional() {
-        let p = ResourceStrategyFit::new(&args(
+        let p = build_rsf(&args(
             "resourceStrategyFitWeight: 0\nsra: {enable: true, resources: nvidia.com/gpu, weight: 10}\nproportional: {enable: true, resources: nvidia.com/gpu, resourceProportion: {nvidia.com/gpu.cpu: 4, nvidia.com/gpu.memory: 8}}\n",
         ))
         .unwrap();
