@@ -130,6 +130,27 @@ fn scenarios_run_synthetic_workloads() {
     let jobs = sc.load_jobs().unwrap();
     assert_eq!(jobs.len(), 300);
     assert_eq!(sc.synth.as_ref().unwrap().seed, 5, "the scenario seed seeds the generator");
+    // A run with another seed (a sweep or comparison over seeds, `--seed`) draws another workload
+    // — the one the generator gives for that seed — unless the synth section fixes its own seed.
+    let mut other = sc.clone();
+    other.seed = 6;
+    let spec = |seed: Option<u64>| SynthSpec {
+        preset: Some("philly-like".into()),
+        jobs: Some(300),
+        seed,
+        ..SynthSpec::default()
+    };
+    let submits = |jobs: &[tephra::model::JobSpec]| jobs.iter().map(|j| j.submit).collect::<Vec<_>>();
+    let got = other.load_jobs().unwrap();
+    assert_ne!(submits(&got), submits(&jobs));
+    let text = std::fs::read_to_string(&p).unwrap();
+    let six = dir.path().join("six.yaml");
+    std::fs::write(&six, text.replace("seed: 5", "seed: 6")).unwrap();
+    assert_eq!(submits(&got), submits(&tephra::scenario::load(&six).unwrap().load_jobs().unwrap()));
+    let fixed = Synth::from_spec(&spec(Some(5)), 1).unwrap();
+    assert!(!fixed.seed_follows_run);
+    other.synth = Some(fixed);
+    assert_eq!(submits(&other.load_jobs().unwrap()), submits(&jobs), "an explicit synth seed stays");
     std::fs::write(&p, "name: s\nfleet:\n  pools:\n    - { name: gpu, count: 8, cpu: 128, memory: 1Ti }\nworkload:\n  synth: { preset: nope }\n").unwrap();
     let e = tephra::scenario::load(&p).unwrap_err().to_string();
     assert!(e.contains("s.yaml:6: workload.synth: unknown preset `nope`"), "{e}");

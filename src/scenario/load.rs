@@ -898,6 +898,13 @@ impl Scenario {
         let mut jobs = match (&self.synth, self.format) {
             (Some(s), _) => {
                 let file = format!("{} (workload.synth)", self.path.display());
+                let run_seeded;
+                let s = if s.seed_follows_run && s.seed != self.seed {
+                    run_seeded = crate::trace::synth::Synth { seed: self.seed, ..s.clone() };
+                    &run_seeded
+                } else {
+                    s
+                };
                 s.generate().iter().map(|j| j.to_spec(0.0, &file)).collect()
             }
             // openb pod lists become one-pod jobs in the `default` queue, by creation time.

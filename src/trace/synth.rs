@@ -131,6 +131,9 @@ pub struct Synth {
     pub elastic: f64,
     /// Most GPUs per pod.
     pub gpus_per_node: u32,
+    /// The spec gave no seed: in a scenario the workload then follows the run's seed, so that a
+    /// sweep or comparison over seeds (or `--seed`) draws a new workload for each.
+    pub seed_follows_run: bool,
 }
 
 /// The presets' names.
@@ -319,6 +322,7 @@ impl Synth {
             priorities: vec![(0, 1.0)],
             elastic: 0.0,
             gpus_per_node: 8,
+            seed_follows_run: false,
         })
     }
 
@@ -338,9 +342,11 @@ impl Synth {
                 priorities: vec![(0, 1.0)],
                 elastic: 0.0,
                 gpus_per_node: 8,
+                seed_follows_run: false,
             },
         };
         s.seed = spec.seed.unwrap_or(seed);
+        s.seed_follows_run = spec.seed.is_none();
         if let Some(n) = spec.jobs {
             if !(1..=10_000_000).contains(&n) {
                 return Err(err(format!("jobs: {n} is not from 1 to 10000000")));
