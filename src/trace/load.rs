@@ -98,7 +98,21 @@ pub fn for_each_unshifted(
     }
     let lo = slice.since.map(|b| b.resolve(0.0)).unwrap_or(f64::NEG_INFINITY);
     let hi = slice.until.map(|b| b.resolve(0.0)).unwrap_or(f64::INFINITY);
-    let mut pass = Pass { origin_s: 0.0, ..Pass::default() };
+    stream(path, format, (lo, hi), slice.limit, 0.0, |j, _| f(j))
+}
+
+/// One streaming pass: calls `f` with every job submitted in `[lo, hi)` (trace clock), at most
+/// `limit` of them, and `origin`; counts the reader's skipped entries. An empty selection is an
+/// error.
+fn stream(
+    path: &Path,
+    format: Format,
+    (lo, hi): (f64, f64),
+    limit: Option<usize>,
+    origin: f64,
+    mut f: impl FnMut(&TraceJob, f64) -> Result<(), TraceError>,
+) -> Result<Pass, TraceError> {
+    let mut pass = Pass { origin_s: origin, ..Pass::default() };
     for e in open(path, format)? {
         match e? {
             Entry::Skipped { reason, .. } => *pass.skipped.entry(reason).or_default() += 1,
@@ -106,11 +120,11 @@ pub fn for_each_unshifted(
                 if j.submit_s < lo || j.submit_s >= hi {
                     continue;
                 }
-                if slice.limit.is_some_and(|l| pass.kept >= l as u64) {
+                if limit.is_some_and(|l| pass.kept >= l as u64) {
                     break;
                 }
                 pass.kept += 1;
-                f(&j)?;
+                f(&j, origin)?;
             }
         }
     }
@@ -127,32 +141,13 @@ pub fn for_each(
     path: &Path,
     format: Format,
     slice: &Slice,
-    mut f: impl FnMut(&TraceJob, f64) -> Result<(), TraceError>,
+    f: impl FnMut(&TraceJob, f64) -> Result<(), TraceError>,
 ) -> Result<Pass, TraceError> {
     let first = first_submit(path, format)?;
     let lo = slice.since.map(|b| b.resolve(first)).unwrap_or(f64::NEG_INFINITY);
     let hi = slice.until.map(|b| b.resolve(first)).unwrap_or(f64::INFINITY);
     let origin = if lo.is_finite() { lo } else { first };
-    let mut pass = Pass { origin_s: origin, ..Pass::default() };
-    for e in open(path, format)? {
-        match e? {
-            Entry::Skipped { reason, .. } => *pass.skipped.entry(reason).or_default() += 1,
-            Entry::Job(j) => {
-                if j.submit_s < lo || j.submit_s >= hi {
-                    continue;
-                }
-                if slice.limit.is_some_and(|l| pass.kept >= l as u64) {
-                    break;
-                }
-                pass.kept += 1;
-                f(&j, origin)?;
-            }
-        }
-    }
-    if pass.kept == 0 {
-        return Err(Ctx::new(path).err(0, "row", "no jobs in the selected slice"));
-    }
-    Ok(pass)
+    stream(path, format, (lo, hi), slice.limit, origin, f)
 }
 
 /// Reads a trace into jobs sorted by submit time (stable: file order breaks ties). Native traces
