@@ -71,6 +71,41 @@ fn bisection_finds_the_exact_smallest_count() {
 }
 
 #[test]
+fn bisection_handles_constraints_that_more_nodes_hurt() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::write_scenario(dir.path(), YAML, &six_jobs());
+    let sc = tephra::scenario::load(&path).unwrap();
+    // Delay holds from 6 nodes up; allocation ≥ 90 % holds up to 6 nodes (6 busy of k ≈ 6/k), so
+    // exactly 6 meets both. Bisection runs on the delay alone (same probes as above), and the
+    // smallest count meeting it must also meet the allocation floor.
+    let mut s = spec(&["fleet.pools.gpu.count=1..20"], "max_queue_delay <= 10m", vec![1.0], None);
+    s.constraints = vec![plan::parse_constraint("gpu_allocation >= 90%").unwrap()];
+    assert_eq!(s.method().unwrap(), Method::Bisection);
+    let r = &plan::search(&sc, &s, &|_| {}).unwrap()[0];
+    assert_eq!(r.points[r.recommended.unwrap()].values, ["6"]);
+    let mut probes: Vec<(usize, &str, bool)> =
+        r.points.iter().map(|p| (p.probe, p.values[0].as_str(), p.meets)).collect();
+    probes.sort();
+    // 20, 10 and 7 meet the delay but sit under 90 % allocation (6/20, 6/10, 6/7).
+    assert_eq!(
+        probes,
+        [(1, "20", false), (2, "1", false), (3, "10", false), (4, "5", false), (5, "7", false), (6, "6", true)]
+    );
+
+    // Only a floor on allocation: the smallest count is the answer (it failed before: 20 nodes
+    // were evaluated first, missed the floor, and nothing smaller was tried).
+    let s = spec(&["fleet.pools.gpu.count=1..20"], "gpu_allocation >= 50%", vec![1.0], None);
+    let r = &plan::search(&sc, &s, &|_| {}).unwrap()[0];
+    assert_eq!(r.points[r.recommended.unwrap()].values, ["1"]);
+
+    // A metric of unknown trend: grid by default, and a forced bisection is refused.
+    let s = spec(&["fleet.pools.gpu.count=1..3"], "binds >= 1", vec![1.0], None);
+    assert_eq!(s.method().unwrap(), Method::Grid);
+    let s = spec(&["fleet.pools.gpu.count=1..3"], "binds >= 1", vec![1.0], Some(Method::Bisection));
+    assert!(s.method().unwrap_err().to_string().contains("use --search grid"));
+}
+
+#[test]
 fn grid_over_two_pools_picks_the_cheapest_and_agrees_with_bisection() {
     let dir = tempfile::tempdir().unwrap();
     let path = common::write_scenario(dir.path(), YAML, &six_jobs());

@@ -4,7 +4,7 @@
 //! `tephra check`: one unlucky seed neither makes nor breaks a fleet); whether every single seed
 //! met it is recorded beside it.
 
-use super::spec::{Constraint, Variable};
+use super::spec::{Constraint, NodeEffect, Variable};
 use crate::experiment::{self, Change, Plan, Variant, overrides::Assignment};
 use crate::gate::verdict::median;
 use crate::runner::RunOptions;
@@ -46,16 +46,23 @@ impl PlanSpec {
         std::iter::once(&self.objective).chain(&self.constraints).collect()
     }
 
-    /// The method used: bisection for a single `fleet.pools.NAME.count` variable unless grid is asked.
+    /// The method used: bisection for a single `fleet.pools.NAME.count` variable when every
+    /// constraint's trend in the node count is known, unless grid is asked; grid otherwise.
     pub fn method(&self) -> Result<Method> {
         let single_count = self.variables.len() == 1 && self.variables[0].count_pool().is_some();
-        match self.method {
-            Some(Method::Bisection) if !single_count => {
+        let unknown = self.all_constraints().into_iter().find(|c| c.more_nodes() == NodeEffect::Unknown);
+        match (self.method, unknown) {
+            (Some(Method::Bisection), _) if !single_count => {
                 bail!("--search bisection needs exactly one --vary fleet.pools.NAME.count")
             }
-            Some(m) => Ok(m),
-            None if single_count => Ok(Method::Bisection),
-            None => Ok(Method::Grid),
+            (Some(Method::Bisection), Some(c)) => bail!(
+                "--search bisection: `{}` has no known trend in the node count, so bisection could skip \
+                 the answer; use --search grid",
+                c.text
+            ),
+            (Some(m), _) => Ok(m),
+            (None, None) if single_count => Ok(Method::Bisection),
+            (None, _) => Ok(Method::Grid),
         }
     }
 }
@@ -231,11 +238,13 @@ fn grid(vars: &[Variable]) -> Vec<Vec<String>> {
     combos
 }
 
-/// Bisection on the one count variable over its values sorted ascending: evaluate the largest
-/// (if it fails, nothing smaller is tried: the plan is missed within the range), then the
-/// smallest (if it meets, it is the answer), then halve the interval between the largest failing
-/// and the smallest meeting value until they are neighbours. The answer is exact when meeting the
-/// plan is monotone in the count (more nodes never hurt), which holds for delay-type SLOs.
+/// Bisection on the one count variable over its values sorted ascending, on the constraints that
+/// more nodes help (delay-type SLOs): evaluate the largest (if those fail, nothing smaller is
+/// tried: the plan is missed within the range), then the smallest (if they hold, it is the
+/// candidate), then halve the interval between the largest failing and the smallest holding
+/// value until they are neighbours. Constraints that more nodes hurt (`gpu_allocation >= 80%`)
+/// are best met at the smallest count, so the fleet meets the plan exactly when that smallest
+/// candidate meets them too. The answer is exact when every metric is monotone in the count.
 fn bisect(
     base: &Scenario,
     spec: &PlanSpec,
@@ -249,18 +258,27 @@ fn bisect(
     }
     values.sort_by_key(|v| v.parse::<u32>().unwrap_or(0));
     values.dedup();
+    let helped: Vec<usize> = spec
+        .all_constraints()
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.more_nodes() == NodeEffect::Helps)
+        .map(|(i, _)| i)
+        .collect();
+    let all = spec.all_constraints();
+    let helped_hold = |p: &Point| helped.iter().all(|&i| all[i].holds(p.medians[i]));
     let mut seen: BTreeMap<usize, Point> = BTreeMap::new();
     let mut probe = 0;
     let mut eval = |i: usize, seen: &mut BTreeMap<usize, Point>| -> Result<bool> {
         if let Some(p) = seen.get(&i) {
-            return Ok(p.meets);
+            return Ok(helped_hold(p));
         }
         let mut p = evaluate(base, spec, growth, &[vec![values[i].clone()]], seeds, done)?.remove(0);
         probe += 1;
         p.probe = probe;
-        let meets = p.meets;
+        let holds = helped_hold(&p);
         seen.insert(i, p);
-        Ok(meets)
+        Ok(holds)
     };
     let (mut lo, mut hi) = (0, values.len() - 1);
     if eval(hi, &mut seen)? && !eval(lo, &mut seen)? {

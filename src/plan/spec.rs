@@ -193,6 +193,45 @@ impl Constraint {
     pub fn show(&self, v: f64) -> String {
         show(self.unit, v)
     }
+
+    /// How adding nodes moves this constraint toward being met, from the metric's known trend:
+    /// delays, JCTs, slowdowns, makespan, allocation/goodput fractions, unschedulable/unfinished
+    /// jobs and evictions fall as capacity grows; completed jobs rise. A path of unknown trend
+    /// gives [`NodeEffect::Unknown`], which rules bisection out (it could skip the answer).
+    pub fn more_nodes(&self) -> NodeEffect {
+        const FALLING: &[&str] = &[
+            "queueing_delay_s",
+            "jct_s",
+            "slowdown",
+            "makespan_s",
+            "accel_allocation",
+            "accel_goodput",
+            "cpu_allocation",
+            "jobs.unschedulable",
+            "jobs.unfinished",
+            "evictions",
+        ];
+        let falls = if FALLING.iter().any(|f| self.path.contains(f)) {
+            true
+        } else if self.path == "jobs.completed" {
+            false
+        } else {
+            return NodeEffect::Unknown;
+        };
+        let below = matches!(self.op, Op::Le | Op::Lt);
+        if falls == below { NodeEffect::Helps } else { NodeEffect::Hurts }
+    }
+}
+
+/// Whether a constraint gets easier or harder to meet as a pool's node count grows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeEffect {
+    /// More nodes help (`p95_queue_delay <= 1h`): met from some count upward.
+    Helps,
+    /// More nodes hurt (`gpu_allocation >= 80%`): met up to some count.
+    Hurts,
+    /// The metric's trend is not known.
+    Unknown,
 }
 
 /// Formats `v` for reports: durations as `1h 05m`-style text, fractions as percentages.
