@@ -69,6 +69,28 @@ fn baseline_then_pass_then_regression_then_bad_input() {
         "{xml}"
     );
 
+    // Fewer seeds than the baseline ran: still judged, but the report warns that seeds differ.
+    std::fs::write(&baseline_path, serde_json::to_string(&baseline).unwrap()).unwrap();
+    let (code, out, _) = tephra(&["check", d, "--quiet", "--seeds", "1"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("seeds differ from the baseline") && out.contains("[7, 8]") && out.contains("[7]"), "{out}");
+
+    // A misspelled metric is bad input (exit 2), both when writing a baseline and when checking.
+    std::fs::write(
+        dir.path().join("check.yaml"),
+        "seeds: 1\nmetrics:\n  - { metric: accel_alocation, better: higher, tolerance: 0.01 }\n",
+    )
+    .unwrap();
+    for extra in [&["--update-baseline"][..], &[][..]] {
+        let mut args = vec!["check", d, "--quiet"];
+        args.extend_from_slice(extra);
+        let (code, _, err) = tephra(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains("`accel_alocation` are in no scenario's summary.json"), "{err}");
+    }
+    let kept: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&baseline_path).unwrap()).unwrap();
+    assert_eq!(kept, baseline, "a refused --update-baseline leaves the baseline alone");
+
     // Bad input: no baseline at the given path, and an unknown settings key.
     let (code, _, err) = tephra(&["check", d, "--quiet", "--baseline", dir.path().join("nope.json").to_str().unwrap()]);
     assert_eq!(code, 2);

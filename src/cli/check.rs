@@ -81,7 +81,28 @@ pub fn check(args: CheckArgs) -> Result<ExitCode> {
     };
 
     let rows = gate::compare(&suite.metrics, &measured, &baseline);
-    let md = output::markdown(&rows, suite.seeds);
+    let mut md = output::markdown(&rows, suite.seeds);
+    // Medians over different seeds are not the same measurement: say so where the table is read.
+    let mut notes = Vec::new();
+    for m in &measured {
+        if let Some(b) = baseline.scenarios.get(&m.name)
+            && b.seeds != m.seeds
+        {
+            notes.push(format!(
+                "- `{}`: the baseline ran seeds {:?}, this check ran {:?}; medians may differ by seed choice alone \
+                 (run with the baseline's seed count, or update the baseline).",
+                m.name, b.seeds, m.seeds
+            ));
+        }
+    }
+    if !notes.is_empty() {
+        md.push_str("\n**Warning: seeds differ from the baseline.**\n\n");
+        md.push_str(&notes.join("\n"));
+        md.push('\n');
+        if !args.quiet {
+            eprintln!("warning: seeds differ from the baseline for {} scenario(s); see the report", notes.len());
+        }
+    }
     if let Some(path) = &args.junit {
         write_atomic(path, output::junit(&rows).as_bytes()).with_context(|| format!("writing {}", path.display()))?;
     }

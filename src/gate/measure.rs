@@ -70,7 +70,26 @@ pub fn measure(suite: &Suite, done: &(dyn Fn() + Sync)) -> Result<Vec<Measured>,
         }
         measured.push(Measured { name: sc.name.clone(), file: path.clone(), seeds, values });
     }
+    unknown_metrics(&suite.metrics, &measured)?;
     Ok(measured)
+}
+
+/// Refuses a gated metric that no run of the suite has: a misspelled path would otherwise write a
+/// baseline of nulls and then fail every check as "missing" instead of saying what is wrong.
+fn unknown_metrics(specs: &[MetricSpec], measured: &[Measured]) -> Result<(), String> {
+    let absent: Vec<&str> = specs
+        .iter()
+        .filter(|s| measured.iter().all(|m| m.values.get(&s.path).is_none_or(|v| v.iter().all(Option::is_none))))
+        .map(|s| s.path.as_str())
+        .collect();
+    if absent.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "gated metric(s) {} are in no scenario's summary.json (misspelled? a metric is a dotted path to a number, \
+         such as `queueing_delay_s.p95` or `queues.prod.completed`; see docs/summary-schema.md)",
+        absent.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+    ))
 }
 
 /// The gated metrics' values of one scenario, present for every seed, or `None`.

@@ -28,6 +28,9 @@ pub enum Verdict {
     New,
     /// The run's summary lacks the metric: the gate fails (a metric the baseline has vanished).
     Missing,
+    /// Neither the baseline nor the run has the metric for this scenario (an optional section
+    /// such as `recovery` in a scenario without faults): nothing to gate, not failed.
+    NotApplicable,
 }
 
 impl Verdict {
@@ -45,6 +48,7 @@ impl Verdict {
             Verdict::Regression => "REGRESSION",
             Verdict::New => "new",
             Verdict::Missing => "MISSING",
+            Verdict::NotApplicable => "n/a (not in this scenario)",
         }
     }
 }
@@ -136,7 +140,10 @@ pub fn compare(specs: &[MetricSpec], measured: &[Measured], baseline: &Baseline)
                 tolerance: spec.tolerance.label(),
                 verdict: Verdict::New,
             };
+            let in_baseline = baseline.scenarios.get(&m.name).and_then(|s| s.metrics.get(&spec.path));
+            let absent_before = in_baseline.is_some_and(|v| v.iter().all(Option::is_none));
             match (base, now) {
+                (None, None) if absent_before => row.verdict = Verdict::NotApplicable,
                 (_, None) => row.verdict = Verdict::Missing,
                 (None, Some(_)) => row.verdict = Verdict::New,
                 (Some(b), Some(n)) => {
@@ -202,5 +209,13 @@ mod tests {
         let base = Baseline::from_measured(&ok);
         let rows = compare(&specs, &ok, &base);
         assert_eq!((rows[0].verdict, rows[0].change), (Verdict::Ok, Some(0.0)));
+        // Absent from the baseline and from the run (an optional section): n/a, not a failure.
+        let mut none = measured.clone();
+        none[0].values.insert("m".into(), vec![None, None]);
+        let rows = compare(&specs, &none, &Baseline::from_measured(&none));
+        assert_eq!(rows[0].verdict, Verdict::NotApplicable);
+        assert!(!rows[0].verdict.fails());
+        // Present in the baseline, absent now: the metric vanished, which fails.
+        assert_eq!(compare(&specs, &none, &base)[0].verdict, Verdict::Missing);
     }
 }
