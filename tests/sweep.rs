@@ -234,6 +234,17 @@ fn shards_merged_equal_one_unsharded_run() {
     let (code, _, err) = tephra(&["merge", s(&whole), s(&conflict), "--out", s(&merged)], &[]);
     assert_eq!(code, 2);
     assert!(err.contains("conflict.csv") && err.contains("results.csv") && err.contains("different results"), "{err}");
+
+    // Files that are not results tables: bad input (exit 2) naming the file, and nothing written.
+    std::fs::remove_file(&merged).unwrap();
+    for (name, text) in [("junk.csv", "{bad"), ("other.csv", "a,b,c\n1,2,3\n"), ("header-only.csv", "x,y\n")] {
+        let junk = dir.path().join(name);
+        std::fs::write(&junk, text).unwrap();
+        let (code, _, err) = tephra(&["merge", s(&whole), s(&junk), "--out", s(&merged)], &[]);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.contains(name) && err.contains("not a tephra sweep results table"), "{name}: {err}");
+        assert!(!merged.exists(), "{name}");
+    }
 }
 
 /// A default build writes no Parquet; asking `merge` for a `.parquet` table says how to get one

@@ -56,6 +56,9 @@ pub fn merge(inputs: &[PathBuf]) -> Result<Merged, String> {
     let mut duplicates = 0;
     for f in &files {
         let Some((t, _, _)) = results::read(f)? else { unreachable!("listed files exist") };
+        if t.header.is_empty() {
+            return Err(format!("{}: not a tephra sweep results table (no complete header line)", f.display()));
+        }
         match &header {
             None => header = Some((t.header.clone(), f.clone())),
             Some((h, first)) if *h != t.header => {

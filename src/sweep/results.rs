@@ -93,6 +93,11 @@ pub fn parse(bytes: &[u8], file: &Path) -> Result<(Table, usize), String> {
         let rec = rec.map_err(|e| format!("{shown}: line {}: {e}", line + 1))?;
         let fields: Vec<String> = rec.iter().map(str::to_string).collect();
         if line == 0 {
+            if !fields.starts_with(&["index".to_string(), "cell".to_string(), "scenario".to_string()]) {
+                return Err(format!(
+                    "{shown}: line 1: not a tephra sweep results table (the header must start index,cell,scenario)"
+                ));
+            }
             table.header = fields;
             continue;
         }
