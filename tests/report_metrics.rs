@@ -74,6 +74,8 @@ fn hand_computed_metrics() {
     assert_eq!(classes, vec![("1", 1), ("2-4", 2)]);
     assert_eq!(s.pools["gpu"].accel_allocation, 0.807692);
     assert_eq!(s.device_models["H100"], 0.807692);
+    // The only pool holds every progressing pod: its goodput is the cluster's 390 / 520.
+    assert_eq!((s.pools["gpu"].accel_goodput, s.device_model_goodput["H100"]), (0.75, 0.75));
 
     // The fairness timeline at 20 s (inside [10,55)) and at 60 s (inside [55,105)).
     let at = |t: f64| out.fairness.iter().find(|r| r.time_s == t).unwrap();

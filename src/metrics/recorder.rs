@@ -134,6 +134,8 @@ pub struct PoolTally {
     pub cpu_alloc_area: i128,
     /// ∫ healthy CPU dt.
     pub cpu_healthy_area: i128,
+    /// ∫ accelerators of progressing jobs' pods on the pool's nodes dt (goodput).
+    pub accel_goodput_area: i128,
 }
 
 /// Volcano's Overused: deserved ≤ allocated in every dimension.
@@ -229,8 +231,11 @@ impl Recorder {
         if dt > 0 {
             let healthy = &st.pool_healthy;
             self.pools.resize(st.pools.len(), PoolTally::default());
-            for ((p, used), h) in self.pools.iter_mut().zip(&st.pool_used).zip(healthy) {
+            for (((p, used), h), good) in
+                self.pools.iter_mut().zip(&st.pool_used).zip(healthy).zip(&st.pool_progressing_accel)
+            {
                 p.accel_alloc_area += dt * used.accelerators() as i128;
+                p.accel_goodput_area += dt * *good as i128;
                 p.accel_healthy_area += dt * h.accelerators() as i128;
                 p.cpu_alloc_area += dt * used.cpu as i128;
                 p.cpu_healthy_area += dt * h.cpu as i128;
@@ -353,7 +358,7 @@ impl Recorder {
                 cpu_total: Some(healthy[i].cpu as f64 / 1000.0),
                 jobs_pending: None,
                 jobs_running: None,
-                accel_goodput: None,
+                accel_goodput: Some(st.pool_progressing_accel[i] as f64 / 1000.0),
             });
         }
         let snap = super::fairness::Snapshot::of(st);

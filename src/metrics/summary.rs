@@ -171,6 +171,8 @@ pub struct PoolSummary {
     pub accel_allocation: f64,
     /// Time-weighted allocated / healthy CPU of the pool.
     pub cpu_allocation: f64,
+    /// Time-weighted accelerators of progressing jobs on the pool / healthy accelerators.
+    pub accel_goodput: f64,
 }
 
 /// Fairness between queues (definitions in `metrics::fairness` and `metrics::job_stats`).
@@ -241,6 +243,8 @@ pub struct Summary {
     pub pools: BTreeMap<String, PoolSummary>,
     /// Per accelerator model: time-weighted allocated / healthy accelerators of its pools.
     pub device_models: BTreeMap<String, f64>,
+    /// Per accelerator model: the goodput of its pools (progressing jobs' accelerators / healthy).
+    pub device_model_goodput: BTreeMap<String, f64>,
     /// Per accelerator resource name with capacity (`nvidia.com/gpu`, `kunlunxin.com/xpu`):
     /// time-weighted allocated / healthy units. Only when the fleet declares extended
     /// accelerators (`fleet.pools[].extended`).
@@ -405,7 +409,7 @@ impl Summary {
         fairness.jain_min = f.jain_min.map(round6);
         fairness.deviation_max = round6(f.deviation_max);
         let mut pools = BTreeMap::new();
-        let mut models: BTreeMap<String, (i128, i128)> = BTreeMap::new();
+        let mut models: BTreeMap<String, (i128, i128, i128)> = BTreeMap::new();
         for (pool, t) in st.pools.iter().zip(&rec.pools) {
             pools.insert(
                 pool.name.clone(),
@@ -413,12 +417,14 @@ impl Summary {
                     model: pool.accelerator_model.clone(),
                     accel_allocation: ratio(t.accel_alloc_area, t.accel_healthy_area),
                     cpu_allocation: ratio(t.cpu_alloc_area, t.cpu_healthy_area),
+                    accel_goodput: ratio(t.accel_goodput_area, t.accel_healthy_area),
                 },
             );
             if let Some(m) = &pool.accelerator_model {
                 let e = models.entry(m.clone()).or_default();
                 e.0 += t.accel_alloc_area;
                 e.1 += t.accel_healthy_area;
+                e.2 += t.accel_goodput_area;
             }
         }
         Summary {
@@ -472,7 +478,8 @@ impl Summary {
                     .map(|(s, a)| (st.scalar_names.name(crate::model::Dim::Scalar(*s)).to_string(), ratio(a.0, a.1)))
                     .collect(),
             },
-            device_models: models.into_iter().map(|(m, (a, h))| (m, ratio(a, h))).collect(),
+            device_model_goodput: models.iter().map(|(m, (_, h, g))| (m.clone(), ratio(*g, *h))).collect(),
+            device_models: models.into_iter().map(|(m, (a, h, _))| (m, ratio(a, h))).collect(),
             fairness,
             topology: st.topology.as_deref().map(|t| TopologySummary::build(t, &rec.job_span)),
             fragmentation: rec.fragmentation.summary(),

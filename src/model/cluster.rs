@@ -59,6 +59,8 @@ pub struct ClusterState {
     pub node_queue_running: Vec<Resources>,
     /// Allocated resources of jobs that are making progress (goodput).
     pub progressing_alloc: Resources,
+    /// Per pool, accelerator milli-units of progressing jobs' pods on its nodes (goodput per pool).
+    pub pool_progressing_accel: Vec<i64>,
     /// Incremented whenever resources are given back on any node; lets the allocate action skip
     /// jobs whose last attempt failed on node fit when nothing has been freed since.
     pub release_epoch: u64,
@@ -182,6 +184,7 @@ impl ClusterState {
             state.pool_healthy.push(pool.allocatable.times(count as i64));
             state.pools.push(pool);
             state.pool_used.push(Resources::ZERO);
+            state.pool_progressing_accel.push(0);
         }
         let most = state.free_cards.iter().map(|h| h.len() - 1).max().unwrap_or(0);
         let words = state.nodes.len().div_ceil(64);
@@ -240,6 +243,7 @@ impl ClusterState {
             finished: None,
             progress_ms: 0,
             progressing_since: None,
+            accel_by_pool: Vec::new(),
             speed_milli: 1000,
             generation: 0,
             changed: false,
@@ -370,13 +374,23 @@ impl ClusterState {
         }
         let job = &mut self.jobs[j.idx()];
         let queue = &mut self.queues[job.queue.idx()];
+        let pool_of = |n: Option<NodeId>, nodes: &[Node]| nodes[n.expect("allocated pods are on a node").idx()].pool;
+        let accel = r.accelerators();
+        // Allocation leaving the old pool and entering the new one (both when a pod moves nodes).
+        let mut moves: [Option<(PoolId, i64)>; 2] = [None, None];
+        if from.is_allocated() && (!to.is_allocated() || new_node != old_node) {
+            moves[0] = Some((pool_of(old_node, &self.nodes), -accel));
+        }
+        if to.is_allocated() && (!from.is_allocated() || new_node != old_node) {
+            moves[1] = Some((pool_of(new_node, &self.nodes), accel));
+        }
         match (from.is_allocated(), to.is_allocated()) {
             (false, true) => {
                 job.allocated += r;
                 queue.allocated += r;
                 if job.progressing_since.is_some() {
                     self.progressing_alloc += r;
-                    queue.progressing_accel += r.accelerators();
+                    queue.progressing_accel += accel;
                 }
             }
             (true, false) => {
@@ -384,10 +398,18 @@ impl ClusterState {
                 queue.allocated -= r;
                 if job.progressing_since.is_some() {
                     self.progressing_alloc -= r;
-                    queue.progressing_accel -= r.accelerators();
+                    queue.progressing_accel -= accel;
                 }
             }
             _ => {}
+        }
+        if accel != 0 {
+            for (pool, d) in moves.into_iter().flatten() {
+                add_pool_accel(&mut job.accel_by_pool, pool, d);
+                if job.progressing_since.is_some() {
+                    self.pool_progressing_accel[pool.idx()] += d;
+                }
+            }
         }
         match (from == TaskStatus::Pending, to == TaskStatus::Pending) {
             (true, false) => queue.pending -= r,
@@ -643,6 +665,9 @@ impl ClusterState {
             job.progressing_since = Some(now);
             self.progressing_alloc += job.allocated;
             self.queues[job.queue.idx()].progressing_accel += job.allocated.accelerators();
+            for &(p, a) in &job.accel_by_pool {
+                self.pool_progressing_accel[p.idx()] += a;
+            }
         }
     }
 
@@ -653,6 +678,9 @@ impl ClusterState {
             job.progress_ms += now.since(since).0 * job.speed_milli / 1000;
             self.progressing_alloc -= job.allocated;
             self.queues[job.queue.idx()].progressing_accel -= job.allocated.accelerators();
+            for &(p, a) in &job.accel_by_pool {
+                self.pool_progressing_accel[p.idx()] -= a;
+            }
         }
     }
 
@@ -899,11 +927,35 @@ impl ClusterState {
                 return Err(format!("queue {}: goodput or demand tally drifted", q.name));
             }
         }
+        let mut by_pool = vec![0i64; self.pools.len()];
+        for task in &self.tasks {
+            if task.status.is_allocated() && self.jobs[task.job.idx()].is_progressing() {
+                by_pool[self.nodes[task.node.expect("allocated pods are on a node").idx()].pool.idx()] +=
+                    task.request.accelerators();
+            }
+        }
+        if by_pool != self.pool_progressing_accel {
+            return Err(format!("pool goodput drifted: {:?} vs recount {by_pool:?}", self.pool_progressing_accel));
+        }
         self.check_cards()?;
         let healthy_used: i64 = self.nodes.iter().filter(|n| n.healthy).map(|n| n.used.accelerators()).sum();
         if healthy_used > self.healthy_accelerators() {
             return Err("allocated accelerators exceed healthy accelerators".into());
         }
         Ok(())
+    }
+}
+
+/// Adds `d` accelerator milli-units to `pool`'s entry of a job's per-pool tally, keeping it sorted
+/// and free of zero entries.
+fn add_pool_accel(tally: &mut Vec<(PoolId, i64)>, pool: PoolId, d: i64) {
+    match tally.binary_search_by_key(&pool, |e| e.0) {
+        Ok(i) => {
+            tally[i].1 += d;
+            if tally[i].1 == 0 {
+                tally.remove(i);
+            }
+        }
+        Err(i) => tally.insert(i, (pool, d)),
     }
 }

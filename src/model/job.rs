@@ -352,6 +352,10 @@ pub struct Job {
     pub progress_ms: u64,
     /// Start of the current progressing stretch, if the gang is running.
     pub progressing_since: Option<SimTime>,
+    /// Accelerator milli-units of the job's allocated pods per pool (sorted by pool, no zero
+    /// entries): what moves into or out of the pools' goodput when the job starts or stops
+    /// progressing, without walking its pods.
+    pub accel_by_pool: Vec<(crate::model::ids::PoolId, i64)>,
     /// Work done per unit of time in the current stretch, per mille: the relative throughput of
     /// the slowest card model its running pods use (1000 = the reference speed).
     pub speed_milli: u64,

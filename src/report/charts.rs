@@ -120,10 +120,21 @@ pub struct Chart {
 impl Chart {
     /// The queueing-delay CDF chart (log time axis), shared by the run report and the comparison.
     pub fn queueing_delay_cdf(series: Vec<Series>, caption: &str) -> Chart {
+        Chart::cdf(
+            "queueing-delay-cdf",
+            "Queueing delay (CDF)",
+            "queueing delay (log scale; under 1 s drawn at 1 s)",
+            series,
+            caption,
+        )
+    }
+
+    /// A CDF over durations: log-scale x, fraction of jobs on y.
+    pub fn cdf(id: &str, title: &str, x_label: &str, series: Vec<Series>, caption: &str) -> Chart {
         Chart {
-            id: "queueing-delay-cdf".into(),
-            title: "Queueing delay (CDF)".into(),
-            x_label: "queueing delay (log scale; under 1 s drawn at 1 s)".into(),
+            id: id.into(),
+            title: title.into(),
+            x_label: x_label.into(),
             y_label: "fraction of jobs".into(),
             x: XAxis::LogDuration,
             y: YAxis::Percent,

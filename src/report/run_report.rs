@@ -280,27 +280,51 @@ pub fn charts(out: &RunOutput) -> Vec<Chart> {
         }
     }
     charts.push(Chart::queueing_delay_cdf(cdf, "Fraction of jobs whose gang ran within a given delay of submission."));
-    // JCT CDF per GPU size class.
-    let mut jct_cdf = Vec::new();
-    for (i, class) in crate::metrics::job_stats::SIZE_CLASSES.iter().enumerate() {
-        let v: Vec<f64> = out.jobs.iter().filter(|j| j.size_class == *class).filter_map(|j| j.jct_s).collect();
-        if !v.is_empty() {
-            let name = if *class == "cpu" { "CPU only".to_string() } else { format!("{class} GPU") };
-            jct_cdf.push(Series::solid(name, i, cdf_points(&v, 400)));
-        }
+    // JCT per GPU size class, queueing delay per size class, and JCT per queue (CDFs).
+    let class_name = |c: &str| if c == "cpu" { "CPU only".to_string() } else { format!("{c} GPU") };
+    let by_class = |value: &dyn Fn(&crate::report::jobs::JobRow) -> Option<f64>| -> Vec<Series> {
+        let classes = crate::metrics::job_stats::SIZE_CLASSES.iter().enumerate();
+        classes
+            .filter_map(|(i, class)| {
+                let v: Vec<f64> = out.jobs.iter().filter(|j| j.size_class == *class).filter_map(value).collect();
+                (!v.is_empty()).then(|| Series::solid(class_name(class), i, cdf_points(&v, 400)))
+            })
+            .collect()
+    };
+    charts.push(Chart::cdf(
+        "jct-cdf",
+        "Job completion time by GPU size class (CDF)",
+        "JCT (log scale)",
+        by_class(&|j| j.jct_s),
+        "Fraction of completed jobs of each GPU size class that finished within a given time of submission.",
+    ));
+    if out.summary.size_classes.len() > 1 {
+        charts.push(Chart::cdf(
+            "delay-cdf-size",
+            "Queueing delay by GPU size class (CDF)",
+            "queueing delay (log scale; under 1 s drawn at 1 s)",
+            by_class(&|j| j.queueing_delay_s),
+            "Fraction of jobs of each GPU size class whose gang ran within a given delay of submission: \
+             large gangs wait for whole nodes to free.",
+        ));
     }
-    charts.push(Chart {
-        id: "jct-cdf".into(),
-        title: "Job completion time by GPU size class (CDF)".into(),
-        x_label: "JCT (log scale)".into(),
-        y_label: "fraction of jobs".into(),
-        x: XAxis::LogDuration,
-        y: YAxis::Percent,
-        kind: Kind::Lines,
-        series: jct_cdf,
-        caption: "Fraction of completed jobs of each GPU size class that finished within a given time of submission."
-            .into(),
-    });
+    if leaves.len() > 1 {
+        let series = leaves
+            .iter()
+            .enumerate()
+            .filter_map(|(i, q)| {
+                let v: Vec<f64> = out.jobs.iter().filter(|j| &j.queue == q).filter_map(|j| j.jct_s).collect();
+                (!v.is_empty()).then(|| Series::solid(q.clone(), i, cdf_points(&v, 400)))
+            })
+            .collect();
+        charts.push(Chart::cdf(
+            "jct-cdf-queue",
+            "Job completion time by queue (CDF)",
+            "JCT (log scale)",
+            series,
+            "Fraction of each queue's completed jobs that finished within a given time of submission.",
+        ));
+    }
     charts.push(jct_by_class(&[(String::new(), &out.summary)]));
     charts.extend(optional_charts(out));
     charts.retain(|c| !c.is_empty());
@@ -544,39 +568,20 @@ pub fn headline(s: &Summary) -> Vec<(&'static str, String)> {
     rows
 }
 
-/// The per-queue table.
-fn queue_table(s: &Summary) -> Block {
-    let header = [
-        "queue",
-        "jobs",
-        "done",
-        "GPU alloc (mean)",
-        "GPU goodput (mean)",
-        "dominant share",
-        "fair share",
-        "share / deserved",
-        "delay p50",
-        "delay p90",
-        "longest wait",
-        "ρ",
-        "cross-queue evicted",
-        "evicted GPU-h",
-    ];
-    let rows = s
+/// The per-queue tables: shares and fairness, then delays and completion times.
+fn queue_tables(s: &Summary) -> [Block; 2] {
+    let header = |h: &[&str]| h.iter().map(|h| h.to_string()).collect::<Vec<_>>();
+    let shares = s
         .queues
         .iter()
         .map(|(name, q)| {
             vec![
                 name.clone(),
-                q.jobs.to_string(),
-                q.completed.to_string(),
                 format!("{:.1}", q.accel_alloc_mean),
                 format!("{:.1}", q.accel_goodput_mean),
                 opt(q.dominant_share_mean, pct),
                 opt(q.fair_share_mean, pct),
                 opt(q.share_mean, |x| format!("{x:.2}")),
-                human_secs(q.queueing_delay_s.p50),
-                human_secs(q.queueing_delay_s.p90),
                 human_secs(q.longest_wait_s),
                 opt(q.finish_time_fairness, |x| format!("{x:.2}")),
                 q.cross_queue_evictions_received.to_string(),
@@ -584,7 +589,61 @@ fn queue_table(s: &Summary) -> Block {
             ]
         })
         .collect();
-    Block::Table { header: header.iter().map(|h| h.to_string()).collect(), rows }
+    let times = s
+        .queues
+        .iter()
+        .map(|(name, q)| {
+            let mut row = vec![name.clone(), q.jobs.to_string(), q.completed.to_string()];
+            row.extend(percentile_cells(&q.queueing_delay_s, &q.jct_s, &q.slowdown));
+            row
+        })
+        .collect();
+    [
+        Block::Table {
+            header: header(&[
+                "queue",
+                "GPU alloc (mean)",
+                "GPU goodput (mean)",
+                "dominant share",
+                "fair share",
+                "share / deserved",
+                "longest wait",
+                "ρ",
+                "cross-queue evicted",
+                "evicted GPU-h",
+            ]),
+            rows: shares,
+        },
+        Block::Table { header: times_header("queue"), rows: times },
+    ]
+}
+
+/// Columns of a delay / JCT / slowdown percentile table whose first column is `what`.
+fn times_header(what: &str) -> Vec<String> {
+    [
+        what,
+        "jobs",
+        "done",
+        "delay p50",
+        "delay p90",
+        "delay p99",
+        "JCT p50",
+        "JCT p90",
+        "JCT p99",
+        "slowdown p50",
+        "slowdown p90",
+        "slowdown p99",
+    ]
+    .iter()
+    .map(|h| h.to_string())
+    .collect()
+}
+
+/// The percentile cells of [`times_header`] after its first three columns.
+fn percentile_cells(delay: &Stats, jct: &Stats, slowdown: &Stats) -> Vec<String> {
+    let mut cells: Vec<String> = [delay, jct].iter().flat_map(|st| [st.p50, st.p90, st.p99].map(human_secs)).collect();
+    cells.extend([slowdown.p50, slowdown.p90, slowdown.p99].map(|x| format!("{x:.2}")));
+    cells
 }
 
 /// The document of one run; `chart_blocks` are the rendered charts in order.
@@ -601,29 +660,19 @@ pub fn document(sc: &Scenario, out: &RunOutput, chart_blocks: Vec<Block>) -> Doc
     ];
     if !s.queues.is_empty() {
         blocks.push(Block::Heading(3, "Per queue".into()));
-        blocks.push(queue_table(s));
+        blocks.extend(queue_tables(s));
     }
     if !s.size_classes.is_empty() {
         blocks.push(Block::Heading(3, "Per GPU size class".into()));
         blocks.push(Block::Table {
-            header: ["size class", "jobs", "done", "delay p50", "delay p90", "JCT p50", "JCT p90", "slowdown p50"]
-                .iter()
-                .map(|h| h.to_string())
-                .collect(),
+            header: times_header("size class"),
             rows: s
                 .size_classes
                 .iter()
                 .map(|c| {
-                    vec![
-                        c.class.to_string(),
-                        c.jobs.to_string(),
-                        c.completed.to_string(),
-                        human_secs(c.queueing_delay_s.p50),
-                        human_secs(c.queueing_delay_s.p90),
-                        human_secs(c.jct_s.p50),
-                        human_secs(c.jct_s.p90),
-                        format!("{:.2}", c.slowdown.p50),
-                    ]
+                    let mut row = vec![c.class.to_string(), c.jobs.to_string(), c.completed.to_string()];
+                    row.extend(percentile_cells(&c.queueing_delay_s, &c.jct_s, &c.slowdown));
+                    row
                 })
                 .collect(),
         });
@@ -631,7 +680,7 @@ pub fn document(sc: &Scenario, out: &RunOutput, chart_blocks: Vec<Block>) -> Doc
     if !s.pools.is_empty() {
         blocks.push(Block::Heading(3, "Per pool".into()));
         blocks.push(Block::Table {
-            header: ["pool", "device model", "GPU allocation", "CPU allocation"]
+            header: ["pool", "device model", "GPU allocation", "GPU goodput", "CPU allocation"]
                 .iter()
                 .map(|h| h.to_string())
                 .collect(),
@@ -643,9 +692,21 @@ pub fn document(sc: &Scenario, out: &RunOutput, chart_blocks: Vec<Block>) -> Doc
                         n.clone(),
                         p.model.clone().unwrap_or_else(|| "–".into()),
                         pct(p.accel_allocation),
+                        pct(p.accel_goodput),
                         pct(p.cpu_allocation),
                     ]
                 })
+                .collect(),
+        });
+    }
+    if s.device_models.len() > 1 {
+        blocks.push(Block::Heading(3, "Per device model".into()));
+        blocks.push(Block::Table {
+            header: ["device model", "GPU allocation", "GPU goodput"].iter().map(|h| h.to_string()).collect(),
+            rows: s
+                .device_models
+                .iter()
+                .map(|(m, a)| vec![m.clone(), pct(*a), opt(s.device_model_goodput.get(m).copied(), pct)])
                 .collect(),
         });
     }

@@ -164,17 +164,17 @@ mod tests {
     #[test]
     fn torn_last_line_is_dropped_and_quoting_round_trips() {
         let t = Table {
-            header: vec!["index".into(), "cell".into(), "x".into()],
+            header: vec!["index".into(), "cell".into(), "scenario".into()],
             rows: vec![vec!["0".into(), "ab".into(), "a,b".into()]],
         };
         let mut bytes = encode_table(&t);
-        assert_eq!(String::from_utf8(bytes.clone()).unwrap(), "index,cell,x\n0,ab,\"a,b\"\n");
+        assert_eq!(String::from_utf8(bytes.clone()).unwrap(), "index,cell,scenario\n0,ab,\"a,b\"\n");
         let full = bytes.len();
         bytes.extend(b"1,cd,");
         let (back, valid) = parse(&bytes, Path::new("r.csv")).unwrap();
         assert_eq!((back, valid), (t, full));
-        let e = parse(b"index,cell\n0,ab,extra\n", Path::new("r.csv")).unwrap_err();
-        assert!(e.contains("r.csv: line 2: 3 fields"), "{e}");
+        let e = parse(b"index,cell,scenario\n0,ab,s,extra\n", Path::new("r.csv")).unwrap_err();
+        assert!(e.contains("r.csv: line 2: 4 fields"), "{e}");
     }
 
     #[test]
