@@ -145,6 +145,36 @@ impl Chart {
     }
 }
 
+/// Splits a line into strokes drawn separately, so that thick lines have no join where the path
+/// turns back on itself in pixel space (a step series with many changes inside one pixel column):
+/// the bitmap rasterizer mitres such joins into spikes far outside the plot. Points that land on
+/// the previous point's pixel are dropped.
+fn strokes(points: &[(f64, f64)], to_px: impl Fn(&(f64, f64)) -> (i32, i32)) -> Vec<Vec<(f64, f64)>> {
+    let mut pieces: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut cur: Vec<((f64, f64), (i64, i64))> = Vec::new();
+    for p in points {
+        let (x, y) = to_px(p);
+        let px = (x as i64, y as i64);
+        if cur.last().is_some_and(|l| l.1 == px) {
+            continue;
+        }
+        if cur.len() >= 2 {
+            let (a, b) = (cur[cur.len() - 2].1, cur[cur.len() - 1].1);
+            let turns_back = (b.0 - a.0) * (px.0 - b.0) + (b.1 - a.1) * (px.1 - b.1) < 0;
+            if turns_back {
+                let joint = cur[cur.len() - 1];
+                pieces.push(cur.drain(..).map(|e| e.0).collect());
+                cur.push(joint);
+            }
+        }
+        cur.push((*p, px));
+    }
+    if !cur.is_empty() {
+        pieces.push(cur.into_iter().map(|e| e.0).collect());
+    }
+    pieces
+}
+
 /// Formats seconds as a short duration for axis labels.
 fn short_duration(s: f64) -> String {
     let s = s.max(0.0);
@@ -285,11 +315,17 @@ impl Chart {
             }
             let c = colour(s.colour);
             let style = c.stroke_width(2);
-            let anno = if s.dashed {
-                chart.draw_series(DashedLineSeries::new(s.points.iter().copied(), 6, 4, style)).map_err(err)?
-            } else {
-                chart.draw_series(LineSeries::new(s.points.iter().copied(), style)).map_err(err)?
-            };
+            let pieces = strokes(&s.points, |p| chart.backend_coord(p));
+            let mut last = None;
+            for piece in pieces {
+                let pts = piece.into_iter();
+                last = Some(if s.dashed {
+                    chart.draw_series(DashedLineSeries::new(pts, 6, 4, style)).map_err(err)?
+                } else {
+                    chart.draw_series(LineSeries::new(pts, style)).map_err(err)?
+                });
+            }
+            let anno = last.expect("a series with points has a stroke");
             if s.dashed {
                 anno.label(s.name.as_str()).legend(move |(x, y)| {
                     EmptyElement::at((x, y))
@@ -393,6 +429,20 @@ fn register_font() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strokes_split_where_the_path_turns_back_and_drop_repeated_pixels() {
+        let px = |p: &(f64, f64)| (p.0 as i32, p.1 as i32);
+        // Up, then straight back down in the same column: two strokes sharing the turning point.
+        let pts = [(0.0, 0.0), (1.0, 0.0), (1.0, 5.0), (1.2, 1.0), (3.0, 1.0)];
+        assert_eq!(
+            strokes(&pts, px),
+            vec![vec![(0.0, 0.0), (1.0, 0.0), (1.0, 5.0)], vec![(1.0, 5.0), (1.2, 1.0), (3.0, 1.0)]]
+        );
+        // Right-angle steps keep one stroke; a point on the same pixel is dropped.
+        let steps = [(0.0, 0.0), (2.0, 0.0), (2.0, 3.0), (2.4, 3.0), (4.0, 3.0)];
+        assert_eq!(strokes(&steps, px), vec![vec![(0.0, 0.0), (2.0, 0.0), (2.0, 3.0), (4.0, 3.0)]]);
+    }
 
     #[test]
     fn svg_has_the_series_and_is_deterministic() {

@@ -44,6 +44,8 @@ pub struct RunDigest {
     pub capacity: Vec<(f64, f64)>,
     /// Queueing delays of jobs whose gang ran, seconds.
     pub delays: Vec<f64>,
+    /// Jain's index over the queues with demand, over time.
+    pub jain: Vec<(f64, f64)>,
 }
 
 impl RunDigest {
@@ -55,6 +57,7 @@ impl RunDigest {
             goodput: cluster_series(out, |r| r.accel_goodput),
             capacity: cluster_series(out, |r| r.accel_total),
             delays: out.jobs.iter().filter_map(|j| j.queueing_delay_s).collect(),
+            jain: out.fairness.iter().filter_map(|r| Some((r.time_s, r.jain_index?))).collect(),
         }
     }
 }
@@ -333,8 +336,81 @@ pub fn charts(plan: &Plan, grid: &[Vec<RunDigest>]) -> Vec<Chart> {
     let firsts: Vec<(String, &Summary)> =
         plan.variants.iter().zip(grid).map(|(v, runs)| (v.label.clone(), &runs[0].summary)).collect();
     charts.push(jct_by_class(&firsts));
+    if grid.iter().any(|runs| runs[0].summary.queues.len() > 1) {
+        let jain = plan
+            .variants
+            .iter()
+            .zip(grid)
+            .enumerate()
+            .map(|(i, (v, runs))| Series::solid(v.label.clone(), i, runs[0].jain.clone()))
+            .collect();
+        charts.push(Chart {
+            id: "fairness".into(),
+            title: "Jain's index over time".into(),
+            x_label: "simulated time".into(),
+            y_label: "Jain's index over queues with demand".into(),
+            x: XAxis::Time,
+            y: YAxis::Plain,
+            kind: Kind::Lines,
+            series: jain,
+            caption: "Jain's index over the queues with demand per variant (first seed); 1 = every queue at the same \
+                      fraction of its fair share."
+                .into(),
+        });
+    }
+    charts.extend(recovery_charts(plan, grid));
     charts.retain(|c| !c.is_empty());
     charts
+}
+
+/// With faults in some run: MTTR p50/p95 and lost GPU-hours per variant (medians over seeds).
+fn recovery_charts(plan: &Plan, grid: &[Vec<RunDigest>]) -> Vec<Chart> {
+    if !grid.iter().flatten().any(|r| r.summary.recovery.is_some()) {
+        return Vec::new();
+    }
+    let labels: Vec<String> = plan.variants.iter().map(|v| v.label.clone()).collect();
+    let per_variant = |f: &dyn Fn(&crate::metrics::recovery::RecoverySummary) -> f64| -> Vec<(f64, f64)> {
+        grid.iter()
+            .enumerate()
+            .filter_map(|(i, runs)| {
+                let mut v: Vec<f64> = runs.iter().filter_map(|r| r.summary.recovery.as_ref().map(f)).collect();
+                v.sort_by(f64::total_cmp);
+                median(&v).map(|m| (i as f64, m))
+            })
+            .collect()
+    };
+    let bars = |id: &str, title: &str, y_label: &str, y: YAxis, series: Vec<Series>, caption: &str| Chart {
+        id: id.into(),
+        title: title.into(),
+        x_label: "variant".into(),
+        y_label: y_label.into(),
+        x: XAxis::Categories(labels.clone()),
+        y,
+        kind: Kind::Bars,
+        series,
+        caption: caption.into(),
+    };
+    vec![
+        bars(
+            "recovery-mttr",
+            "Time to recover per variant",
+            "time until the job progresses again",
+            YAxis::Duration,
+            vec![
+                Series::solid("MTTR p50", 0, per_variant(&|r| r.mttr_s.p50)),
+                Series::solid("MTTR p95", 1, per_variant(&|r| r.mttr_s.p95)),
+            ],
+            "Recovery time of failures that touched a running job, median over seeds per variant.",
+        ),
+        bars(
+            "recovery-lost",
+            "Lost GPU-hours per variant",
+            "GPU-hours",
+            YAxis::Plain,
+            vec![Series::solid("lost GPU-hours", 2, per_variant(&|r| r.lost_gpu_hours))],
+            "Rolled-back work and accelerators held idle during recovery, median over seeds per variant.",
+        ),
+    ]
 }
 
 fn describe(change: &Change) -> String {
