@@ -214,7 +214,15 @@ pub fn frontier(spec: &PlanSpec, results: &[GrowthResult]) -> Chart {
         },
         kind: Kind::Scatter,
         series,
-        caption: "Each dot is a fleet evaluated over the seeds; the dashed line is the objective's threshold.".into(),
+        caption: if cap.is_finite() && results.iter().flat_map(|r| &r.points).any(|p| p.medians[0] > cap) {
+            format!(
+                "Each dot is a fleet evaluated over the seeds; the dashed line is the objective's threshold. Values \
+                 above 3× the threshold are drawn at {} (plan.md has the real numbers).",
+                obj.show(cap)
+            )
+        } else {
+            "Each dot is a fleet evaluated over the seeds; the dashed line is the objective's threshold.".into()
+        },
     }
 }
 
