@@ -112,18 +112,16 @@ pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress))
         .map_err(|e| ScenarioError::Input(format!("{e} (scenario {}, seed {})", sc.name, sc.seed)))?;
     let mut summary =
         Summary::build(&sim.state, &sim.recorder, &sc.name, sc.seed, sc.policy.name(), sim.end.secs_f64());
-    let recovery = crate::report::recovery::RecoveryOutput::build(&sim);
+    let mut jobs = job_rows(&sim.state);
+    if let Some(topo) = &sim.state.topology {
+        crate::report::jobs::add_topology_tiers(&mut jobs, topo, &sim.recorder.job_span);
+    }
+    let recovery = crate::report::recovery::RecoveryOutput::build(&sim, &mut jobs);
     summary.recovery = recovery.as_ref().map(|r| r.summary.clone());
     let wall = started.elapsed().as_secs_f64();
     let perf = PerfReport::new(wall, sim.perf.events, &sim.perf.cycle_ns, sim.recorder.binds, sim.recorder.evictions);
     Ok(RunOutput {
-        jobs: {
-            let mut rows = job_rows(&sim.state);
-            if let Some(topo) = &sim.state.topology {
-                crate::report::jobs::add_topology_tiers(&mut rows, topo, &sim.recorder.job_span);
-            }
-            rows
-        },
+        jobs,
         timeline: std::mem::take(&mut sim.recorder.timeline),
         queues: std::mem::take(&mut sim.recorder.queue_rows),
         fairness: std::mem::take(&mut sim.recorder.fairness_rows),

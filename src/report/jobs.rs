@@ -41,6 +41,25 @@ pub struct JobRow {
     /// them; empty if the gang never ran).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub topology_tier: Option<String>,
+    /// With failure handling on (faults or lifecycle policies), the recovery columns; every row
+    /// has them or none does, so the CSV header stays rectangular.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<&'static str>,
+    /// Restarts made by lifecycle policies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restarts: Option<u32>,
+    /// Faults that touched the job while it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incidents: Option<u32>,
+    /// Rolled-back progress, s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rolled_back_s: Option<f64>,
+    /// Rolled-back + idle-held GPU-hours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost_gpu_h: Option<f64>,
+    /// Whether retryCount reached maxRetry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hit_max_retry: Option<bool>,
 }
 
 /// Fills [`JobRow::topology_tier`] from the recorder's spans (call only with a topology).
@@ -73,6 +92,12 @@ pub fn job_rows(st: &ClusterState) -> Vec<JobRow> {
             size_class: crate::metrics::job_stats::size_class(j.accelerators()),
             slowdown: crate::metrics::job_stats::slowdown(j).map(crate::metrics::summary::round6),
             topology_tier: None,
+            phase: None,
+            restarts: None,
+            incidents: None,
+            rolled_back_s: None,
+            lost_gpu_h: None,
+            hit_max_retry: None,
         })
         .collect()
 }
