@@ -83,6 +83,13 @@ pub struct Progress {
 
 /// Runs a scenario. `progress` is called every few hundred events.
 pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress)) -> Result<RunOutput, ScenarioError> {
+    if sc.inflate.is_some() {
+        return Err(ScenarioError::Input(format!(
+            "{}: run.mode: inflate is the packing experiment, not a simulation: run it with `tephra run` or \
+             `tephra compare`",
+            sc.path.display()
+        )));
+    }
     let started = Instant::now();
     let specs = sc.load_jobs()?;
     let last_submit = specs.last().map(|s| s.submit).unwrap_or_default();

@@ -173,7 +173,6 @@ fn inflate_settings(
     format: TraceFormat,
     has_node_list: bool,
 ) -> Result<Option<crate::sim::inflate::InflateSettings>, ScenarioError> {
-    use crate::sched::plugins::fgd::Policy as Fgd;
     let Some(r) = &raw.run else { return Ok(None) };
     let inflate = match &r.mode {
         None => false,
@@ -192,13 +191,12 @@ fn inflate_settings(
         }
         return Ok(None);
     }
-    let mut s = crate::sim::inflate::InflateSettings::default();
+    use crate::sim::inflate::InflateSettings as S;
+    let mut s = S::default();
+    let field = |name: &str, e: String| ScenarioError::Input(format!("{}: run.inflate.{name}: {e}", cx.file));
     if let Some(i) = &r.inflate {
         if let Some(t) = i.target {
-            if !(t > 0.0 && t <= 10.0) {
-                return Err(ScenarioError::Input(format!("{}: run.inflate.target: {t} is not in (0, 10]", cx.file)));
-            }
-            s.target = t;
+            s.target = S::check_target(t).map_err(|e| field("target", e))?;
         }
         if let Some(seeds) = &i.seeds {
             if seeds.is_empty() {
@@ -209,29 +207,14 @@ fn inflate_settings(
         if let Some(ps) = &i.policies {
             s.policies = Vec::new();
             for p in ps {
-                let policy = Fgd::from_name(&p.value).ok_or_else(|| {
-                    cx.at(p, format!("run.inflate.policies: `{}` is not one of random, dotprod, clustering, packing, bestfit, fgd", p.value))
-                })?;
-                s.policies.push(policy);
+                s.policies.push(S::policy(&p.value).map_err(|e| cx.at(p, format!("run.inflate.policies: {e}")))?);
             }
         }
         if let Some(st) = i.step_pct {
-            if !(st > 0.0 && st <= 100.0) {
-                return Err(ScenarioError::Input(format!(
-                    "{}: run.inflate.step_pct: {st} is not in (0, 100]",
-                    cx.file
-                )));
-            }
-            s.step_pct = st;
+            s.step_pct = S::check_step_pct(st).map_err(|e| field("step_pct", e))?;
         }
         if let Some(ts) = i.typical_share {
-            if !(ts > 0.0 && ts <= 1.0) {
-                return Err(ScenarioError::Input(format!(
-                    "{}: run.inflate.typical_share: {ts} is not in (0, 1]",
-                    cx.file
-                )));
-            }
-            s.typical_share = ts;
+            s.typical_share = S::check_typical_share(ts).map_err(|e| field("typical_share", e))?;
         }
     }
     Ok(Some(s))
