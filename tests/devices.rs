@@ -252,3 +252,23 @@ fn compare_runs_the_packing_experiment_per_policy() {
     let e = tephra::runner::run(&sc, &Default::default(), |_| {}).err().unwrap().to_string();
     assert!(e.contains("run.mode: inflate is the packing experiment"), "{e}");
 }
+
+/// `compute_units` means AI cores of an Ascend 310P chip; on other cards it would have no effect,
+/// so it is an error, as are 310P pools that disagree on it.
+#[test]
+fn compute_units_only_for_310p_and_one_value_per_fleet() {
+    let dir = tempfile::tempdir().unwrap();
+    let load = |pools: &str| {
+        let yaml = format!("name: c\nfleet:\n  pools:\n{pools}workload: {{ trace: trace.csv }}\n");
+        let path = write_scenario(dir.path(), &yaml, "a,0,10,q,0,w,1,1,1,1Gi,1,\n");
+        tephra::scenario::load(&path).err().map(|e| e.to_string())
+    };
+    let e =
+        load("    - { name: g, count: 1, cpu: 8, memory: 64Gi, gpu: { model: T4, count: 2, compute_units: 40 } }\n");
+    assert!(e.unwrap().contains("pool `g`: compute_units applies to Ascend 310P cards only"));
+    let e = load(
+        "    - { name: p, count: 1, cpu: 8, memory: 64Gi, npu: { model: Ascend310P, count: 2, compute_units: 10 } }\n    - { name: q, count: 1, cpu: 8, memory: 64Gi, npu: { model: Ascend310P, count: 2 } }\n",
+    );
+    assert!(e.unwrap().contains("pools `p` and `q` have Ascend 310P chips of 10 and 8 AI cores"));
+    assert!(load("    - { name: p, count: 1, cpu: 8, memory: 64Gi, npu: { model: Ascend310P, count: 2, compute_units: 10 } }\n").is_none());
+}

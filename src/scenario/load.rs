@@ -166,6 +166,27 @@ fn read_speeds(path: &Path) -> Result<BTreeMap<String, f64>, String> {
     Ok(out)
 }
 
+/// AI cores per chip of the fleet's Ascend 310P cards (8 when it has none): vNPU requests are
+/// shares of a chip, so pools whose 310P chips have different core counts are an error.
+fn vnpu_cores(pools: &[(crate::model::node::Pool, u32)]) -> Result<u32, String> {
+    let mut found: Option<(u32, &str)> = None;
+    for (p, _) in pools {
+        let Some(c) = p.cards.as_ref().filter(|c| c.kind == CardKind::Npu310P) else { continue };
+        match found {
+            Some((u, other)) if u != c.compute_units => {
+                return Err(format!(
+                    "pools `{other}` and `{}` have Ascend 310P chips of {u} and {} AI cores (compute_units); \
+                     a vNPU template's share of a chip would differ between them, which tephra does not model",
+                    p.name, c.compute_units
+                ));
+            }
+            Some(_) => {}
+            None => found = Some((c.compute_units, &p.name)),
+        }
+    }
+    Ok(found.map_or(ASCEND310P_AICORES, |f| f.0))
+}
+
 /// Reads `run.mode` and `run.inflate`: inflate needs an openb node list and pod list.
 fn inflate_settings(
     raw: &RawScenario,
@@ -485,7 +506,25 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
             if acc.count > 64 {
                 return Err(cx.at(&p.name, format!("pool `{name}`: at most 64 cards per node")));
             }
-            let units = acc.compute_units.unwrap_or(if kind == CardKind::Npu310P { ASCEND310P_AICORES } else { 0 });
+            // AI cores per chip are what 310P vNPU templates take; GPU and 910 shares are fractions
+            // of a card, so a count of compute units would have no effect there.
+            let units = match (acc.compute_units, kind) {
+                (None, CardKind::Npu310P) => ASCEND310P_AICORES,
+                (None, _) => 0,
+                (Some(u), CardKind::Npu310P) if (1..=64).contains(&u) => u,
+                (Some(u), CardKind::Npu310P) => {
+                    return Err(cx.at(&p.name, format!("pool `{name}`: compute_units {u}: AI cores per chip, 1 to 64")));
+                }
+                (Some(_), _) => {
+                    return Err(cx.at(
+                        &p.name,
+                        format!(
+                            "pool `{name}`: compute_units applies to Ascend 310P cards only (AI cores per chip, \
+                             taken by vNPU templates); GPU and Ascend 910 shares are fractions of a card"
+                        ),
+                    ));
+                }
+            };
             let max_shares = acc.max_shares.unwrap_or(DEFAULT_MAX_SHARES).max(1);
             let speed = match acc.speed {
                 None => speeds.get(&acc.model.to_ascii_lowercase()).copied().unwrap_or(1.0),
@@ -804,6 +843,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         None => Default::default(),
     };
 
+    vnpu_cores(&pools).map_err(|m| ScenarioError::Input(format!("{file}: fleet.pools: {m}")))?;
     Ok(Scenario {
         faults,
         recovery,
@@ -910,6 +950,12 @@ impl Scenario {
         }
         super::extended_requests::apply(&mut jobs, &self.scalar_names, &self.extended_models)
             .map_err(ScenarioError::Input)?;
+        let cores = vnpu_cores(&self.pools).map_err(ScenarioError::Input)?;
+        if cores != ASCEND310P_AICORES {
+            for job in &mut jobs {
+                crate::trace::device_requests::rescale_vnpu(&mut job.roles, cores);
+            }
+        }
         for job in &mut jobs {
             for key in [USAGE_RATIO_CPU, USAGE_RATIO_MEMORY] {
                 if let Some(v) = job.annotations.get(key) {
