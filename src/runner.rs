@@ -96,7 +96,8 @@ pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress))
     let horizon = sc.run.until.map(|u| SimTime(u.0)).unwrap_or(last_submit);
     let queues = resolve_queues(&sc.queues, &specs).map_err(ScenarioError::Input)?;
     let mut state = ClusterState::new(sc.pools.clone(), queues);
-    if sc.track_cards || specs.iter().any(|s| s.roles.iter().any(|r| r.device.shares())) || sc.policy.uses_cards() {
+    let shares = specs.iter().any(|s| s.roles.iter().any(|r| r.device.shares()));
+    if sc.track_cards || shares || sc.policy.uses_cards() {
         state.enable_devices();
     }
     state.clock = crate::model::Clock { start_of_day_s: sc.run.start_of_day_s, cycle_period: sc.run.schedule_period };
@@ -112,6 +113,9 @@ pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress))
     let mut sim = Simulation::new(state, specs, scheduler, sc.run.clone())
         .with_invariant_checks(opts.check_invariants)
         .with_decision_log(opts.record_decisions || sc.run.decisions);
+    if shares {
+        sim.recorder.fragmentation.workload_shares();
+    }
     if recovery_on {
         sim = sim.with_recovery(faults, sub_seed(sc.seed, "faults"));
     }
