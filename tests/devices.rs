@@ -112,19 +112,26 @@ fn tracking_whole_cards_changes_nothing_but_the_log() {
     assert!(plain.summary.fragmentation.is_none() && tracked.summary.fragmentation.is_none());
 }
 
+/// An inflate scenario on the openb excerpt (target 120 %, 5 % steps) with `seeds`, written into
+/// `dir`: its text and path.
+fn inflate_scenario(dir: &std::path::Path, seeds: &str) -> (String, std::path::PathBuf) {
+    let data = repo().join("tests/data");
+    let yaml = format!(
+        "name: inf\nfleet:\n  node_list: {}\nworkload:\n  trace: {}\n  format: openb\nrun:\n  mode: inflate\n  inflate: {{ target: 1.2, seeds: [{seeds}], step_pct: 5 }}\n",
+        data.join("openb_nodes_excerpt.csv").display(),
+        data.join("openb_pods_excerpt.csv").display()
+    );
+    let path = dir.join("s.yaml");
+    std::fs::write(&path, &yaml).unwrap();
+    (yaml, path)
+}
+
 /// The packing experiment on an openb excerpt: curves for every policy reach the target, never
 /// allocate more than arrived or than capacity, and the scenario errors name their line.
 #[test]
 fn inflate_on_an_openb_excerpt() {
     let dir = tempfile::tempdir().unwrap();
-    let data = repo().join("tests/data");
-    let yaml = format!(
-        "name: inf\nfleet:\n  node_list: {}\nworkload:\n  trace: {}\n  format: openb\nrun:\n  mode: inflate\n  inflate: {{ target: 1.2, seeds: [1, 2, 3], step_pct: 5 }}\n",
-        data.join("openb_nodes_excerpt.csv").display(),
-        data.join("openb_pods_excerpt.csv").display()
-    );
-    let path = dir.path().join("s.yaml");
-    std::fs::write(&path, &yaml).unwrap();
+    let (yaml, path) = inflate_scenario(dir.path(), "1, 2, 3");
     let sc = tephra::scenario::load(&path).unwrap();
     let settings = sc.inflate.clone().unwrap();
     assert_eq!(settings.policies.len(), 6);
@@ -174,14 +181,7 @@ fn bad_device_requests_name_the_row() {
 #[test]
 fn compare_runs_the_packing_experiment_per_policy() {
     let dir = tempfile::tempdir().unwrap();
-    let data = repo().join("tests/data");
-    let yaml = format!(
-        "name: inf\nfleet:\n  node_list: {}\nworkload:\n  trace: {}\n  format: openb\nrun:\n  mode: inflate\n  inflate: {{ target: 1.2, seeds: [7, 8, 9], step_pct: 5 }}\n",
-        data.join("openb_nodes_excerpt.csv").display(),
-        data.join("openb_pods_excerpt.csv").display()
-    );
-    let path = dir.path().join("s.yaml");
-    std::fs::write(&path, &yaml).unwrap();
+    let (_, path) = inflate_scenario(dir.path(), "7, 8, 9");
     let tephra = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_tephra")).args(args).output().unwrap();
     let conf = |p: &str| repo().join(format!("scenarios/conf/fgd-{p}.conf")).display().to_string();
     let s = path.to_str().unwrap();
