@@ -526,8 +526,10 @@ fn stats(mut v: Vec<f64>) -> (f64, f64, f64) {
     (median, v[0], v[n - 1])
 }
 
-/// Median, min and max over seeds per policy on the grid of arrived levels (each curve's last
-/// point at or below the level counts for it).
+/// Median, min and max over seeds per policy on the grid of arrived levels. A curve's point for a
+/// level is the one [`Experiment::run`] emitted when the arrived workload crossed it (its first
+/// point at or above the level); a curve that ended before (a pod list too small to reach the
+/// level) has no value there.
 pub fn summarize(points: &[CurvePoint], settings: &InflateSettings) -> Vec<CurveSummary> {
     let mut out = Vec::new();
     let levels = (settings.target * 100.0 / settings.step_pct).floor() as usize;
@@ -539,10 +541,8 @@ pub fn summarize(points: &[CurvePoint], settings: &InflateSettings) -> Vec<Curve
             .collect();
         for l in 0..=levels {
             let level = l as f64 * settings.step_pct;
-            let at: Vec<&CurvePoint> = curves
-                .iter()
-                .filter_map(|c| c.iter().take_while(|p| p.arrived_pct <= level + 1e-9).last().copied())
-                .collect();
+            let at: Vec<&CurvePoint> =
+                curves.iter().filter_map(|c| c.iter().find(|p| p.arrived_pct >= level - 1e-9).copied()).collect();
             if at.is_empty() {
                 continue;
             }
@@ -588,6 +588,42 @@ mod tests {
             creation_s: None,
             deletion_s: None,
         }
+    }
+
+    #[test]
+    fn a_level_takes_the_point_emitted_on_crossing_it() {
+        let pt = |seed: u64, arrived: f64, alloc: f64| CurvePoint {
+            variant: None,
+            policy: "fgd",
+            seed,
+            arrived_pct: arrived,
+            alloc_pct: alloc,
+            frag_amount_pct: 0.0,
+            frag_rate_pct: 0.0,
+            pods_arrived: 0,
+            pods_failed: 0,
+        };
+        let points = vec![
+            pt(1, 0.0, 0.0),
+            pt(1, 10.5, 10.5),
+            pt(1, 20.2, 15.0),
+            pt(2, 0.0, 0.0),
+            pt(2, 10.1, 9.0),
+            pt(2, 21.0, 18.0),
+        ];
+        let settings = InflateSettings {
+            target: 0.2,
+            seeds: vec![1, 2],
+            policies: vec![Policy::Fgd],
+            step_pct: 10.0,
+            typical_share: 1.0,
+        };
+        let s = summarize(&points, &settings);
+        let at = |l: f64| s.iter().find(|r| r.arrived_pct == l).map(|r| (r.alloc_median, r.alloc_min, r.alloc_max));
+        assert_eq!(at(0.0), Some((0.0, 0.0, 0.0)));
+        // Level 10: seed 1's point at 10.5 %, seed 2's at 10.1 % (not the points at 0).
+        assert_eq!(at(10.0), Some((9.75, 9.0, 10.5)));
+        assert_eq!(at(20.0), Some((16.5, 15.0, 18.0)));
     }
 
     #[test]
