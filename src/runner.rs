@@ -83,13 +83,21 @@ pub struct Progress {
 
 /// Runs a scenario. `progress` is called every few hundred events.
 pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress)) -> Result<RunOutput, ScenarioError> {
+    if sc.inflate.is_some() {
+        return Err(ScenarioError::Input(format!(
+            "{}: run.mode: inflate is the packing experiment, not a simulation: run it with `tephra run` or \
+             `tephra compare`",
+            sc.path.display()
+        )));
+    }
     let started = Instant::now();
     let specs = sc.load_jobs()?;
     let last_submit = specs.last().map(|s| s.submit).unwrap_or_default();
     let horizon = sc.run.until.map(|u| SimTime(u.0)).unwrap_or(last_submit);
     let queues = resolve_queues(&sc.queues, &specs).map_err(ScenarioError::Input)?;
     let mut state = ClusterState::new(sc.pools.clone(), queues);
-    if sc.track_cards || specs.iter().any(|s| s.roles.iter().any(|r| r.device.shares())) || sc.policy.uses_cards() {
+    let shares = specs.iter().any(|s| s.roles.iter().any(|r| r.device.shares()));
+    if sc.track_cards || shares || sc.policy.uses_cards() {
         state.enable_devices();
     }
     state.clock = crate::model::Clock { start_of_day_s: sc.run.start_of_day_s, cycle_period: sc.run.schedule_period };
@@ -105,6 +113,9 @@ pub fn run(sc: &Scenario, opts: &RunOptions, mut progress: impl FnMut(Progress))
     let mut sim = Simulation::new(state, specs, scheduler, sc.run.clone())
         .with_invariant_checks(opts.check_invariants)
         .with_decision_log(opts.record_decisions || sc.run.decisions);
+    if shares {
+        sim.recorder.fragmentation.workload_shares();
+    }
     if recovery_on {
         sim = sim.with_recovery(faults, sub_seed(sc.seed, "faults"));
     }

@@ -112,19 +112,26 @@ fn tracking_whole_cards_changes_nothing_but_the_log() {
     assert!(plain.summary.fragmentation.is_none() && tracked.summary.fragmentation.is_none());
 }
 
+/// An inflate scenario on the openb excerpt (target 120 %, 5 % steps) with `seeds`, written into
+/// `dir`: its text and path.
+fn inflate_scenario(dir: &std::path::Path, seeds: &str) -> (String, std::path::PathBuf) {
+    let data = repo().join("tests/data");
+    let yaml = format!(
+        "name: inf\nfleet:\n  node_list: {}\nworkload:\n  trace: {}\n  format: openb\nrun:\n  mode: inflate\n  inflate: {{ target: 1.2, seeds: [{seeds}], step_pct: 5 }}\n",
+        data.join("openb_nodes_excerpt.csv").display(),
+        data.join("openb_pods_excerpt.csv").display()
+    );
+    let path = dir.join("s.yaml");
+    std::fs::write(&path, &yaml).unwrap();
+    (yaml, path)
+}
+
 /// The packing experiment on an openb excerpt: curves for every policy reach the target, never
 /// allocate more than arrived or than capacity, and the scenario errors name their line.
 #[test]
 fn inflate_on_an_openb_excerpt() {
     let dir = tempfile::tempdir().unwrap();
-    let data = repo().join("tests/data");
-    let yaml = format!(
-        "name: inf\nfleet:\n  node_list: {}\nworkload:\n  trace: {}\n  format: openb\nrun:\n  mode: inflate\n  inflate: {{ target: 1.2, seeds: [1, 2, 3], step_pct: 5 }}\n",
-        data.join("openb_nodes_excerpt.csv").display(),
-        data.join("openb_pods_excerpt.csv").display()
-    );
-    let path = dir.path().join("s.yaml");
-    std::fs::write(&path, &yaml).unwrap();
+    let (yaml, path) = inflate_scenario(dir.path(), "1, 2, 3");
     let sc = tephra::scenario::load(&path).unwrap();
     let settings = sc.inflate.clone().unwrap();
     assert_eq!(settings.policies.len(), 6);
@@ -166,4 +173,102 @@ fn bad_device_requests_name_the_row() {
     .unwrap();
     let err = tephra::trace::native::read(&dir.path().join("t.csv")).unwrap_err().to_string();
     assert!(err.contains("vgpu-cores=150"), "{err}");
+}
+
+/// `tephra compare` on a packing experiment: variants are policies (a conf naming one of the six
+/// node-order plugins, or `--set run.inflate.policy`), each curve family is exactly the curve
+/// `tephra run` draws for that policy and seeds, and what would be ignored is an error.
+#[test]
+fn compare_runs_the_packing_experiment_per_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, path) = inflate_scenario(dir.path(), "7, 8, 9");
+    let tephra = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_tephra")).args(args).output().unwrap();
+    let conf = |p: &str| repo().join(format!("scenarios/conf/fgd-{p}.conf")).display().to_string();
+    let s = path.to_str().unwrap();
+    let out = dir.path().join("cmp");
+    let o = tephra(&[
+        "compare",
+        s,
+        "--conf",
+        &conf("bestfit"),
+        "--set",
+        "run.inflate.policy=fgd",
+        "--seeds",
+        "2",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows = std::fs::read_to_string(out.join("compare.csv")).unwrap();
+    let firsts: Vec<String> =
+        rows.lines().skip(1).map(|l| l.split(',').take(3).collect::<Vec<_>>().join(",")).collect();
+    assert_eq!(firsts, ["fgd-bestfit,bestfit,2", "run.inflate.policy=fgd,fgd,2"]);
+    for f in ["inflate_curves.csv", "inflate_summary.csv", "allocation.svg", "fragmentation.svg", "report.md"] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    // The bestfit family is `tephra run --conf fgd-bestfit.conf` over the first two seeds (7, 8),
+    // row for row, with the variant label in front.
+    let summary = std::fs::read_to_string(out.join("inflate_summary.csv")).unwrap();
+    for seed in ["7", "8"] {
+        let r = dir.path().join(format!("run{seed}"));
+        let o =
+            tephra(&["run", s, "--conf", &conf("bestfit"), "--seed", seed, "--quiet", "--out", r.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let curve = std::fs::read_to_string(r.join("inflate_curves.csv")).unwrap();
+        let cmp = std::fs::read_to_string(out.join("inflate_curves.csv")).unwrap();
+        let mine: Vec<&str> = cmp
+            .lines()
+            .filter_map(|l| l.strip_prefix("fgd-bestfit,"))
+            .filter(|l| l.split(',').nth(1) == Some(seed))
+            .collect();
+        assert_eq!(mine, curve.lines().skip(1).collect::<Vec<_>>());
+    }
+    assert!(summary.starts_with("variant,policy,arrived_pct,seeds,"));
+    assert_eq!(summary.lines().filter(|l| l.starts_with("fgd-bestfit,bestfit,120.0,2,")).count(), 1);
+
+    // No variants: one per policy of the scenario, every seed of it.
+    let all = dir.path().join("all");
+    let o = tephra(&["compare", s, "--quiet", "--out", all.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows = std::fs::read_to_string(all.join("compare.csv")).unwrap();
+    let names: Vec<&str> = rows.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(names, ["random", "dotprod", "clustering", "packing", "bestfit", "fgd"]);
+    assert!(rows.lines().skip(1).all(|l| l.split(',').nth(2) == Some("3")));
+
+    // What a packing experiment cannot honour is an error, not a silent ordinary run.
+    let err = |args: &[&str]| {
+        let o = tephra(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let volcano = repo().join("scenarios/conf/volcano-default.conf").display().to_string();
+    assert!(err(&["compare", s, "--conf", &volcano]).contains("names none of the packing policies"));
+    assert!(err(&["compare", s, "--set", "run.until=1h"]).contains("has no effect in run.mode: inflate"));
+    assert!(err(&["compare", s, "--policy", "kube-default"]).contains("kube-default has no packing policy"));
+    assert!(err(&["compare", s, "--set", "run.inflate.policy=worstfit"]).contains("`worstfit` is not one of"));
+    assert!(err(&["run", s, "--decisions"]).contains("--decisions: has no effect in run.mode: inflate"));
+    let sc = tephra::scenario::load(&path).unwrap();
+    let e = tephra::runner::run(&sc, &Default::default(), |_| {}).err().unwrap().to_string();
+    assert!(e.contains("run.mode: inflate is the packing experiment"), "{e}");
+}
+
+/// `compute_units` means AI cores of an Ascend 310P chip; on other cards it would have no effect,
+/// so it is an error, as are 310P pools that disagree on it.
+#[test]
+fn compute_units_only_for_310p_and_one_value_per_fleet() {
+    let dir = tempfile::tempdir().unwrap();
+    let load = |pools: &str| {
+        let yaml = format!("name: c\nfleet:\n  pools:\n{pools}workload: {{ trace: trace.csv }}\n");
+        let path = write_scenario(dir.path(), &yaml, "a,0,10,q,0,w,1,1,1,1Gi,1,\n");
+        tephra::scenario::load(&path).err().map(|e| e.to_string())
+    };
+    let e =
+        load("    - { name: g, count: 1, cpu: 8, memory: 64Gi, gpu: { model: T4, count: 2, compute_units: 40 } }\n");
+    assert!(e.unwrap().contains("pool `g`: compute_units applies to Ascend 310P cards only"));
+    let e = load(
+        "    - { name: p, count: 1, cpu: 8, memory: 64Gi, npu: { model: Ascend310P, count: 2, compute_units: 10 } }\n    - { name: q, count: 1, cpu: 8, memory: 64Gi, npu: { model: Ascend310P, count: 2 } }\n",
+    );
+    assert!(e.unwrap().contains("pools `p` and `q` have Ascend 310P chips of 10 and 8 AI cores"));
+    assert!(load("    - { name: p, count: 1, cpu: 8, memory: 64Gi, npu: { model: Ascend310P, count: 2, compute_units: 10 } }\n").is_none());
 }

@@ -55,6 +55,31 @@ fn explicit_hypernodes_and_a_scenario_default_keep_a_gang_in_one_leaf() {
     assert_eq!(out.jobs[0].topology_tier.as_deref(), Some("1"));
     let t = out.summary.topology.as_ref().expect("a topology summary");
     assert_eq!((t.gangs_placed, t.within_one_tier1_domain), (1, 1.0));
+    assert_eq!((t.multi_pod_gangs_placed, t.multi_pod_within_one_tier1_domain), (1, Some(1.0)));
+}
+
+/// Single-pod jobs always sit in one leaf: the packing share of gangs counts only jobs of more
+/// than one pod (`multi_pod_*`), next to the all-jobs share.
+#[test]
+fn single_pod_jobs_do_not_count_as_packed_gangs() {
+    let yaml = format!(
+        "{FLEET}  topology:\n    hypernodes:\n      - {{ name: a, tier: 1, tier_name: leaf, nodes: [gpu-000, gpu-003] }}\n      - {{ name: b, tier: 1, tier_name: leaf, nodes: [gpu-001, gpu-002] }}\n      - {{ name: s, tier: 2, hypernodes: [a, b] }}\n{}",
+        SCHED.replace(", { name: network-topology-aware }", "")
+    );
+    // No topology plugin: the gang takes the lowest ids, gpu-000 (leaf a) and gpu-001 (leaf b).
+    let (b, out) =
+        binds(&yaml, "g,0,10,q,0,w,2,2,8,64Gi,8,\ns1,0,10,q,0,w,1,1,8,64Gi,8,\ns2,0,10,q,0,w,1,1,8,64Gi,8,\n");
+    assert_eq!(
+        b,
+        ["1s bind g-w-0 gpu-000", "1s bind g-w-1 gpu-001", "1s bind s1-w-0 gpu-002", "1s bind s2-w-0 gpu-003"]
+    );
+    let t = out.summary.topology.as_ref().expect("a topology summary");
+    // All jobs: s1 and s2 in one leaf each, g across two: 2 of 3.
+    assert_eq!((t.gangs_placed, t.within_one_tier1_domain), (3, 0.666667));
+    // Jobs of more than one pod: g only, not in one leaf.
+    assert_eq!((t.multi_pod_gangs_placed, t.multi_pod_within_one_tier1_domain), (1, Some(0.0)));
+    assert_eq!(t.by_highest_tier.get("2"), Some(&1));
+    assert_eq!(t.by_highest_tier.get("1"), Some(&2));
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! Exit codes: 0 ok, 1 regression / objective missed, 2 bad input.
 
 mod check;
+mod inflate;
 mod plan;
 mod sweep;
 
@@ -119,12 +120,15 @@ struct CompareArgs {
     /// seed, scheduler.conf, scheduler.policy, scheduler.node_scan, scheduler.schedule_period,
     /// run.until, run.sample_every, run.pod_startup, run.controller_delay, queues.NAME.weight,
     /// fleet.pools.NAME.count, fleet.pools.NAME.cost, queues.NAME.guarantee.RESOURCE,
-    /// workload.arrival_scale.
+    /// workload.arrival_scale; in a packing experiment (`run.mode: inflate`) run.inflate.policy,
+    /// run.inflate.policies (a+b), run.inflate.target, run.inflate.step_pct,
+    /// run.inflate.typical_share, run.inflate.seeds (a+b).
     #[arg(long, action = clap::ArgAction::Append)]
     set: Vec<String>,
-    /// Seeds per variant: the scenario's seed, seed + 1, ….
-    #[arg(long, default_value_t = 1)]
-    seeds: usize,
+    /// Seeds per variant: the scenario's seed, seed + 1, … (default 1; a packing experiment,
+    /// `run.mode: inflate`, defaults to its `run.inflate.seeds`).
+    #[arg(long)]
+    seeds: Option<usize>,
     /// Output folder (default `reports/<scenario name>-compare/`).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -224,7 +228,19 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     }
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&sc.name));
     if sc.inflate.is_some() {
-        return run_inflate(&sc, args.seed, &out, args.quiet);
+        for (on, flag) in [
+            (args.node_scan.is_some(), "--node-scan"),
+            (args.json, "--json"),
+            (args.check_invariants, "--check-invariants"),
+            (args.decisions, "--decisions"),
+        ] {
+            if on {
+                anyhow::bail!(
+                    "{flag}: has no effect in run.mode: inflate (the packing experiment has no scheduler cycles)"
+                );
+            }
+        }
+        return inflate::run(&sc, args.seed, args.conf.as_ref().map(|_| &sc.policy), &out, args.quiet);
     }
     if !args.quiet && !args.json {
         eprintln!(
@@ -302,19 +318,25 @@ fn compare(args: CompareArgs, order: Vec<(&'static str, usize)>) -> Result<ExitC
         };
         variants.push(Variant::new(change));
     }
+    if args.seeds == Some(0) {
+        anyhow::bail!("--seeds: at least 1");
+    }
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-compare", base.name)));
+    if base.inflate.is_some() {
+        if args.json {
+            anyhow::bail!("--json: a packing experiment (run.mode: inflate) writes compare.csv, not compare.json");
+        }
+        return inflate::compare(&base, &variants, args.seeds, &out, args.quiet);
+    }
     if variants.len() < 2 {
         variants.insert(0, Variant::new(Change::AsWritten));
     }
-    if args.seeds == 0 {
-        anyhow::bail!("--seeds: at least 1");
-    }
-    let plan = Plan::new(base.clone(), variants, experiment::seeds(base.seed, args.seeds))?;
+    let plan = Plan::new(base.clone(), variants, experiment::seeds(base.seed, args.seeds.unwrap_or(1)))?;
     for v in &plan.variants {
         for w in &v.scenario(&plan.base, plan.seeds[0])?.warnings {
             eprintln!("warning: {}: {w}", v.label);
         }
     }
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-compare", base.name)));
     if !args.quiet && !args.json {
         eprintln!(
             "tephra {}: comparing {} variants × {} seeds of {} ({} threads)",
@@ -380,54 +402,6 @@ fn compare(args: CompareArgs, order: Vec<(&'static str, usize)>) -> Result<ExitC
             println!();
         }
         println!("  report: {}", out.join("report.html").display());
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `run.mode: inflate`: every policy × seed packing curve, written as CSV and a chart.
-fn run_inflate(sc: &scenario::Scenario, seed: Option<u64>, out: &std::path::Path, quiet: bool) -> Result<ExitCode> {
-    use crate::sim::inflate::{Experiment, run_all, summarize};
-    let mut settings = sc.inflate.clone().expect("inflate mode");
-    if let Some(s) = seed {
-        settings.seeds = vec![s];
-    }
-    let started = std::time::Instant::now();
-    let pods = crate::trace::openb::read_pods(&sc.trace)?;
-    let exp = Experiment::new(sc.nodes.as_deref().unwrap_or_default(), &pods, settings.typical_share);
-    let points = run_all(&exp, &settings);
-    let summary = summarize(&points, &settings);
-    report::inflate::write_inflate(out, &points, &summary)
-        .with_context(|| format!("writing reports to {}", out.display()))?;
-    if !quiet {
-        let runs = settings.policies.len() * settings.seeds.len();
-        println!(
-            "tephra inflate: {} · {} pods · {runs} runs in {:.2} s · typical mix of {} shapes",
-            sc.name,
-            pods.len(),
-            started.elapsed().as_secs_f64(),
-            exp.mix().shapes.len()
-        );
-        println!(
-            "  {:<11} {:>22} {:>22} {:>14}",
-            "policy", "alloc % at 100% arrived", "alloc % at end (min-max)", "frag rate % end"
-        );
-        for p in &settings.policies {
-            let rows: Vec<_> = summary.iter().filter(|r| r.policy == p.name()).collect();
-            let at100 = rows.iter().rev().find(|r| r.arrived_pct <= 100.0 + 1e-9);
-            let end = rows.last();
-            if let (Some(a), Some(e)) = (at100, end) {
-                println!(
-                    "  {:<11} {:>22.2} {:>12.2} ({:.2}-{:.2}) {:>8.2}",
-                    p.name(),
-                    a.alloc_median,
-                    e.alloc_median,
-                    e.alloc_min,
-                    e.alloc_max,
-                    e.frag_rate_median
-                );
-            }
-        }
-        println!("  {:<19}  {}", "reports", out.display());
     }
     Ok(ExitCode::SUCCESS)
 }

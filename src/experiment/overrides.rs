@@ -24,6 +24,7 @@ pub const KEYS: &[&str] = &[
     "fleet.pools.<name>.cost",
     "queues.<name>.guarantee.<resource>",
     "workload.arrival_scale",
+    "run.inflate.<policy|policies|target|step_pct|typical_share|seeds>",
 ];
 
 /// One `key=value` assignment.
@@ -161,6 +162,11 @@ pub fn apply(sc: &mut Scenario, a: &Assignment) -> Result<(), ScenarioError> {
                 return Err(bad(a, "the arrival-rate factor must be a positive number"));
             }
             sc.arrival_scale = f;
+        }
+        // The packing experiment (`run.mode: inflate`).
+        ["run", "inflate", field] => {
+            let s = sc.inflate.as_mut().ok_or_else(|| bad(a, "the scenario is not run.mode: inflate"))?;
+            s.set(field, &a.value).map_err(|e| bad(a, e))?;
         }
         _ => return Err(bad(a, format!("unknown key (keys: {})", KEYS.join(", ")))),
     }

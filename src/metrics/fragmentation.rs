@@ -3,6 +3,14 @@
 //! workload shares cards produce it, so other runs' outputs are unchanged.
 //!
 //! The typical task mix is that of every task submitted so far (rebuilt when tasks arrive).
+//!
+//! Samples are taken with every timeline sample, from the start of the run when the workload
+//! shares cards ([`FragTracker::workload_shares`], set by the runner from the whole trace). They
+//! go to their own file rather than to `timeline.csv`, whose columns are the same for every run
+//! (optional columns would change the bytes of runs without sharing). Before the runner said so,
+//! sampling began only once a sharing job had been submitted: in `openb-volcano-fgd` the first
+//! milli-GPU pod arrives at 427,061 s, hence a first sample at 428,400 s (the next hourly sample)
+//! and no series for the first five days, when only whole-GPU pods had arrived.
 
 use crate::model::{ClusterState, SimTime};
 use crate::sched::plugins::fgd::Typical;
@@ -49,6 +57,12 @@ fn round3(v: f64) -> f64 {
 }
 
 impl FragTracker {
+    /// The run's workload shares cards somewhere in its trace: sample from the first timeline
+    /// sample on, not only once a sharing job has been submitted.
+    pub fn workload_shares(&mut self) {
+        self.shares = true;
+    }
+
     /// Takes a sample if the workload shares cards.
     pub fn sample(&mut self, now: SimTime, st: &ClusterState) {
         if !st.devices.on {

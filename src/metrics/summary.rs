@@ -269,8 +269,13 @@ pub struct TopologySummary {
     /// Jobs whose gang ran.
     pub gangs_placed: usize,
     /// Share of them whose pods all sat in one HyperNode of the lowest tier (a leaf / NVLink
-    /// domain).
+    /// domain). Counts single-pod jobs, which always do: read
+    /// [`TopologySummary::multi_pod_within_one_tier1_domain`] for how well gangs were packed.
     pub within_one_tier1_domain: f64,
+    /// Jobs of more than one pod (replicas over all roles) whose gang ran.
+    pub multi_pod_gangs_placed: usize,
+    /// Share of those whose pods all sat in one lowest-tier HyperNode; `null` when none ran.
+    pub multi_pod_within_one_tier1_domain: Option<f64>,
     /// Gangs by the highest tier their pods spanned when the gang first ran (the tier of the
     /// smallest HyperNode holding them all; `cluster` when only the virtual root does).
     pub by_highest_tier: BTreeMap<String, usize>,
@@ -278,17 +283,29 @@ pub struct TopologySummary {
 
 impl TopologySummary {
     /// From each job's span (the smallest HyperNode holding its running pods when its gang first
-    /// ran).
-    pub fn build(topo: &crate::model::topology::Topology, spans: &[Option<u32>]) -> TopologySummary {
+    /// ran) and its number of pods.
+    pub fn build(topo: &crate::model::topology::Topology, spans: &[Option<u32>], pods: &[u32]) -> TopologySummary {
         let mut by_highest_tier = BTreeMap::new();
-        let (mut placed, mut within) = (0usize, 0usize);
-        for h in spans.iter().flatten() {
+        let (mut placed, mut within, mut multi, mut multi_within) = (0usize, 0usize, 0usize, 0usize);
+        for (j, span) in spans.iter().enumerate() {
+            let Some(h) = *span else { continue };
+            let one_leaf = (topo.tier(h) == topo.min_tier && h != topo.root) as usize;
             placed += 1;
-            within += (topo.tier(*h) == topo.min_tier && *h != topo.root) as usize;
-            *by_highest_tier.entry(span_tier_label(topo, *h)).or_insert(0) += 1;
+            within += one_leaf;
+            if pods.get(j).copied().unwrap_or(0) > 1 {
+                multi += 1;
+                multi_within += one_leaf;
+            }
+            *by_highest_tier.entry(span_tier_label(topo, h)).or_insert(0) += 1;
         }
         let share = if placed == 0 { 0.0 } else { round6(within as f64 / placed as f64) };
-        TopologySummary { gangs_placed: placed, within_one_tier1_domain: share, by_highest_tier }
+        TopologySummary {
+            gangs_placed: placed,
+            within_one_tier1_domain: share,
+            multi_pod_gangs_placed: multi,
+            multi_pod_within_one_tier1_domain: (multi > 0).then(|| round6(multi_within as f64 / multi as f64)),
+            by_highest_tier,
+        }
     }
 }
 
@@ -481,7 +498,10 @@ impl Summary {
             device_model_goodput: models.iter().map(|(m, (_, h, g))| (m.clone(), ratio(*g, *h))).collect(),
             device_models: models.into_iter().map(|(m, (a, h, _))| (m, ratio(a, h))).collect(),
             fairness,
-            topology: st.topology.as_deref().map(|t| TopologySummary::build(t, &rec.job_span)),
+            topology: st.topology.as_deref().map(|t| {
+                let pods: Vec<u32> = st.jobs.iter().map(|j| j.task_count).collect();
+                TopologySummary::build(t, &rec.job_span, &pods)
+            }),
             fragmentation: rec.fragmentation.summary(),
             recovery: None,
         }

@@ -39,7 +39,8 @@ pub fn summary_table(s: &Summary, wall_s: f64) -> String {
         ("wall time", format!("{wall_s:.2}s")),
     ];
     if let Some(t) = &s.topology {
-        let row = ("gangs in one leaf", format!("{:.1}% of {}", t.within_one_tier1_domain * 100.0, t.gangs_placed));
+        let share = t.multi_pod_within_one_tier1_domain.map_or("–".into(), |w| format!("{:.1}%", w * 100.0));
+        let row = ("gangs (>1 pod) in one leaf", format!("{share} of {}", t.multi_pod_gangs_placed));
         rows.insert(rows.len() - 2, row);
     }
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);

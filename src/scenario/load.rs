@@ -166,6 +166,27 @@ fn read_speeds(path: &Path) -> Result<BTreeMap<String, f64>, String> {
     Ok(out)
 }
 
+/// AI cores per chip of the fleet's Ascend 310P cards (8 when it has none): vNPU requests are
+/// shares of a chip, so pools whose 310P chips have different core counts are an error.
+fn vnpu_cores(pools: &[(crate::model::node::Pool, u32)]) -> Result<u32, String> {
+    let mut found: Option<(u32, &str)> = None;
+    for (p, _) in pools {
+        let Some(c) = p.cards.as_ref().filter(|c| c.kind == CardKind::Npu310P) else { continue };
+        match found {
+            Some((u, other)) if u != c.compute_units => {
+                return Err(format!(
+                    "pools `{other}` and `{}` have Ascend 310P chips of {u} and {} AI cores (compute_units); \
+                     a vNPU template's share of a chip would differ between them, which tephra does not model",
+                    p.name, c.compute_units
+                ));
+            }
+            Some(_) => {}
+            None => found = Some((c.compute_units, &p.name)),
+        }
+    }
+    Ok(found.map_or(ASCEND310P_AICORES, |f| f.0))
+}
+
 /// Reads `run.mode` and `run.inflate`: inflate needs an openb node list and pod list.
 fn inflate_settings(
     raw: &RawScenario,
@@ -173,7 +194,6 @@ fn inflate_settings(
     format: TraceFormat,
     has_node_list: bool,
 ) -> Result<Option<crate::sim::inflate::InflateSettings>, ScenarioError> {
-    use crate::sched::plugins::fgd::Policy as Fgd;
     let Some(r) = &raw.run else { return Ok(None) };
     let inflate = match &r.mode {
         None => false,
@@ -192,13 +212,12 @@ fn inflate_settings(
         }
         return Ok(None);
     }
-    let mut s = crate::sim::inflate::InflateSettings::default();
+    use crate::sim::inflate::InflateSettings as S;
+    let mut s = S::default();
+    let field = |name: &str, e: String| ScenarioError::Input(format!("{}: run.inflate.{name}: {e}", cx.file));
     if let Some(i) = &r.inflate {
         if let Some(t) = i.target {
-            if !(t > 0.0 && t <= 10.0) {
-                return Err(ScenarioError::Input(format!("{}: run.inflate.target: {t} is not in (0, 10]", cx.file)));
-            }
-            s.target = t;
+            s.target = S::check_target(t).map_err(|e| field("target", e))?;
         }
         if let Some(seeds) = &i.seeds {
             if seeds.is_empty() {
@@ -209,29 +228,14 @@ fn inflate_settings(
         if let Some(ps) = &i.policies {
             s.policies = Vec::new();
             for p in ps {
-                let policy = Fgd::from_name(&p.value).ok_or_else(|| {
-                    cx.at(p, format!("run.inflate.policies: `{}` is not one of random, dotprod, clustering, packing, bestfit, fgd", p.value))
-                })?;
-                s.policies.push(policy);
+                s.policies.push(S::policy(&p.value).map_err(|e| cx.at(p, format!("run.inflate.policies: {e}")))?);
             }
         }
         if let Some(st) = i.step_pct {
-            if !(st > 0.0 && st <= 100.0) {
-                return Err(ScenarioError::Input(format!(
-                    "{}: run.inflate.step_pct: {st} is not in (0, 100]",
-                    cx.file
-                )));
-            }
-            s.step_pct = st;
+            s.step_pct = S::check_step_pct(st).map_err(|e| field("step_pct", e))?;
         }
         if let Some(ts) = i.typical_share {
-            if !(ts > 0.0 && ts <= 1.0) {
-                return Err(ScenarioError::Input(format!(
-                    "{}: run.inflate.typical_share: {ts} is not in (0, 1]",
-                    cx.file
-                )));
-            }
-            s.typical_share = ts;
+            s.typical_share = S::check_typical_share(ts).map_err(|e| field("typical_share", e))?;
         }
     }
     Ok(Some(s))
@@ -502,7 +506,25 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
             if acc.count > 64 {
                 return Err(cx.at(&p.name, format!("pool `{name}`: at most 64 cards per node")));
             }
-            let units = acc.compute_units.unwrap_or(if kind == CardKind::Npu310P { ASCEND310P_AICORES } else { 0 });
+            // AI cores per chip are what 310P vNPU templates take; GPU and 910 shares are fractions
+            // of a card, so a count of compute units would have no effect there.
+            let units = match (acc.compute_units, kind) {
+                (None, CardKind::Npu310P) => ASCEND310P_AICORES,
+                (None, _) => 0,
+                (Some(u), CardKind::Npu310P) if (1..=64).contains(&u) => u,
+                (Some(u), CardKind::Npu310P) => {
+                    return Err(cx.at(&p.name, format!("pool `{name}`: compute_units {u}: AI cores per chip, 1 to 64")));
+                }
+                (Some(_), _) => {
+                    return Err(cx.at(
+                        &p.name,
+                        format!(
+                            "pool `{name}`: compute_units applies to Ascend 310P cards only (AI cores per chip, \
+                             taken by vNPU templates); GPU and Ascend 910 shares are fractions of a card"
+                        ),
+                    ));
+                }
+            };
             let max_shares = acc.max_shares.unwrap_or(DEFAULT_MAX_SHARES).max(1);
             let speed = match acc.speed {
                 None => speeds.get(&acc.model.to_ascii_lowercase()).copied().unwrap_or(1.0),
@@ -821,6 +843,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         None => Default::default(),
     };
 
+    vnpu_cores(&pools).map_err(|m| ScenarioError::Input(format!("{file}: fleet.pools: {m}")))?;
     Ok(Scenario {
         faults,
         recovery,
@@ -927,6 +950,12 @@ impl Scenario {
         }
         super::extended_requests::apply(&mut jobs, &self.scalar_names, &self.extended_models)
             .map_err(ScenarioError::Input)?;
+        let cores = vnpu_cores(&self.pools).map_err(ScenarioError::Input)?;
+        if cores != ASCEND310P_AICORES {
+            for job in &mut jobs {
+                crate::trace::device_requests::rescale_vnpu(&mut job.roles, cores);
+            }
+        }
         for job in &mut jobs {
             for key in [USAGE_RATIO_CPU, USAGE_RATIO_MEMORY] {
                 if let Some(v) = job.annotations.get(key) {

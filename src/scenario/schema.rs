@@ -229,7 +229,8 @@ pub struct RawAccelerator {
     /// Memory per card (GPU sharing by memory, vGPU, vNPU).
     #[serde(default)]
     pub memory: Option<At<Scalar>>,
-    /// Compute units per card (GPU SMs; Ascend 310P AI cores, default 8).
+    /// Ascend 310P only: AI cores per chip, which vNPU templates take (default 8). An error on
+    /// other cards, whose shares are fractions of a card.
     #[serde(default)]
     pub compute_units: Option<u32>,
     /// Most sharing pods per card (vGPU split count, default 10).

@@ -52,9 +52,135 @@ impl Default for InflateSettings {
     }
 }
 
+impl InflateSettings {
+    /// Checks a `target` (share of GPU capacity to arrive): in (0, 10].
+    pub fn check_target(t: f64) -> Result<f64, String> {
+        if t > 0.0 && t <= 10.0 { Ok(t) } else { Err(format!("{t} is not in (0, 10]")) }
+    }
+
+    /// Checks a `step_pct`: in (0, 100].
+    pub fn check_step_pct(st: f64) -> Result<f64, String> {
+        if st > 0.0 && st <= 100.0 { Ok(st) } else { Err(format!("{st} is not in (0, 100]")) }
+    }
+
+    /// Checks a `typical_share`: in (0, 1].
+    pub fn check_typical_share(ts: f64) -> Result<f64, String> {
+        if ts > 0.0 && ts <= 1.0 { Ok(ts) } else { Err(format!("{ts} is not in (0, 1]")) }
+    }
+
+    /// A policy by name, or an error listing the six.
+    pub fn policy(name: &str) -> Result<Policy, String> {
+        Policy::from_name(name)
+            .ok_or_else(|| format!("`{name}` is not one of random, dotprod, clustering, packing, bestfit, fgd"))
+    }
+
+    /// Sets one field from text (`--set run.inflate.FIELD=VALUE`): `policy` (one policy),
+    /// `policies` (several, joined by `+`), `target`, `step_pct`, `typical_share`, `seeds`
+    /// (joined by `+`).
+    pub fn set(&mut self, field: &str, value: &str) -> Result<(), String> {
+        let num = |v: &str| v.parse::<f64>().map_err(|e| format!("`{v}`: {e}"));
+        match field {
+            "policy" => self.policies = vec![Self::policy(value)?],
+            "policies" => self.policies = value.split('+').map(|p| Self::policy(p.trim())).collect::<Result<_, _>>()?,
+            "target" => self.target = Self::check_target(num(value)?)?,
+            "step_pct" => self.step_pct = Self::check_step_pct(num(value)?)?,
+            "typical_share" => self.typical_share = Self::check_typical_share(num(value)?)?,
+            "seeds" => {
+                self.seeds = value
+                    .split('+')
+                    .map(|v| v.trim().parse::<u64>().map_err(|e| format!("seed `{v}`: {e}")))
+                    .collect::<Result<_, _>>()?
+            }
+            other => {
+                return Err(format!(
+                    "run.inflate has no `{other}` (policy, policies, target, step_pct, typical_share, seeds)"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The packing policy a Volcano configuration places with: the one plugin among the six
+/// (`fgd`, `bestfit`, `packing`, `clustering`, `dotprod`, `random`) whose node order is enabled.
+/// The packing experiment has no session, so the conf's other plugins do not apply; a conf with
+/// none or several of the six is an error rather than a silent choice.
+pub fn policy_of_conf(conf: &crate::sched::conf::SchedulerConf) -> Result<Policy, String> {
+    let found: Vec<Policy> = conf
+        .tiers
+        .iter()
+        .flat_map(|t| &t.plugins)
+        .filter(|p| p.enabled(crate::sched::conf::Hook::NodeOrder))
+        .filter_map(|p| Policy::from_name(&p.name))
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => Err("names none of the packing policies (fgd, bestfit, packing, clustering, dotprod, random) as an \
+                   enabled node-order plugin"
+            .into()),
+        many => Err(format!(
+            "names several packing policies ({}); the packing experiment places with one",
+            many.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
+/// One column of a comparison: a label and the settings it runs (its policies × its seeds).
+#[derive(Clone, Debug)]
+pub struct VariantSettings {
+    /// Label (table row, `variant` column).
+    pub label: String,
+    /// What it runs.
+    pub settings: InflateSettings,
+}
+
+/// The label of one curve family: the variant, or `variant/policy` when it runs several.
+fn series_label(v: &VariantSettings, policy: Policy) -> String {
+    if v.settings.policies.len() == 1 { v.label.clone() } else { format!("{}/{}", v.label, policy.name()) }
+}
+
+/// Runs every variant × policy × seed in parallel (one [`Experiment`] per variant, as the typical
+/// mix depends on its `typical_share`) and returns every curve point and the per-curve-family
+/// summaries, labelled, in variant then policy order.
+pub fn compare(
+    nodes: &[OpenbNode],
+    pods: &[OpenbPod],
+    variants: &[VariantSettings],
+) -> (Vec<CurvePoint>, Vec<CurveSummary>) {
+    use rayon::prelude::*;
+    let exps: Vec<Experiment> =
+        variants.par_iter().map(|v| Experiment::new(nodes, pods, v.settings.typical_share)).collect();
+    let jobs: Vec<(usize, Policy, u64)> = variants
+        .iter()
+        .enumerate()
+        .flat_map(|(i, v)| {
+            v.settings.policies.iter().flat_map(move |p| v.settings.seeds.iter().map(move |s| (i, *p, *s)))
+        })
+        .collect();
+    let curves: Vec<Vec<CurvePoint>> =
+        jobs.par_iter().map(|&(i, p, s)| exps[i].run(p, s, &variants[i].settings)).collect();
+    let (mut points, mut summary) = (Vec::new(), Vec::new());
+    let mut curves = curves.into_iter();
+    for v in variants {
+        for &policy in &v.settings.policies {
+            let label = series_label(v, policy);
+            let mine: Vec<CurvePoint> = curves.by_ref().take(v.settings.seeds.len()).flatten().collect();
+            let one = InflateSettings { policies: vec![policy], ..v.settings.clone() };
+            summary
+                .extend(summarize(&mine, &one).into_iter().map(|r| CurveSummary { variant: Some(label.clone()), ..r }));
+            points.extend(mine.into_iter().map(|p| CurvePoint { variant: Some(label.clone()), ..p }));
+        }
+    }
+    (points, summary)
+}
+
 /// One curve point.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct CurvePoint {
+    /// In a comparison (`tephra compare`), the curve's label: the variant, or `variant/policy`
+    /// when the variant runs several policies. Absent (no column) in `tephra run`'s output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
     /// Policy.
     pub policy: &'static str,
     /// Seed.
@@ -76,6 +202,9 @@ pub struct CurvePoint {
 /// Median and spread of one policy's curves at one arrived level.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct CurveSummary {
+    /// In a comparison, the curve's label (see [`CurvePoint::variant`]); absent in `tephra run`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
     /// Policy.
     pub policy: &'static str,
     /// Arrived GPU requests, % of capacity (the grid point).
@@ -287,6 +416,7 @@ impl Experiment {
         let mut k = 0usize;
         let mut scored: Vec<(i64, usize, u64)> = Vec::with_capacity(nodes.len());
         let point = |arrived: i64, allocated: i64, idle: i64, frag: f64, na: u64, nf: u64| CurvePoint {
+            variant: None,
             policy: policy.name(),
             seed,
             arrived_pct: 100.0 * arrived as f64 / self.capacity as f64,
@@ -396,8 +526,10 @@ fn stats(mut v: Vec<f64>) -> (f64, f64, f64) {
     (median, v[0], v[n - 1])
 }
 
-/// Median, min and max over seeds per policy on the grid of arrived levels (each curve's last
-/// point at or below the level counts for it).
+/// Median, min and max over seeds per policy on the grid of arrived levels. A curve's point for a
+/// level is the one [`Experiment::run`] emitted when the arrived workload crossed it (its first
+/// point at or above the level); a curve that ended before (a pod list too small to reach the
+/// level) has no value there.
 pub fn summarize(points: &[CurvePoint], settings: &InflateSettings) -> Vec<CurveSummary> {
     let mut out = Vec::new();
     let levels = (settings.target * 100.0 / settings.step_pct).floor() as usize;
@@ -409,10 +541,8 @@ pub fn summarize(points: &[CurvePoint], settings: &InflateSettings) -> Vec<Curve
             .collect();
         for l in 0..=levels {
             let level = l as f64 * settings.step_pct;
-            let at: Vec<&CurvePoint> = curves
-                .iter()
-                .filter_map(|c| c.iter().take_while(|p| p.arrived_pct <= level + 1e-9).last().copied())
-                .collect();
+            let at: Vec<&CurvePoint> =
+                curves.iter().filter_map(|c| c.iter().find(|p| p.arrived_pct >= level - 1e-9).copied()).collect();
             if at.is_empty() {
                 continue;
             }
@@ -420,6 +550,7 @@ pub fn summarize(points: &[CurvePoint], settings: &InflateSettings) -> Vec<Curve
             let (fm, f0, f1) = stats(at.iter().map(|p| p.frag_amount_pct).collect());
             let (rm, r0, r1) = stats(at.iter().map(|p| p.frag_rate_pct).collect());
             out.push(CurveSummary {
+                variant: None,
                 policy: policy.name(),
                 arrived_pct: level,
                 seeds: at.len(),
@@ -457,6 +588,42 @@ mod tests {
             creation_s: None,
             deletion_s: None,
         }
+    }
+
+    #[test]
+    fn a_level_takes_the_point_emitted_on_crossing_it() {
+        let pt = |seed: u64, arrived: f64, alloc: f64| CurvePoint {
+            variant: None,
+            policy: "fgd",
+            seed,
+            arrived_pct: arrived,
+            alloc_pct: alloc,
+            frag_amount_pct: 0.0,
+            frag_rate_pct: 0.0,
+            pods_arrived: 0,
+            pods_failed: 0,
+        };
+        let points = vec![
+            pt(1, 0.0, 0.0),
+            pt(1, 10.5, 10.5),
+            pt(1, 20.2, 15.0),
+            pt(2, 0.0, 0.0),
+            pt(2, 10.1, 9.0),
+            pt(2, 21.0, 18.0),
+        ];
+        let settings = InflateSettings {
+            target: 0.2,
+            seeds: vec![1, 2],
+            policies: vec![Policy::Fgd],
+            step_pct: 10.0,
+            typical_share: 1.0,
+        };
+        let s = summarize(&points, &settings);
+        let at = |l: f64| s.iter().find(|r| r.arrived_pct == l).map(|r| (r.alloc_median, r.alloc_min, r.alloc_max));
+        assert_eq!(at(0.0), Some((0.0, 0.0, 0.0)));
+        // Level 10: seed 1's point at 10.5 %, seed 2's at 10.1 % (not the points at 0).
+        assert_eq!(at(10.0), Some((9.75, 9.0, 10.5)));
+        assert_eq!(at(20.0), Some((16.5, 15.0, 18.0)));
     }
 
     #[test]

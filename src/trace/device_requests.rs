@@ -13,6 +13,10 @@
 //! | `volcano.sh/gpu-number=2` | gpushare: two whole GPUs |
 //! | `volcano.sh/vgpu-number=1` (+ `vgpu-memory=MiB`, `vgpu-cores=0..100`) | HAMi vGPU slices, one per card |
 //! | `huawei.com/npu-core=vir02` | Ascend 310P vNPU template (`vir01`, `vir02`, `vir04`) |
+//!
+//! A vNPU template takes AI cores of one chip (MindCluster's `VChip` free `Aicore`). The trace
+//! records it as the share of an 8-core chip; a fleet whose 310P cards declare another
+//! `compute_units` rescales every request with [`rescale_vnpu`].
 
 use crate::model::Resources;
 use crate::model::devices::{DeviceRequest, ShareKind, WHOLE, vnpu_template};
@@ -115,6 +119,20 @@ pub fn from_annotations(annotations: &BTreeMap<String, String>) -> Result<Option
         0 => Ok(None),
         1 => Ok(found.pop()),
         _ => Err("a job may make one kind of device sharing request only".into()),
+    }
+}
+
+/// Rescales the vNPU requests of `roles` from 8-core chips to chips of `cores_per_chip` AI cores:
+/// a template of `c` cores takes `c / cores_per_chip` of a chip, on its card and in the node's
+/// `huawei.com/Ascend310P` resource (rounded down, so `cores_per_chip` one-core templates fill a
+/// chip and one more does not fit). A template larger than the chip fits no card.
+pub fn rescale_vnpu(roles: &mut [crate::model::job::Role], cores_per_chip: u32) {
+    let per_core_8 = WHOLE / crate::model::devices::ASCEND310P_AICORES as i32;
+    for r in roles.iter_mut().filter(|r| r.device.kind == ShareKind::Vnpu) {
+        let cores = r.device.milli as i32 / per_core_8;
+        let milli = (cores * WHOLE / cores_per_chip.max(1) as i32).min(u16::MAX as i32);
+        r.request.scalars[ASCEND310] += milli as i64 - r.device.milli as i64;
+        r.device.milli = milli as u16;
     }
 }
 
