@@ -293,6 +293,12 @@ fn bad_fault_and_policy_input_is_named() {
     assert!(e.contains("faults.csv:2: node: `gpu-099` is not a node"), "{e}");
     let e = load_err("  spares: [{ pool: gpu, count: 5 }]\n", job, "");
     assert!(e.contains("leave no node of `gpu`"), "{e}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario(dir.path(), "", job, "");
+    let yaml = std::fs::read_to_string(&path).unwrap().replace("run: {", "run: { termination_grace: soon,");
+    std::fs::write(&path, yaml).unwrap();
+    let e = tephra::scenario::load(&path).unwrap_err().to_string();
+    assert!(e.contains("scenario.yaml:") && e.contains("run.termination_grace:"), "{e}");
     let e = load_err("recovery: { policies: \"PodFailed:Reboot\" }\n", job, "");
     assert!(e.contains("recovery: `tephra.io/policies`: rule `PodFailed:Reboot`: unknown action"), "{e}");
     let bad = "train,0,3600,q,0,worker,4,4,8,64Gi,8,H100,tephra.io/max-retry=many\n";
@@ -396,11 +402,13 @@ fn a_job_waiting_for_a_repair_keeps_the_run_alive() {
 }
 
 #[test]
-fn abort_terminate_and_complete_end_the_job_at_the_failure() {
+fn abort_terminate_and_complete_end_the_job_when_its_pods_are_gone() {
+    // The pods are killed at the failure (600 s) and gone after the 30 s grace: the job ends at
+    // 630 s (a CompleteJob'd job finishes then).
     for (rule, state, finish) in [
         ("PodFailed:AbortJob", "aborted", None),
         ("PodFailed:TerminateJob", "terminated", None),
-        ("PodFailed:CompleteJob", "completed", Some(600.0)),
+        ("PodFailed:CompleteJob", "completed", Some(630.0)),
         // The other events reach the same rule when no PodFailed rule matches.
         ("TaskFailed:AbortJob", "aborted", None),
         ("Unknown:AbortJob", "aborted", None),
@@ -408,7 +416,7 @@ fn abort_terminate_and_complete_end_the_job_at_the_failure() {
     ] {
         let out = run("", &format!("tephra.io/policies={rule}"), ONE_FAILURE);
         assert_eq!((out.jobs[0].state, out.jobs[0].finish_s), (state, finish), "{rule}");
-        assert!(out.state.nodes.iter().all(|n| n.used.accelerators() == 0), "{rule}: pods freed at once");
+        assert!(out.state.nodes.iter().all(|n| n.used.accelerators() == 0), "{rule}: pods freed");
     }
 }
 
@@ -489,4 +497,91 @@ fn recovery_compare_keeps_order_and_writes_each_run() {
             assert!(d.join(file).exists(), "{run}/{file}");
         }
     }
+}
+
+#[test]
+fn every_vcjob_phase_is_reached_at_the_hand_computed_time() {
+    // Gang 4 × 8 H100, gpu-000 down 600–1200 s, pods run at 6 s, 30 s grace (see the top).
+    let phases = |ann: &str, faults: &str| -> Vec<(f64, &'static str)> {
+        let out = run("", ann, faults);
+        recovery(&out).phases[0].clone()
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    type Phases = Vec<(f64, &'static str)>;
+    let cases: [(&str, &str, Phases); 6] = [
+        // No policy: the gang breaks but the phase stays Running (Volcano's running.go only
+        // leaves Running when every pod is done); the work ends at 4211 s.
+        ("", ONE_FAILURE, vec![(0.0, "Pending"), (6.0, "Running"), (4211.0, "Completed")]),
+        // RestartJob: Restarting at the kill; Pending once every killed pod is gone (630 s, the
+        // 4 recreated pods ≥ minAvailable); Running when the gang runs again (1205 s).
+        (
+            "tephra.io/policies=PodFailed:RestartJob",
+            ONE_FAILURE,
+            vec![
+                (0.0, "Pending"),
+                (6.0, "Running"),
+                (600.0, "Restarting"),
+                (630.0, "Pending"),
+                (1205.0, "Running"),
+                (4211.0, "Completed"),
+            ],
+        ),
+        // maxRetry 2: the second restart (2000 s) fails the job; the first one's gang runs again
+        // at 705 s (repair at 700 s, bind, 5 s start-up).
+        (
+            "tephra.io/policies=PodFailed:RestartJob;tephra.io/max-retry=2",
+            "600,700,gpu-000\n2000,2100,gpu-001\n",
+            vec![
+                (0.0, "Pending"),
+                (6.0, "Running"),
+                (600.0, "Restarting"),
+                (630.0, "Pending"),
+                (705.0, "Running"),
+                (2000.0, "Failed"),
+            ],
+        ),
+        // The ending actions: killing phase at 600 s, settled when the pods are gone at 630 s.
+        (
+            "tephra.io/policies=PodFailed:AbortJob",
+            ONE_FAILURE,
+            vec![(0.0, "Pending"), (6.0, "Running"), (600.0, "Aborting"), (630.0, "Aborted")],
+        ),
+        (
+            "tephra.io/policies=PodFailed:TerminateJob",
+            ONE_FAILURE,
+            vec![(0.0, "Pending"), (6.0, "Running"), (600.0, "Terminating"), (630.0, "Terminated")],
+        ),
+        (
+            "tephra.io/policies=PodFailed:CompleteJob",
+            ONE_FAILURE,
+            vec![(0.0, "Pending"), (6.0, "Running"), (600.0, "Completing"), (630.0, "Completed")],
+        ),
+    ];
+    for (ann, faults, want) in cases {
+        let got = phases(ann, faults);
+        assert_eq!(got, want, "{ann}");
+        seen.extend(got.into_iter().map(|(_, p)| p));
+    }
+    let all: std::collections::BTreeSet<&str> =
+        tephra::model::lifecycle::JobPhase::ALL.iter().map(|p| p.name()).collect();
+    assert_eq!(seen, all);
+}
+
+#[test]
+fn an_ending_job_holds_its_nodes_for_the_grace_and_a_longer_grace_delays_the_end() {
+    // run.termination_grace 2m: AbortJob at 600 s, the pods are gone at 720 s.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = "train,0,3600,q,0,worker,4,4,8,64Gi,8,H100,tephra.io/policies=PodFailed:AbortJob\n";
+    let path = scenario(dir.path(), "", trace, ONE_FAILURE);
+    let yaml = std::fs::read_to_string(&path).unwrap().replace(
+        "run: { pod_startup: 5s, sample_every: 10m",
+        "run: { pod_startup: 5s, sample_every: 1m, termination_grace: 2m",
+    );
+    std::fs::write(&path, yaml).unwrap();
+    let out = common::run_checked(&path);
+    let r = recovery(&out);
+    assert_eq!(r.phases[0][2..], [(600.0, "Aborting"), (720.0, "Aborted")]);
+    // The four terminating pods hold their 32 GPUs until 720 s.
+    let alloc = |t: f64| r.timeline.iter().find(|x| x.time_s == t).unwrap().accel_alloc;
+    assert_eq!((alloc(660.0), alloc(780.0)), (32.0, 0.0));
 }

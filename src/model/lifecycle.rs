@@ -389,18 +389,24 @@ pub enum Effect {
     None,
     /// Kill the action's target pods (all, the task's or the pod) and recreate them.
     KillAndRecreate,
-    /// Kill every pod; the job ends in the phase now set.
+    /// Kill every pod and recreate none: the job is Aborting, Terminating or Completing (it
+    /// settles to Aborted, Terminated or Completed once no pod is left, see [`Lifecycle::sync`])
+    /// or Failed (terminal at once; it leaves the cluster once its pods are gone).
     KillAndEnd,
 }
 
-/// What the controller sees on a sync: pods not terminating, running (or succeeded) pods and the
-/// gang minimum.
+/// What the controller sees on a sync: pods not terminating, running (or succeeded) pods,
+/// terminating pods and the gang minimum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SyncView {
-    /// Pods that are not terminating (pending, placed, running).
+    /// Pods that are not terminating (pending, placed, running, done).
     pub live: u32,
     /// Running pods (plus succeeded ones).
     pub running: u32,
+    /// Pods terminating (killed, within their grace period).
+    pub terminating: u32,
+    /// Pending, placed or running pods (not terminating, not done).
+    pub alive: u32,
     /// minAvailable.
     pub min_available: u32,
     /// Whether all work is done.
@@ -429,21 +435,29 @@ impl Lifecycle {
                 }
                 Effect::KillAndRecreate
             }
-            PolicyAction::AbortJob => self.end(JobPhase::Aborting, JobPhase::Aborted),
-            PolicyAction::TerminateJob => self.end(JobPhase::Terminating, JobPhase::Terminated),
-            PolicyAction::CompleteJob => self.end(JobPhase::Completing, JobPhase::Completed),
+            PolicyAction::AbortJob => self.end(JobPhase::Aborting),
+            PolicyAction::TerminateJob => self.end(JobPhase::Terminating),
+            PolicyAction::CompleteJob => self.end(JobPhase::Completing),
         }
     }
 
-    fn end(&mut self, _via: JobPhase, to: JobPhase) -> Effect {
-        // Aborting/Terminating/Completing last until the killed pods are gone; the simulator
-        // frees them at once for ended jobs, so the phase settles in the same instant.
-        self.phase = to;
+    /// AbortJob, TerminateJob, CompleteJob: `KillJob` (soft: done pods stay) into the killing
+    /// phase `via`; [`Lifecycle::sync`] settles it once no pod is left.
+    fn end(&mut self, via: JobPhase) -> Effect {
+        self.phase = via;
         Effect::KillAndEnd
     }
 
-    /// Re-evaluates the phase from the pods (`SyncJob`).
+    /// Re-evaluates the phase from the pods (`SyncJob`, `state/*.go`):
+    /// - Restarting → Pending once `total − terminating ≥ minAvailable` (then on to Running);
+    /// - Pending → Running once `running + succeeded ≥ minAvailable`;
+    /// - Aborting → Aborted, Terminating → Terminated, Completing → Completed once no pod is
+    ///   pending, running or terminating.
+    ///
+    /// Running stays Running when the gang breaks without a policy: Volcano's `running.go` leaves
+    /// the phase alone until every pod is done (only `initJobStatus` ever sets Pending).
     pub fn sync(&mut self, v: SyncView) {
+        let gone = v.terminating == 0 && v.alive == 0;
         match self.phase {
             JobPhase::Restarting if v.live >= v.min_available => {
                 self.phase = JobPhase::Pending;
@@ -451,6 +465,9 @@ impl Lifecycle {
             }
             JobPhase::Pending if v.running >= v.min_available && v.min_available > 0 => self.phase = JobPhase::Running,
             JobPhase::Running | JobPhase::Pending if v.work_done => self.phase = JobPhase::Completed,
+            JobPhase::Aborting if gone => self.phase = JobPhase::Aborted,
+            JobPhase::Terminating if gone => self.phase = JobPhase::Terminated,
+            JobPhase::Completing if gone => self.phase = JobPhase::Completed,
             _ => {}
         }
     }
@@ -502,7 +519,7 @@ mod tests {
     #[test]
     fn max_retry_three_fails_on_the_third_restart() {
         let mut l = Lifecycle::new(3);
-        let v = SyncView { live: 4, running: 4, min_available: 4, work_done: false };
+        let v = SyncView { live: 4, running: 4, terminating: 0, alive: 4, min_available: 4, work_done: false };
         l.sync(v);
         assert_eq!(l.phase, JobPhase::Running);
         for expected in [1, 2] {

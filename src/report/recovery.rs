@@ -71,6 +71,9 @@ pub struct RecoveryOutput {
     pub timeline: Vec<GoodputRow>,
     /// Jobs with recovery columns.
     pub jobs: Vec<RecoveryJobRow>,
+    /// Per job (id order): every vcjob phase it entered with the time in seconds (not written
+    /// to files; for tests and analysis).
+    pub phases: Vec<Vec<(f64, &'static str)>>,
 }
 
 impl RecoveryOutput {
@@ -152,7 +155,9 @@ impl RecoveryOutput {
                 }
             })
             .collect();
-        Some(RecoveryOutput { summary, incidents, timeline: rec.timeline.clone(), jobs })
+        let phases =
+            rec.jobs.iter().map(|c| c.phases.iter().map(|(t, p)| (t.secs_f64(), p.name())).collect()).collect();
+        Some(RecoveryOutput { summary, incidents, timeline: rec.timeline.clone(), jobs, phases })
     }
 
     /// Writes `incidents.csv`, `recovery_timeline.csv` and `jobs.csv` (replacing the plain one).
