@@ -409,8 +409,8 @@ fn abort_terminate_and_complete_end_the_job_when_its_pods_are_gone() {
         ("PodFailed:AbortJob", "aborted", None),
         ("PodFailed:TerminateJob", "terminated", None),
         ("PodFailed:CompleteJob", "completed", Some(630.0)),
-        // The other events reach the same rule when no PodFailed rule matches.
-        ("TaskFailed:AbortJob", "aborted", None),
+        // The other events reach the same rule when no PodFailed rule matches (TaskFailed needs
+        // more restarts: `task_failed_...` below).
         ("Unknown:AbortJob", "aborted", None),
         ("*:AbortJob", "aborted", None),
     ] {
@@ -584,4 +584,49 @@ fn an_ending_job_holds_its_nodes_for_the_grace_and_a_longer_grace_delays_the_end
     // The four terminating pods hold their 32 GPUs until 720 s.
     let alloc = |t: f64| r.timeline.iter().find(|x| x.time_s == t).unwrap().accel_alloc;
     assert_eq!((alloc(660.0), alloc(780.0)), (32.0, 0.0));
+}
+
+#[test]
+fn task_failed_fires_when_a_tasks_restarts_exceed_its_max_retry() {
+    const TWO: &str = "600,1200,gpu-000\n600,1200,gpu-001\n";
+    let phases = |ann: &str, faults: &str| {
+        let out = run("", ann, faults);
+        (out.jobs[0].state, out.jobs[0].finish_s, recovery(&out).phases[0].clone())
+    };
+    // Task maxRetry 1: the two killed pods are recreated at 630 s, one restart each; the second
+    // makes 2 > 1: TaskFailed → AbortJob at 630 s. The two recreated pods are deleted, the two
+    // still running terminate until 660 s.
+    let (state, finish, p) = phases("tephra.io/policies=TaskFailed:AbortJob;tephra.io/task-max-retry=worker:1", TWO);
+    assert_eq!((state, finish), ("aborted", None));
+    assert_eq!(p[2..], [(630.0, "Aborting"), (660.0, "Aborted")]);
+    // The default task maxRetry (3) and -1 (no limit) tolerate two restarts: the gang runs again
+    // at the repair and finishes at 4211 s as without the rule.
+    for ann in [
+        "tephra.io/policies=TaskFailed:AbortJob",
+        "tephra.io/policies=TaskFailed:AbortJob;tephra.io/task-max-retry=worker:-1",
+    ] {
+        assert_eq!(phases(ann, TWO).1, Some(4211.0), "{ann}");
+    }
+    // Restarts add up over time: gpu-000 dies four times (the pod is recreated at 630, 1030,
+    // 1530 and 2030 s, and binds back on the repaired node in between); the fourth restart makes
+    // 4 > 3 at 2030 s, the other three pods terminate until 2060 s.
+    let four = "600,700,gpu-000\n1000,1100,gpu-000\n1500,1600,gpu-000\n2000,2100,gpu-000\n";
+    let (state, _, p) = phases("tephra.io/policies=TaskFailed:AbortJob", four);
+    assert_eq!(state, "aborted");
+    assert_eq!(p[2..], [(2030.0, "Aborting"), (2060.0, "Aborted")]);
+    // Pods replaced by a restart action are new pods: RestartJob at 600 s, nothing counts, the
+    // job finishes at 4211 s.
+    let ann = "\"tephra.io/policies=PodFailed:RestartJob,TaskFailed:AbortJob;tephra.io/task-max-retry=worker:1\"";
+    let (state, finish, _) = phases(ann, TWO);
+    assert_eq!((state, finish), ("completed", Some(4211.0)));
+}
+
+#[test]
+fn task_max_retry_names_a_role_of_the_job() {
+    let bad = "train,0,3600,q,0,worker,4,4,8,64Gi,8,H100,tephra.io/task-max-retry=ps:2\n";
+    let e = load_err("", bad, "");
+    assert!(e.contains("trace.csv:2") && e.contains("no role `ps` (roles: worker)"), "{e}");
+    let bad = "train,0,3600,q,0,worker,4,4,8,64Gi,8,H100,tephra.io/task-max-retry=worker:-5\n";
+    let e = load_err("", bad, "");
+    assert!(e.contains("integer ≥ -1"), "{e}");
 }

@@ -240,9 +240,7 @@ impl Simulation {
                 if self.state.tasks[t.idx()].status != TaskStatus::Releasing {
                     return false;
                 }
-                let j = self.state.tasks[t.idx()].job;
-                self.state.transition(t, self.ctl_gone_status(j), None);
-                self.ctl_pod_gone(j, now);
+                self.pod_gone(t, now);
                 true
             }
             Event::Finish { job: j, generation } => {

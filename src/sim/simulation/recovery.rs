@@ -6,10 +6,16 @@
 //!   per-card inventories fails at once instead (its device is gone) and the card stays out of
 //!   service until its repair (see `fail_card`).
 //! - Policies are looked up per killed pod: the pod's event (PodFailed for faults, PodEvicted for
-//!   evictions), then TaskFailed (a failed pod leaves its task below its minAvailable running),
-//!   then Unknown (the gang fell below minAvailable while pods still hold resources). The first
-//!   rule found is executed (after its `timeout`, unless the job progresses again meanwhile); the
-//!   phase machine ([`crate::model::lifecycle::Lifecycle`]) ignores events while it is killing.
+//!   evictions), then Unknown (the gang fell below minAvailable while pods still hold resources).
+//!   The first rule found is executed (after its `timeout`, unless the job progresses again
+//!   meanwhile); the phase machine ([`crate::model::lifecycle::Lifecycle`]) ignores events while it
+//!   is killing.
+//! - TaskFailed (`job_controller_handler.go: updatePod`, `cache.go: TaskFailed`) is raised when a
+//!   pod of a task becomes pending and the restarts of the task's pending and running pods exceed
+//!   the task's `maxRetry` (default 3, -1 no limit). Volcano sums container restarts in place;
+//!   tephra has no in-place restarts, so a pod recreated by the default `SyncJob` after a fault or
+//!   an eviction stands in for one restart of that pod. A pod killed by a restart action
+//!   (RestartJob/Task/Pod) is a new pod with no restarts, as in Volcano.
 //! - Work model: a gang that falls below minAvailable rolls back to its last checkpoint, and pays
 //!   its restart overhead once it is running again; an elastic job with a scaling curve keeps
 //!   progressing at reduced speed as long as minAvailable pods run.
@@ -81,6 +87,11 @@ pub struct JobCtl {
     pub ending: bool,
     /// Every phase the job entered, with the time (starts with Pending at its submission).
     pub phases: Vec<(SimTime, JobPhase)>,
+    /// Per pod (job order): restarts of the pod standing in for its container's (empty until
+    /// the first recreation).
+    pub pod_restarts: Vec<u32>,
+    /// Per pod: killed by a restart action, comes back as a new pod (no restart counted).
+    pub fresh: Vec<bool>,
 }
 
 /// The controller's view of `job`'s pods.
@@ -98,6 +109,15 @@ fn sync_view(job: &crate::model::Job) -> SyncView {
 }
 
 impl JobCtl {
+    /// Index of pod `t` of `job` in the per-pod counters (sized on first use).
+    fn pod_slot(&mut self, job: &crate::model::Job, t: TaskId) -> usize {
+        if self.pod_restarts.is_empty() {
+            self.pod_restarts = vec![0; job.task_count as usize];
+            self.fresh = vec![false; job.task_count as usize];
+        }
+        (t.0 - job.first_task) as usize
+    }
+
     /// Records the phase if it changed.
     fn log_phase(&mut self, now: SimTime) {
         if self.phases.last().is_none_or(|(_, p)| *p != self.life.phase) {
@@ -219,6 +239,8 @@ impl Simulation {
             token: 0,
             ending: false,
             phases: vec![(submit, JobPhase::Pending)],
+            pod_restarts: Vec::new(),
+            fresh: Vec::new(),
         });
     }
 
@@ -512,6 +534,13 @@ impl Simulation {
         if killed.is_empty() {
             return false;
         }
+        if tracked {
+            // Recreated in the same instant: counted before the policies run (a restart action
+            // then makes them new pods).
+            for &t in &killed {
+                self.ctl_recreated(t, now);
+            }
+        }
         let event = self.recovery.as_ref().and_then(|r| r.faults.as_ref()).map(|f| f.config.pod_event);
         let first_new = self.recovery.as_ref().map_or(0, |r| r.incidents.len());
         self.after_kills(now, &killed, event.unwrap_or(PolicyEvent::PodFailed), Some(("device", n)));
@@ -612,21 +641,10 @@ impl Simulation {
                 if self.state.jobs[j.idx()].state != JobState::Active {
                     break;
                 }
-                let role = self.state.tasks[t.idx()].role as usize;
                 let job = &self.state.jobs[j.idx()];
-                let role_running = job
-                    .task_ids()
-                    .filter(|x| {
-                        let tk = &self.state.tasks[x.idx()];
-                        tk.role as usize == role && tk.status == TaskStatus::Running
-                    })
-                    .count() as u32;
-                let task_failed = event == PolicyEvent::PodFailed && role_running < job.roles[role].min_available;
                 let gang_broken =
                     job.running_or_done() < job.min_available && job.allocated.accelerators() + job.allocated.cpu > 0;
-                let _ = self.raise(j, event, t, now)
-                    || (task_failed && self.raise(j, PolicyEvent::TaskFailed, t, now))
-                    || (gang_broken && self.raise(j, PolicyEvent::Unknown, t, now));
+                let _ = self.raise(j, event, t, now) || (gang_broken && self.raise(j, PolicyEvent::Unknown, t, now));
             }
         }
     }
@@ -808,6 +826,51 @@ impl Simulation {
         }
     }
 
+    /// Pod `t`'s grace period ended: it is recreated pending (or deleted for good when its job is
+    /// ending), the controller re-syncs the phase and checks the task's restarts (TaskFailed).
+    pub(super) fn pod_gone(&mut self, t: TaskId, now: SimTime) {
+        let j = self.state.tasks[t.idx()].job;
+        let to = self.ctl_gone_status(j);
+        self.state.transition(t, to, None);
+        self.ctl_pod_gone(j, now);
+        if to == TaskStatus::Pending {
+            self.ctl_recreated(t, now);
+        }
+    }
+
+    /// Pod `t` was recreated pending by the default `SyncJob`: one more restart of the pod
+    /// (unless a restart action killed it: then it is a new pod); TaskFailed when its task's
+    /// pending and running pods have restarted more than the task's `maxRetry`.
+    fn ctl_recreated(&mut self, t: TaskId, now: SimTime) {
+        let Some(rec) = self.recovery.as_mut() else { return };
+        let (j, role) = (self.state.tasks[t.idx()].job, self.state.tasks[t.idx()].role);
+        let job = &self.state.jobs[j.idx()];
+        let ctl = &mut rec.jobs[j.idx()];
+        if ctl.ending || job.state != JobState::Active {
+            return;
+        }
+        let i = ctl.pod_slot(job, t);
+        if std::mem::take(&mut ctl.fresh[i]) {
+            return;
+        }
+        ctl.pod_restarts[i] += 1;
+        let Some(limit) = ctl.spec.task_limit(&job.roles[role as usize].name) else { return };
+        let restarted: u32 = job
+            .task_ids()
+            .zip(&ctl.pod_restarts)
+            .filter(|(x, n)| {
+                let task = &self.state.tasks[x.idx()];
+                **n > 0
+                    && task.role == role
+                    && matches!(task.status, TaskStatus::Pending | TaskStatus::Bound | TaskStatus::Running)
+            })
+            .map(|(_, n)| *n)
+            .sum();
+        if restarted > limit {
+            self.raise(j, PolicyEvent::TaskFailed, t, now);
+        }
+    }
+
     /// A pod of `j` is gone (recreated as pending, or deleted for good when the job is ending):
     /// the controller re-syncs the phase; an ending job with no pod left leaves the cluster.
     pub(super) fn ctl_pod_gone(&mut self, j: JobId, now: SimTime) {
@@ -879,6 +942,11 @@ impl Simulation {
                 };
                 for x in targets {
                     self.kill_task(x, now);
+                    // A new pod: no restarts; one that terminates comes back without counting.
+                    let Some(ctl) = self.recovery.as_mut().map(|r| &mut r.jobs[j.idx()]) else { continue };
+                    let i = ctl.pod_slot(&self.state.jobs[j.idx()], x);
+                    ctl.pod_restarts[i] = 0;
+                    ctl.fresh[i] = self.state.tasks[x.idx()].status == TaskStatus::Releasing;
                 }
                 self.pods_lost(j, now);
                 self.ctl_pod_gone(j, now);
