@@ -630,3 +630,54 @@ fn task_max_retry_names_a_role_of_the_job() {
     let e = load_err("", bad, "");
     assert!(e.contains("integer ≥ -1"), "{e}");
 }
+
+#[test]
+fn restart_pod_recreates_only_the_dead_pod_and_the_gang_holds_its_gpus_meanwhile() {
+    // RestartPod on the pod of gpu-000 (already terminating: nothing more to kill), retryCount 1,
+    // Restarting; the pod is recreated at 630 s (4 pods again: Pending). The three others keep
+    // running, so — unlike RestartJob — 24 GPUs are held idle from 600 s to the repair at 1200 s,
+    // then 32 for the 5 s start-up: 14,400 + 160 GPU-s. Bind 1200 s, run 1205 s, finish 4211 s;
+    // five binds in all (RestartJob: eight).
+    let out = run("", "tephra.io/policies=PodFailed:RestartPod", ONE_FAILURE);
+    assert_eq!(common::timings(&out), vec![("train", Some(6.0), Some(4211.0))]);
+    assert_eq!(out.summary.binds, 5);
+    let r = recovery(&out);
+    let i = &r.incidents[0];
+    assert_eq!((i.pods_killed, i.restarts, i.recovery_s), (1, 1, Some(605.0)));
+    assert_eq!(i.idle_held_gpu_h, crate_round(14_560.0 / 3600.0));
+    assert_eq!((r.jobs[0].restarts, r.jobs[0].phase), (1, "Completed"));
+    assert_eq!(
+        r.phases[0],
+        [
+            (0.0, "Pending"),
+            (6.0, "Running"),
+            (600.0, "Restarting"),
+            (630.0, "Pending"),
+            (1205.0, "Running"),
+            (4211.0, "Completed")
+        ]
+    );
+    let job = run("", "tephra.io/policies=PodFailed:RestartJob", ONE_FAILURE);
+    assert_eq!(job.summary.binds, 8);
+}
+
+#[test]
+fn a_failure_of_an_idle_node_of_the_gangs_own_pool_costs_nothing() {
+    // A 3-pod gang on the 4 H100 nodes: the one it does not use fails at 600 s (found from the
+    // plain run's binds) — same timings, no incident, nothing lost.
+    let go = |faults: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let trace = "train,0,3600,q,0,worker,3,3,8,64Gi,8,H100,tephra.io/policies=PodFailed:RestartJob\n";
+        common::run_checked(&scenario(dir.path(), "", trace, faults))
+    };
+    let plain = go("");
+    let used: Vec<&str> = plain.decisions.iter().filter(|d| d.kind == "bind").map(|d| d.node.as_str()).collect();
+    assert_eq!(used.len(), 3);
+    let idle = ["gpu-000", "gpu-001", "gpu-002", "gpu-003"].into_iter().find(|n| !used.contains(n)).unwrap();
+    let out = go(&format!("600,1200,{idle}\n"));
+    assert_eq!(common::timings(&out), vec![("train", Some(6.0), Some(3606.0))]);
+    assert_eq!(common::timings(&out), common::timings(&plain));
+    let r = recovery(&out);
+    assert!(r.incidents.is_empty());
+    assert_eq!((r.summary.node_failures, r.summary.lost_gpu_hours, r.summary.restarts), (1, 0.0, 0));
+}

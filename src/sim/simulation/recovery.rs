@@ -854,7 +854,11 @@ impl Simulation {
             return;
         }
         ctl.pod_restarts[i] += 1;
-        let Some(limit) = ctl.spec.task_limit(&job.roles[role as usize].name) else { return };
+        let name = job.roles[role as usize].name.as_str();
+        if lookup(&ctl.spec.policies, PolicyEvent::TaskFailed, Some(name)).is_none() {
+            return; // nothing would happen: skip the count
+        }
+        let Some(limit) = ctl.spec.task_limit(name) else { return };
         let restarted: u32 = job
             .task_ids()
             .zip(&ctl.pod_restarts)
