@@ -1,6 +1,7 @@
 //! Property test of the vcjob phase machine: whatever actions and syncs arrive, terminal phases
 //! stay put, retries never exceed maxRetry, Failed is reached exactly when a restart brings
-//! retryCount to maxRetry, and killing phases ignore actions.
+//! retryCount to maxRetry, killing phases ignore actions, and Aborting/Terminating/Completing
+//! settle only to their own end phase, only once no pod is left.
 
 use proptest::prelude::*;
 use tephra::model::lifecycle::{Effect, JobPhase, Lifecycle, PolicyAction, SyncView};
@@ -20,12 +21,16 @@ fn input() -> impl Strategy<Value = Input> {
         Just(PolicyAction::TerminateJob),
         Just(PolicyAction::CompleteJob),
     ];
-    let sync = (0u32..5, 0u32..5, 1u32..5, any::<bool>()).prop_map(|(live, running, min, done)| SyncView {
-        live,
-        running,
-        min_available: min,
-        work_done: done,
-    });
+    let sync = (0u32..5, 0u32..5, 0u32..3, 0u32..3, 1u32..5, any::<bool>()).prop_map(
+        |(live, running, terminating, alive, min, done)| SyncView {
+            live,
+            running,
+            terminating,
+            alive,
+            min_available: min,
+            work_done: done,
+        },
+    );
     prop_oneof![action.prop_map(Input::Act), sync.prop_map(Input::Sync)]
 }
 
@@ -48,7 +53,13 @@ proptest! {
                         prop_assert_eq!(l.phase == JobPhase::Failed, l.retry_count >= max_retry);
                     }
                     if effect == Effect::KillAndEnd {
-                        prop_assert!(l.phase.is_terminal());
+                        let via = match a {
+                            PolicyAction::AbortJob => JobPhase::Aborting,
+                            PolicyAction::TerminateJob => JobPhase::Terminating,
+                            PolicyAction::CompleteJob => JobPhase::Completing,
+                            _ => JobPhase::Failed,
+                        };
+                        prop_assert_eq!(l.phase, via);
                     }
                 }
                 Input::Sync(v) => {
@@ -56,6 +67,16 @@ proptest! {
                     prop_assert_eq!(l.retry_count, before.retry_count);
                     if before.phase.is_terminal() {
                         prop_assert_eq!(l, before);
+                    }
+                    let end = match before.phase {
+                        JobPhase::Aborting => Some(JobPhase::Aborted),
+                        JobPhase::Terminating => Some(JobPhase::Terminated),
+                        JobPhase::Completing => Some(JobPhase::Completed),
+                        _ => None,
+                    };
+                    if let Some(end) = end {
+                        let gone = v.terminating == 0 && v.alive == 0;
+                        prop_assert_eq!(l.phase, if gone { end } else { before.phase });
                     }
                 }
             }

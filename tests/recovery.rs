@@ -298,6 +298,12 @@ fn bad_fault_and_policy_input_is_named() {
     assert!(e.contains("faults.csv:2: node: `gpu-099` is not a node"), "{e}");
     let e = load_err("  spares: [{ pool: gpu, count: 5 }]\n", job, "");
     assert!(e.contains("leave no node of `gpu`"), "{e}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario(dir.path(), "", job, "");
+    let yaml = std::fs::read_to_string(&path).unwrap().replace("run: {", "run: { termination_grace: soon,");
+    std::fs::write(&path, yaml).unwrap();
+    let e = tephra::scenario::load(&path).unwrap_err().to_string();
+    assert!(e.contains("scenario.yaml:") && e.contains("run.termination_grace:"), "{e}");
     let e = load_err("recovery: { policies: \"PodFailed:Reboot\" }\n", job, "");
     assert!(e.contains("recovery: `tephra.io/policies`: rule `PodFailed:Reboot`: unknown action"), "{e}");
     let bad = "train,0,3600,q,0,worker,4,4,8,64Gi,8,H100,tephra.io/max-retry=many\n";
@@ -401,19 +407,21 @@ fn a_job_waiting_for_a_repair_keeps_the_run_alive() {
 }
 
 #[test]
-fn abort_terminate_and_complete_end_the_job_at_the_failure() {
+fn abort_terminate_and_complete_end_the_job_when_its_pods_are_gone() {
+    // The pods are killed at the failure (600 s) and gone after the 30 s grace: the job ends at
+    // 630 s (a CompleteJob'd job finishes then).
     for (rule, state, finish) in [
         ("PodFailed:AbortJob", "aborted", None),
         ("PodFailed:TerminateJob", "terminated", None),
-        ("PodFailed:CompleteJob", "completed", Some(600.0)),
-        // The other events reach the same rule when no PodFailed rule matches.
-        ("TaskFailed:AbortJob", "aborted", None),
+        ("PodFailed:CompleteJob", "completed", Some(630.0)),
+        // The other events reach the same rule when no PodFailed rule matches (TaskFailed needs
+        // more restarts: `task_failed_...` below).
         ("Unknown:AbortJob", "aborted", None),
         ("*:AbortJob", "aborted", None),
     ] {
         let out = run("", &format!("tephra.io/policies={rule}"), ONE_FAILURE);
         assert_eq!((out.jobs[0].state, out.jobs[0].finish_s), (state, finish), "{rule}");
-        assert!(out.state.nodes.iter().all(|n| n.used.accelerators() == 0), "{rule}: pods freed at once");
+        assert!(out.state.nodes.iter().all(|n| n.used.accelerators() == 0), "{rule}: pods freed");
     }
 }
 
@@ -494,4 +502,187 @@ fn recovery_compare_keeps_order_and_writes_each_run() {
             assert!(d.join(file).exists(), "{run}/{file}");
         }
     }
+}
+
+#[test]
+fn every_vcjob_phase_is_reached_at_the_hand_computed_time() {
+    // Gang 4 × 8 H100, gpu-000 down 600–1200 s, pods run at 6 s, 30 s grace (see the top).
+    let phases = |ann: &str, faults: &str| -> Vec<(f64, &'static str)> {
+        let out = run("", ann, faults);
+        recovery(&out).phases[0].clone()
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    type Phases = Vec<(f64, &'static str)>;
+    let cases: [(&str, &str, Phases); 6] = [
+        // No policy: the gang breaks but the phase stays Running (Volcano's running.go only
+        // leaves Running when every pod is done); the work ends at 4211 s.
+        ("", ONE_FAILURE, vec![(0.0, "Pending"), (6.0, "Running"), (4211.0, "Completed")]),
+        // RestartJob: Restarting at the kill; Pending once every killed pod is gone (630 s, the
+        // 4 recreated pods ≥ minAvailable); Running when the gang runs again (1205 s).
+        (
+            "tephra.io/policies=PodFailed:RestartJob",
+            ONE_FAILURE,
+            vec![
+                (0.0, "Pending"),
+                (6.0, "Running"),
+                (600.0, "Restarting"),
+                (630.0, "Pending"),
+                (1205.0, "Running"),
+                (4211.0, "Completed"),
+            ],
+        ),
+        // maxRetry 2: the second restart (2000 s) fails the job; the first one's gang runs again
+        // at 705 s (repair at 700 s, bind, 5 s start-up).
+        (
+            "tephra.io/policies=PodFailed:RestartJob;tephra.io/max-retry=2",
+            "600,700,gpu-000\n2000,2100,gpu-001\n",
+            vec![
+                (0.0, "Pending"),
+                (6.0, "Running"),
+                (600.0, "Restarting"),
+                (630.0, "Pending"),
+                (705.0, "Running"),
+                (2000.0, "Failed"),
+            ],
+        ),
+        // The ending actions: killing phase at 600 s, settled when the pods are gone at 630 s.
+        (
+            "tephra.io/policies=PodFailed:AbortJob",
+            ONE_FAILURE,
+            vec![(0.0, "Pending"), (6.0, "Running"), (600.0, "Aborting"), (630.0, "Aborted")],
+        ),
+        (
+            "tephra.io/policies=PodFailed:TerminateJob",
+            ONE_FAILURE,
+            vec![(0.0, "Pending"), (6.0, "Running"), (600.0, "Terminating"), (630.0, "Terminated")],
+        ),
+        (
+            "tephra.io/policies=PodFailed:CompleteJob",
+            ONE_FAILURE,
+            vec![(0.0, "Pending"), (6.0, "Running"), (600.0, "Completing"), (630.0, "Completed")],
+        ),
+    ];
+    for (ann, faults, want) in cases {
+        let got = phases(ann, faults);
+        assert_eq!(got, want, "{ann}");
+        seen.extend(got.into_iter().map(|(_, p)| p));
+    }
+    let all: std::collections::BTreeSet<&str> =
+        tephra::model::lifecycle::JobPhase::ALL.iter().map(|p| p.name()).collect();
+    assert_eq!(seen, all);
+}
+
+#[test]
+fn an_ending_job_holds_its_nodes_for_the_grace_and_a_longer_grace_delays_the_end() {
+    // run.termination_grace 2m: AbortJob at 600 s, the pods are gone at 720 s.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = "train,0,3600,q,0,worker,4,4,8,64Gi,8,H100,tephra.io/policies=PodFailed:AbortJob\n";
+    let path = scenario(dir.path(), "", trace, ONE_FAILURE);
+    let yaml = std::fs::read_to_string(&path).unwrap().replace(
+        "run: { pod_startup: 5s, sample_every: 10m",
+        "run: { pod_startup: 5s, sample_every: 1m, termination_grace: 2m",
+    );
+    std::fs::write(&path, yaml).unwrap();
+    let out = common::run_checked(&path);
+    let r = recovery(&out);
+    assert_eq!(r.phases[0][2..], [(600.0, "Aborting"), (720.0, "Aborted")]);
+    // The four terminating pods hold their 32 GPUs until 720 s.
+    let alloc = |t: f64| r.timeline.iter().find(|x| x.time_s == t).unwrap().accel_alloc;
+    assert_eq!((alloc(660.0), alloc(780.0)), (32.0, 0.0));
+}
+
+#[test]
+fn task_failed_fires_when_a_tasks_restarts_exceed_its_max_retry() {
+    const TWO: &str = "600,1200,gpu-000\n600,1200,gpu-001\n";
+    let phases = |ann: &str, faults: &str| {
+        let out = run("", ann, faults);
+        (out.jobs[0].state, out.jobs[0].finish_s, recovery(&out).phases[0].clone())
+    };
+    // Task maxRetry 1: the two killed pods are recreated at 630 s, one restart each; the second
+    // makes 2 > 1: TaskFailed → AbortJob at 630 s. The two recreated pods are deleted, the two
+    // still running terminate until 660 s.
+    let (state, finish, p) = phases("tephra.io/policies=TaskFailed:AbortJob;tephra.io/task-max-retry=worker:1", TWO);
+    assert_eq!((state, finish), ("aborted", None));
+    assert_eq!(p[2..], [(630.0, "Aborting"), (660.0, "Aborted")]);
+    // The default task maxRetry (3) and -1 (no limit) tolerate two restarts: the gang runs again
+    // at the repair and finishes at 4211 s as without the rule.
+    for ann in [
+        "tephra.io/policies=TaskFailed:AbortJob",
+        "tephra.io/policies=TaskFailed:AbortJob;tephra.io/task-max-retry=worker:-1",
+    ] {
+        assert_eq!(phases(ann, TWO).1, Some(4211.0), "{ann}");
+    }
+    // Restarts add up over time: gpu-000 dies four times (the pod is recreated at 630, 1030,
+    // 1530 and 2030 s, and binds back on the repaired node in between); the fourth restart makes
+    // 4 > 3 at 2030 s, the other three pods terminate until 2060 s.
+    let four = "600,700,gpu-000\n1000,1100,gpu-000\n1500,1600,gpu-000\n2000,2100,gpu-000\n";
+    let (state, _, p) = phases("tephra.io/policies=TaskFailed:AbortJob", four);
+    assert_eq!(state, "aborted");
+    assert_eq!(p[2..], [(2030.0, "Aborting"), (2060.0, "Aborted")]);
+    // Pods replaced by a restart action are new pods: RestartJob at 600 s, nothing counts, the
+    // job finishes at 4211 s.
+    let ann = "\"tephra.io/policies=PodFailed:RestartJob,TaskFailed:AbortJob;tephra.io/task-max-retry=worker:1\"";
+    let (state, finish, _) = phases(ann, TWO);
+    assert_eq!((state, finish), ("completed", Some(4211.0)));
+}
+
+#[test]
+fn task_max_retry_names_a_role_of_the_job() {
+    let bad = "train,0,3600,q,0,worker,4,4,8,64Gi,8,H100,tephra.io/task-max-retry=ps:2\n";
+    let e = load_err("", bad, "");
+    assert!(e.contains("trace.csv:2") && e.contains("no role `ps` (roles: worker)"), "{e}");
+    let bad = "train,0,3600,q,0,worker,4,4,8,64Gi,8,H100,tephra.io/task-max-retry=worker:-5\n";
+    let e = load_err("", bad, "");
+    assert!(e.contains("integer ≥ -1"), "{e}");
+}
+
+#[test]
+fn restart_pod_recreates_only_the_dead_pod_and_the_gang_holds_its_gpus_meanwhile() {
+    // RestartPod on the pod of gpu-000 (already terminating: nothing more to kill), retryCount 1,
+    // Restarting; the pod is recreated at 630 s (4 pods again: Pending). The three others keep
+    // running, so — unlike RestartJob — 24 GPUs are held idle from 600 s to the repair at 1200 s,
+    // then 32 for the 5 s start-up: 14,400 + 160 GPU-s. Bind 1200 s, run 1205 s, finish 4211 s;
+    // five binds in all (RestartJob: eight).
+    let out = run("", "tephra.io/policies=PodFailed:RestartPod", ONE_FAILURE);
+    assert_eq!(common::timings(&out), vec![("train", Some(6.0), Some(4211.0))]);
+    assert_eq!(out.summary.binds, 5);
+    let r = recovery(&out);
+    let i = &r.incidents[0];
+    assert_eq!((i.pods_killed, i.restarts, i.recovery_s), (1, 1, Some(605.0)));
+    assert_eq!(i.idle_held_gpu_h, crate_round(14_560.0 / 3600.0));
+    assert_eq!((out.jobs[0].restarts, out.jobs[0].phase), (Some(1), Some("Completed")));
+    assert_eq!(
+        r.phases[0],
+        [
+            (0.0, "Pending"),
+            (6.0, "Running"),
+            (600.0, "Restarting"),
+            (630.0, "Pending"),
+            (1205.0, "Running"),
+            (4211.0, "Completed")
+        ]
+    );
+    let job = run("", "tephra.io/policies=PodFailed:RestartJob", ONE_FAILURE);
+    assert_eq!(job.summary.binds, 8);
+}
+
+#[test]
+fn a_failure_of_an_idle_node_of_the_gangs_own_pool_costs_nothing() {
+    // A 3-pod gang on the 4 H100 nodes: the one it does not use fails at 600 s (found from the
+    // plain run's binds) — same timings, no incident, nothing lost.
+    let go = |faults: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let trace = "train,0,3600,q,0,worker,3,3,8,64Gi,8,H100,tephra.io/policies=PodFailed:RestartJob\n";
+        common::run_checked(&scenario(dir.path(), "", trace, faults))
+    };
+    let plain = go("");
+    let used: Vec<&str> = plain.decisions.iter().filter(|d| d.kind == "bind").map(|d| d.node.as_str()).collect();
+    assert_eq!(used.len(), 3);
+    let idle = ["gpu-000", "gpu-001", "gpu-002", "gpu-003"].into_iter().find(|n| !used.contains(n)).unwrap();
+    let out = go(&format!("600,1200,{idle}\n"));
+    assert_eq!(common::timings(&out), vec![("train", Some(6.0), Some(3606.0))]);
+    assert_eq!(common::timings(&out), common::timings(&plain));
+    let r = recovery(&out);
+    assert!(r.incidents.is_empty());
+    assert_eq!((r.summary.node_failures, r.summary.lost_gpu_hours, r.summary.restarts), (1, 0.0, 0));
 }

@@ -42,20 +42,23 @@ fn master_workers(policy: &str) -> String {
 }
 
 #[test]
-fn master_task_completed_completes_the_job_and_frees_the_workers_at_once() {
+fn master_task_completed_completes_the_job_and_frees_the_workers() {
     // The master's work ends at 6 + 1000 = 1006 s: its pod succeeds, TaskCompleted(master) fires
-    // and CompleteJob ends the job in the same instant, freeing both workers (no grace period).
-    // `next` arrives at 1500 s to an idle fleet: bind 1501 s, runs 1506 s, done 1606 s.
+    // and CompleteJob kills both workers (Completing); they are gone after the 30 s grace and the
+    // job is Completed at 1036 s. `next` arrives at 1500 s to an idle fleet: bind 1501 s, runs
+    // 1506 s, done 1606 s.
     let out = run(&master_workers("tephra.io/policies=master/TaskCompleted:CompleteJob"));
-    assert_eq!(common::timings(&out), vec![("train", Some(6.0), Some(1006.0)), ("next", Some(1506.0), Some(1606.0))]);
+    assert_eq!(common::timings(&out), vec![("train", Some(6.0), Some(1036.0)), ("next", Some(1506.0), Some(1606.0))]);
     assert_eq!(out.jobs[0].state, "completed");
     let r = out.recovery.as_ref().expect("a lifecycle policy turns the controller on");
     assert_eq!(out.jobs[0].phase, Some("Completed"));
-    // Samples every 600 s: 17 GPUs held at 600 s, none at 1200 s (the workers went at 1006 s).
+    assert_eq!(r.phases[0][2..], [(1006.0, "Completing"), (1036.0, "Completed")]);
+    // Samples every 600 s: 17 GPUs held at 600 s, none at 1200 s (the workers went at 1036 s).
     let alloc: Vec<(f64, f64)> = r.timeline.iter().map(|g| (g.time_s, g.accel_alloc)).take(3).collect();
     assert_eq!(alloc, vec![(0.0, 0.0), (600.0, 17.0), (1200.0, 0.0)]);
-    // Held from the bind (1 s) to 1006 s: 1005 s × 17 GPUs, then `next` 1501..1606 s × 16.
-    let want = (1005.0 * 17.0 + 105.0 * 16.0) / 3600.0;
+    // Held from the bind (1 s) to 1006 s: 1005 s × 17 GPUs, the workers' grace 30 s × 16, then
+    // `next` 1501..1606 s × 16.
+    let want = (1005.0 * 17.0 + 30.0 * 16.0 + 105.0 * 16.0) / 3600.0;
     assert!((r.summary.allocated_gpu_hours - want).abs() < 1e-6, "{} vs {want}", r.summary.allocated_gpu_hours);
 }
 
@@ -98,12 +101,12 @@ fn a_short_role_frees_its_gpus_early() {
 #[test]
 fn job_and_task_level_rules_and_timeouts() {
     for (policy, finish) in [
-        // A job-level rule matches any task's completion.
-        ("TaskCompleted:CompleteJob", Some(1006.0)),
+        // A job-level rule matches any task's completion (the workers' grace ends at 1036 s).
+        ("TaskCompleted:CompleteJob", Some(1036.0)),
         // A rule for another task does not match the master's completion.
         ("worker/TaskCompleted:CompleteJob", None),
-        // With a timeout the action runs 5 min later; the workers are held until then.
-        ("master/TaskCompleted:CompleteJob@5m", Some(1306.0)),
+        // With a timeout the action runs 5 min later; the workers are held until then (+30 s).
+        ("master/TaskCompleted:CompleteJob@5m", Some(1336.0)),
     ] {
         let out = run(&master_workers(&format!("tephra.io/policies={policy}")));
         assert_eq!(out.jobs[0].finish_s, finish, "{policy}");
@@ -135,7 +138,7 @@ fn a_restart_after_a_role_ended_keeps_its_pods_and_its_work() {
 fn a_volcano_job_template_with_a_master_policy_runs_end_to_end() {
     // The same master + workers job written as a Volcano Job: the master task's policy and the
     // workers' `tephra.io/task-duration: until-job-ends` come from the template; the trace row
-    // gives the duration (1000 s). Same outcome as the native rows: complete at 1006 s.
+    // gives the duration (1000 s). Same outcome as the native rows: complete at 1036 s.
     let dir = tempfile::tempdir().unwrap();
     let objects = r#"
 apiVersion: batch.volcano.sh/v1alpha1
@@ -161,6 +164,6 @@ spec:
     let path = dir.path().join("scenario.yaml");
     std::fs::write(&path, yaml).unwrap();
     let out = common::run_checked(&path);
-    assert_eq!(common::timings(&out), vec![("train", Some(6.0), Some(1006.0))]);
+    assert_eq!(common::timings(&out), vec![("train", Some(6.0), Some(1036.0))]);
     assert!(out.state.nodes.iter().all(|n| n.used.accelerators() == 0));
 }

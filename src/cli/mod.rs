@@ -118,7 +118,8 @@ struct CompareArgs {
     policy: Vec<String>,
     /// A variant with overrides `key=value[,key=value…]` on the scenario (repeatable); keys:
     /// seed, scheduler.conf, scheduler.policy, scheduler.node_scan, scheduler.schedule_period,
-    /// run.until, run.sample_every, run.pod_startup, run.controller_delay, queues.NAME.weight,
+    /// run.until, run.sample_every, run.pod_startup, run.controller_delay, run.termination_grace,
+    /// queues.NAME.weight,
     /// fleet.pools.NAME.count, fleet.pools.NAME.cost, queues.NAME.guarantee.RESOURCE,
     /// workload.arrival_scale; in a packing experiment (`run.mode: inflate`) run.inflate.policy,
     /// run.inflate.policies (a+b), run.inflate.target, run.inflate.step_pct,

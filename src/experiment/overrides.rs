@@ -19,6 +19,7 @@ pub const KEYS: &[&str] = &[
     "run.sample_every",
     "run.pod_startup",
     "run.controller_delay",
+    "run.termination_grace",
     "queues.<name>.weight",
     "fleet.pools.<name>.count",
     "fleet.pools.<name>.cost",
@@ -90,6 +91,7 @@ pub fn apply(sc: &mut Scenario, a: &Assignment) -> Result<(), ScenarioError> {
         }
         ["run", "pod_startup"] => sc.run.pod_startup = duration(a)?,
         ["run", "controller_delay"] => sc.run.controller_delay = duration(a)?,
+        ["run", "termination_grace"] => sc.run.termination_grace = duration(a)?,
         ["queues", name, "weight"] => {
             let w: u32 = a.value.parse().map_err(|e| bad(a, e))?;
             if w == 0 {

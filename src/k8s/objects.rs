@@ -15,8 +15,9 @@
 //! roles, and its queue and priority when the row leaves them at `default` / 0. A task's pod
 //! template may carry the annotation `tephra.io/task-duration` (a duration, or `until-job-ends`)
 //! to end on its own ([`TASK_DURATION`]); the job's work is then the longest task end. The Job's
-//! `spec.policies`, `spec.tasks[].policies` and `spec.maxRetry` become the job controller's
-//! policies for the jobs that use the template (unless the row's annotations set their own).
+//! `spec.policies`, `spec.tasks[].policies`, `spec.maxRetry` and `spec.tasks[].maxRetry` (the
+//! TaskFailed threshold, `tephra.io/task-max-retry`) become the job controller's policies for the
+//! jobs that use the template (unless the row's annotations set their own).
 //!
 //! Device requests are per task, from its containers' requests: `nvidia.com/gpu` (or an Ascend
 //! resource) asks for whole cards, `volcano.sh/gpu-memory`, `volcano.sh/gpu-number`,
@@ -354,10 +355,17 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>, names: &Scal
                 let priority = roles.iter().map(|r| r.priority).max().unwrap_or(0);
                 let mut rules =
                     policies(d.pointer("/spec/policies"), None, &format!("{at}: spec.policies"), &mut warnings)?;
+                let mut task_retries = Vec::new();
                 for (k, t) in tasks.iter().enumerate() {
                     let tname = &roles[k].name;
                     let tat = format!("{at}: spec.tasks[{k}].policies");
                     rules.extend(policies(t.pointer("/policies"), Some(tname), &tat, &mut warnings)?);
+                    if let Some(m) = int(t, "/maxRetry", &format!("{at}: spec.tasks[{k}]"))? {
+                        if m < -1 || m > i32::MAX as i64 {
+                            return Err(format!("{at}: spec.tasks[{k}].maxRetry {m} is not -1 (no limit) or ≥ 0"));
+                        }
+                        task_retries.push(format!("{tname}:{m}"));
+                    }
                 }
                 let mut annotations = BTreeMap::new();
                 if !rules.is_empty() {
@@ -368,6 +376,9 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>, names: &Scal
                         return Err(format!("{at}: spec.maxRetry {m} is negative"));
                     }
                     annotations.insert(lifecycle::MAX_RETRY.to_string(), m.to_string());
+                }
+                if !task_retries.is_empty() {
+                    annotations.insert(lifecycle::TASK_MAX_RETRY.to_string(), task_retries.join(","));
                 }
                 templates.insert(
                     name.clone(),
@@ -548,11 +559,15 @@ spec:
       template: { spec: { containers: [ { resources: { requests: { nvidia.com/gpu: 1 } } } ] } }
     - name: worker
       replicas: 2
+      maxRetry: -1
       template:
         metadata: { annotations: { tephra.io/task-duration: until-job-ends } }
         spec: { containers: [ { resources: { requests: { nvidia.com/gpu: 8 } } } ] }
 "#;
         let objects = parse(yaml, "o.yaml", &BTreeMap::new(), &ScalarNames::NONE).unwrap();
+        let bad = yaml.replace("maxRetry: -1", "maxRetry: -2");
+        let e = parse(&bad, "o.yaml", &BTreeMap::new(), &ScalarNames::NONE).unwrap_err();
+        assert!(e.to_string().contains("spec.tasks[1].maxRetry -2 is not -1"), "{e}");
         let mut job = JobSpec::one_role("j", "default", "@mw", 1, 1, Resources::ZERO);
         job.work_ms = 600_000;
         expand(std::slice::from_mut(&mut job), &objects).unwrap();
@@ -563,6 +578,7 @@ spec:
             "PodEvicted:RestartJob@1m30s,PodFailed:RestartJob@1m30s,master/TaskCompleted:CompleteJob"
         );
         assert_eq!(job.annotations[lifecycle::MAX_RETRY], "5");
+        assert_eq!(job.annotations[lifecycle::TASK_MAX_RETRY], "worker:-1");
         assert_eq!(objects.warnings.len(), 1, "{:?}", objects.warnings);
         // The row's own annotations win.
         let mut own = JobSpec::one_role("k", "default", "@mw", 1, 1, Resources::ZERO);

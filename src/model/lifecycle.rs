@@ -7,6 +7,8 @@
 //! - `tephra.io/policies`: comma-separated rules `[task/]Event:Action[@timeout]`, e.g.
 //!   `PodEvicted:RestartJob,PodFailed:RestartJob,master/TaskCompleted:CompleteJob@5m`;
 //! - `tephra.io/max-retry`: an integer (Volcano's default 3);
+//! - `tephra.io/task-max-retry`: per task (role) `maxRetry`, comma-separated `role:N` (N ≥ 1, or
+//!   -1: no limit; default 3), e.g. `worker:5,ps:-1` — the TaskFailed threshold;
 //! - `tephra.io/checkpoint-interval`, `tephra.io/checkpoint-cost`, `tephra.io/restart-overhead`:
 //!   durations;
 //! - `tephra.io/scaling`: `linear` or `sublinear:<exponent in (0,1]>` (elastic jobs).
@@ -17,6 +19,8 @@ use super::time::{DurationMs, parse_duration};
 pub const POLICIES: &str = "tephra.io/policies";
 /// `maxRetry`.
 pub const MAX_RETRY: &str = "tephra.io/max-retry";
+/// Per task `maxRetry` (`spec.tasks[].maxRetry`).
+pub const TASK_MAX_RETRY: &str = "tephra.io/task-max-retry";
 /// Work between checkpoints.
 pub const CHECKPOINT_INTERVAL: &str = "tephra.io/checkpoint-interval";
 /// Time to write one checkpoint (no progress meanwhile).
@@ -29,6 +33,9 @@ pub const SCALING: &str = "tephra.io/scaling";
 
 /// Volcano's default `maxRetry`.
 pub const DEFAULT_MAX_RETRY: u32 = 3;
+
+/// A task's `maxRetry` when unset or 0 (`cache.go: TaskFailed`, "compatible with existing job").
+pub const DEFAULT_TASK_MAX_RETRY: u32 = 3;
 
 /// The vcjob phase (`batch.volcano.sh` `JobPhase`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -109,7 +116,8 @@ pub enum PolicyEvent {
     PodEvicted,
     /// Every pod of a task succeeded.
     TaskCompleted,
-    /// A task lost a pod to a failure and has fewer than its minAvailable running.
+    /// The restarts of a task's pending and running pods exceed the task's `maxRetry`
+    /// (`cache.go: TaskFailed`; tephra counts pod recreations, see `simulation/recovery.rs`).
     TaskFailed,
     /// The gang fell below minAvailable while some pods still hold resources (PodGroup Unknown).
     Unknown,
@@ -290,6 +298,29 @@ pub struct RecoverySpec {
     pub restart_overhead: DurationMs,
     /// Elastic speed curve; `None`: full speed whenever ≥ minAvailable run.
     pub scaling: Option<Scaling>,
+    /// Per task (role) `maxRetry` as given: `-1` no limit, `0` the default.
+    pub task_max_retry: Vec<(String, i32)>,
+}
+
+/// Parses `role:N` pairs separated by commas (N ≥ -1).
+pub fn parse_task_max_retry(text: &str) -> Result<Vec<(String, i32)>, String> {
+    let mut out: Vec<(String, i32)> = Vec::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((role, n)) = pair.split_once(':').filter(|(r, _)| !r.trim().is_empty()) else {
+            return Err(format!("`{pair}` is not role:maxRetry"));
+        };
+        let n: i32 = n
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| *n >= -1)
+            .ok_or_else(|| format!("`{pair}`: maxRetry `{}` is not an integer ≥ -1 (-1: no limit)", n.trim()))?;
+        if out.iter().any(|(r, _)| r == role.trim()) {
+            return Err(format!("`{pair}`: role `{}` is given twice", role.trim()));
+        }
+        out.push((role.trim().to_string(), n));
+    }
+    Ok(out)
 }
 
 impl Default for RecoverySpec {
@@ -301,6 +332,7 @@ impl Default for RecoverySpec {
             checkpoint_cost: DurationMs(0),
             restart_overhead: DurationMs(0),
             scaling: None,
+            task_max_retry: Vec::new(),
         }
     }
 }
@@ -330,9 +362,19 @@ impl RecoverySpec {
             CHECKPOINT_COST => self.checkpoint_cost = dur(value)?,
             RESTART_OVERHEAD => self.restart_overhead = dur(value)?,
             SCALING => self.scaling = Some(Scaling::parse(value).map_err(|e| format!("`{key}`: {e}"))?),
+            TASK_MAX_RETRY => self.task_max_retry = parse_task_max_retry(value).map_err(|e| format!("`{key}`: {e}"))?,
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// The TaskFailed threshold of `role`: restarts beyond it raise TaskFailed; `None`: no limit.
+    pub fn task_limit(&self, role: &str) -> Option<u32> {
+        match self.task_max_retry.iter().find(|(r, _)| r == role).map_or(0, |(_, n)| *n) {
+            -1 => None,
+            0 => Some(DEFAULT_TASK_MAX_RETRY),
+            n => Some(n as u32),
+        }
     }
 
     /// Wall-clock progress needed for `work_ms` of useful work: every full interval but the last
@@ -369,7 +411,8 @@ impl RecoverySpec {
 }
 
 /// Keys this module owns, for annotation validation.
-pub const KEYS: [&str; 6] = [POLICIES, MAX_RETRY, CHECKPOINT_INTERVAL, CHECKPOINT_COST, RESTART_OVERHEAD, SCALING];
+pub const KEYS: [&str; 7] =
+    [POLICIES, MAX_RETRY, TASK_MAX_RETRY, CHECKPOINT_INTERVAL, CHECKPOINT_COST, RESTART_OVERHEAD, SCALING];
 
 /// The controller's state of one job: phase and retries (`status.state.phase`, `retryCount`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -389,18 +432,24 @@ pub enum Effect {
     None,
     /// Kill the action's target pods (all, the task's or the pod) and recreate them.
     KillAndRecreate,
-    /// Kill every pod; the job ends in the phase now set.
+    /// Kill every pod and recreate none: the job is Aborting, Terminating or Completing (it
+    /// settles to Aborted, Terminated or Completed once no pod is left, see [`Lifecycle::sync`])
+    /// or Failed (terminal at once; it leaves the cluster once its pods are gone).
     KillAndEnd,
 }
 
-/// What the controller sees on a sync: pods not terminating, running (or succeeded) pods and the
-/// gang minimum.
+/// What the controller sees on a sync: pods not terminating, running (or succeeded) pods,
+/// terminating pods and the gang minimum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SyncView {
-    /// Pods that are not terminating (pending, placed, running).
+    /// Pods that are not terminating (pending, placed, running, done).
     pub live: u32,
     /// Running pods (plus succeeded ones).
     pub running: u32,
+    /// Pods terminating (killed, within their grace period).
+    pub terminating: u32,
+    /// Pending, placed or running pods (not terminating, not done).
+    pub alive: u32,
     /// minAvailable.
     pub min_available: u32,
     /// Whether all work is done.
@@ -429,21 +478,29 @@ impl Lifecycle {
                 }
                 Effect::KillAndRecreate
             }
-            PolicyAction::AbortJob => self.end(JobPhase::Aborting, JobPhase::Aborted),
-            PolicyAction::TerminateJob => self.end(JobPhase::Terminating, JobPhase::Terminated),
-            PolicyAction::CompleteJob => self.end(JobPhase::Completing, JobPhase::Completed),
+            PolicyAction::AbortJob => self.end(JobPhase::Aborting),
+            PolicyAction::TerminateJob => self.end(JobPhase::Terminating),
+            PolicyAction::CompleteJob => self.end(JobPhase::Completing),
         }
     }
 
-    fn end(&mut self, _via: JobPhase, to: JobPhase) -> Effect {
-        // Aborting/Terminating/Completing last until the killed pods are gone; the simulator
-        // frees them at once for ended jobs, so the phase settles in the same instant.
-        self.phase = to;
+    /// AbortJob, TerminateJob, CompleteJob: `KillJob` (soft: done pods stay) into the killing
+    /// phase `via`; [`Lifecycle::sync`] settles it once no pod is left.
+    fn end(&mut self, via: JobPhase) -> Effect {
+        self.phase = via;
         Effect::KillAndEnd
     }
 
-    /// Re-evaluates the phase from the pods (`SyncJob`).
+    /// Re-evaluates the phase from the pods (`SyncJob`, `state/*.go`):
+    /// - Restarting → Pending once `total − terminating ≥ minAvailable` (then on to Running);
+    /// - Pending → Running once `running + succeeded ≥ minAvailable`;
+    /// - Aborting → Aborted, Terminating → Terminated, Completing → Completed once no pod is
+    ///   pending, running or terminating.
+    ///
+    /// Running stays Running when the gang breaks without a policy: Volcano's `running.go` leaves
+    /// the phase alone until every pod is done (only `initJobStatus` ever sets Pending).
     pub fn sync(&mut self, v: SyncView) {
+        let gone = v.terminating == 0 && v.alive == 0;
         match self.phase {
             JobPhase::Restarting if v.live >= v.min_available => {
                 self.phase = JobPhase::Pending;
@@ -451,6 +508,9 @@ impl Lifecycle {
             }
             JobPhase::Pending if v.running >= v.min_available && v.min_available > 0 => self.phase = JobPhase::Running,
             JobPhase::Running | JobPhase::Pending if v.work_done => self.phase = JobPhase::Completed,
+            JobPhase::Aborting if gone => self.phase = JobPhase::Aborted,
+            JobPhase::Terminating if gone => self.phase = JobPhase::Terminated,
+            JobPhase::Completing if gone => self.phase = JobPhase::Completed,
             _ => {}
         }
     }
@@ -502,7 +562,7 @@ mod tests {
     #[test]
     fn max_retry_three_fails_on_the_third_restart() {
         let mut l = Lifecycle::new(3);
-        let v = SyncView { live: 4, running: 4, min_available: 4, work_done: false };
+        let v = SyncView { live: 4, running: 4, terminating: 0, alive: 4, min_available: 4, work_done: false };
         l.sync(v);
         assert_eq!(l.phase, JobPhase::Running);
         for expected in [1, 2] {
@@ -515,6 +575,19 @@ mod tests {
         }
         assert_eq!(l.act(PolicyAction::RestartJob), Effect::KillAndEnd);
         assert_eq!((l.phase, l.retry_count), (JobPhase::Failed, 3));
+    }
+
+    #[test]
+    fn task_max_retry_defaults_to_three_and_minus_one_is_unlimited() {
+        let mut r = RecoverySpec::default();
+        r.set(TASK_MAX_RETRY, "worker:5, ps:-1,chief:0").unwrap();
+        assert_eq!(r.task_limit("worker"), Some(5));
+        assert_eq!(r.task_limit("ps"), None);
+        assert_eq!(r.task_limit("chief"), Some(3));
+        assert_eq!(r.task_limit("other"), Some(3));
+        assert!(r.set(TASK_MAX_RETRY, "worker:-2").unwrap_err().contains("integer ≥ -1"));
+        assert!(r.set(TASK_MAX_RETRY, "worker").unwrap_err().contains("role:maxRetry"));
+        assert!(r.set(TASK_MAX_RETRY, "a:1,a:2").unwrap_err().contains("twice"));
     }
 
     #[test]

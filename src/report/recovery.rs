@@ -19,6 +19,9 @@ pub struct RecoveryOutput {
     pub incidents: Vec<IncidentRow>,
     /// Goodput samples.
     pub timeline: Vec<GoodputRow>,
+    /// Per job (id order): every vcjob phase it entered with the time in seconds (not written
+    /// to files; for tests and analysis).
+    pub phases: Vec<Vec<(f64, &'static str)>>,
 }
 
 impl RecoveryOutput {
@@ -57,7 +60,9 @@ impl RecoveryOutput {
             r.lost_gpu_h = Some(gh(st.rolled_back_gpu + st.idle_held_gpu));
             r.hit_max_retry = Some(st.hit_max_retry);
         }
-        Some(RecoveryOutput { summary, incidents, timeline: rec.timeline.clone() })
+        let phases =
+            rec.jobs.iter().map(|c| c.phases.iter().map(|(t, p)| (t.secs_f64(), p.name())).collect()).collect();
+        Some(RecoveryOutput { summary, incidents, timeline: rec.timeline.clone(), phases })
     }
 
     /// Writes `incidents.csv` and `recovery_timeline.csv` (the recovery columns of `jobs.csv` come

@@ -63,6 +63,8 @@ pub struct RunSettings {
     pub pod_startup: DurationMs,
     /// PodGroup admitted to pods created.
     pub controller_delay: DurationMs,
+    /// Killed or evicted pod to its resources freed (`run.termination_grace`).
+    pub termination_grace: DurationMs,
     /// Scheduling cycle period.
     pub schedule_period: DurationMs,
     /// Keep the decision log and write `decisions.csv`.
@@ -796,6 +798,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         sample_every: DurationMs(300_000),
         pod_startup: DurationMs(5_000),
         controller_delay: DurationMs(0),
+        termination_grace: crate::sim::TERMINATION_GRACE,
         schedule_period,
         decisions: false,
         start_of_day_s: 0,
@@ -818,6 +821,9 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         run.decisions = r.decisions.unwrap_or(false);
         if let Some(v) = &r.controller_delay {
             run.controller_delay = cx.duration(v, "run.controller_delay")?;
+        }
+        if let Some(v) = &r.termination_grace {
+            run.termination_grace = cx.duration(v, "run.termination_grace")?;
         }
         if let Some(v) = &r.start {
             run.start_of_day_s =

@@ -369,6 +369,10 @@ pub struct RawRun {
     /// PodGroup admitted to pods created (default `0s`).
     #[serde(default)]
     pub controller_delay: Option<At<Scalar>>,
+    /// Termination grace of killed and evicted pods: their resources stay Releasing this long
+    /// (default `30s`, Kubernetes' `terminationGracePeriodSeconds`).
+    #[serde(default)]
+    pub termination_grace: Option<At<Scalar>>,
     /// Write `decisions.csv`, the log of every enqueue, bind and eviction (default false).
     #[serde(default)]
     pub decisions: Option<bool>,

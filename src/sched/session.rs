@@ -641,8 +641,12 @@ impl<'a> Session<'a> {
     pub fn pool_bounds(&mut self) -> &[Resources] {
         if self.pool_bound.is_none() {
             let mut b = vec![Resources::ZERO; self.state.pools.len()];
-            for n in self.state.nodes.iter().filter(|n| n.healthy) {
-                b[n.pool.idx()] = b[n.pool.idx()].max(n.future_idle());
+            // The cached future-idle vector (kept by every transition) saves recomputing it.
+            for (n, idle) in self.state.nodes.iter().zip(&self.state.future_idle) {
+                if n.healthy {
+                    let p = n.pool.idx();
+                    b[p] = b[p].max(*idle);
+                }
             }
             self.pool_bound = Some(b);
         }

@@ -7,4 +7,4 @@ pub mod faults;
 pub mod inflate;
 pub mod simulation;
 
-pub use simulation::{Perf, Simulation, resolve_queues};
+pub use simulation::{Perf, Simulation, TERMINATION_GRACE, resolve_queues};

@@ -240,8 +240,7 @@ impl Simulation {
                 if self.state.tasks[t.idx()].status != TaskStatus::Releasing {
                     return false;
                 }
-                self.state.transition(t, TaskStatus::Pending, None);
-                self.ctl_pod_gone(self.state.tasks[t.idx()].job);
+                self.pod_gone(t, now);
                 true
             }
             Event::Finish { job: j, generation } => {
@@ -330,7 +329,7 @@ impl Simulation {
             } else {
                 self.pods_lost(self.state.tasks[t.idx()].job, now);
             }
-            self.events.push(now.plus(TERMINATION_GRACE), Event::PodGone(t));
+            self.events.push(now.plus(self.settings.termination_grace), Event::PodGone(t));
         }
         if !evicted.is_empty() {
             evicted.sort_unstable();
@@ -354,9 +353,9 @@ impl Simulation {
         job.finished = Some(now);
         job.reason.clear();
         self.state.deactivate(j);
-        self.ctl_finished(j);
+        self.ctl_finished(j, now);
     }
 }
 
-/// Kubernetes' default termination grace period for evicted pods.
+/// Kubernetes' default termination grace period for evicted pods (`run.termination_grace`).
 pub const TERMINATION_GRACE: DurationMs = DurationMs(30_000);

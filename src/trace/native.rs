@@ -317,6 +317,20 @@ pub fn parse_with(text: &str, file: &str, classes: &PriorityClasses) -> Result<V
         let shared = super::device_requests::per_role(&job.annotations, &roles)
             .map_err(|m| err(line_of(job), ANNOTATIONS, format!("job `{}`: {m}", job.name)))?;
         let line = line_of(job);
+        if let Some(v) = job.annotations.get(crate::model::lifecycle::TASK_MAX_RETRY) {
+            // Syntax checked with the other annotations; the roles must be the job's.
+            for (role, _) in crate::model::lifecycle::parse_task_max_retry(v).unwrap_or_default() {
+                if !roles.contains(&role.as_str()) {
+                    let m = format!(
+                        "job `{}`: `{}`: no role `{role}` (roles: {})",
+                        job.name,
+                        crate::model::lifecycle::TASK_MAX_RETRY,
+                        roles.join(", ")
+                    );
+                    return Err(err(line, ANNOTATIONS, m));
+                }
+            }
+        }
         for (role, shared) in job.roles.iter_mut().zip(shared) {
             let Some((device, extra)) = shared else { continue };
             if !role.device.is_none() {

@@ -6,17 +6,26 @@
 //!   per-card inventories fails at once instead (its device is gone) and the card stays out of
 //!   service until its repair (see `fail_card`).
 //! - Policies are looked up per killed pod: the pod's event (PodFailed for faults, PodEvicted for
-//!   evictions), then TaskFailed (a failed pod leaves its task below its minAvailable running),
-//!   then Unknown (the gang fell below minAvailable while pods still hold resources). The first
-//!   rule found is executed (after its `timeout`, unless the job progresses again meanwhile); the
-//!   phase machine ([`crate::model::lifecycle::Lifecycle`]) ignores events while it is killing.
+//!   evictions), then Unknown (the gang fell below minAvailable while pods still hold resources).
+//!   The first rule found is executed (after its `timeout`, unless the job progresses again
+//!   meanwhile); the phase machine ([`crate::model::lifecycle::Lifecycle`]) ignores events while it
+//!   is killing.
+//! - TaskFailed (`job_controller_handler.go: updatePod`, `cache.go: TaskFailed`) is raised when a
+//!   pod of a task becomes pending and the restarts of the task's pending and running pods exceed
+//!   the task's `maxRetry` (default 3, -1 no limit). Volcano sums container restarts in place;
+//!   tephra has no in-place restarts, so a pod recreated by the default `SyncJob` after a fault or
+//!   an eviction stands in for one restart of that pod. A pod killed by a restart action
+//!   (RestartJob/Task/Pod) is a new pod with no restarts, as in Volcano.
 //! - Work model: a gang that falls below minAvailable rolls back to its last checkpoint, and pays
 //!   its restart overhead once it is running again; an elastic job with a scaling curve keeps
 //!   progressing at reduced speed as long as minAvailable pods run.
-//! - Pods of a job ended by a policy (Failed, Aborted, Terminated, CompleteJob) are freed at once
-//!   (no grace): nothing waits for them.
+//! - A policy that ends the job (AbortJob, TerminateJob, CompleteJob, or a restart past
+//!   `maxRetry`) kills every pod like a restart does — pending pods are deleted at once, placed
+//!   ones terminate for the grace period (resources Releasing) — but recreates none. The phase is
+//!   Aborting, Terminating or Completing until the last pod is gone, then Aborted, Terminated or
+//!   Completed (Failed is terminal at once); the job leaves the cluster at that moment.
 
-use super::{Simulation, TERMINATION_GRACE};
+use super::Simulation;
 use crate::metrics::recovery::{GoodputRow, Incident, JobRecovery};
 use crate::model::lifecycle::{
     Effect, FULL_SPEED, JobPhase, Lifecycle, PolicyAction, PolicyEvent, RecoverySpec, SyncView, lookup,
@@ -74,6 +83,47 @@ pub struct JobCtl {
     pub pending: Option<(u32, PolicyAction, TaskId, PolicyEvent)>,
     /// Last token handed out.
     pub token: u32,
+    /// A policy ended the job: its pods are being killed and none is recreated.
+    pub ending: bool,
+    /// Every phase the job entered, with the time (starts with Pending at its submission).
+    pub phases: Vec<(SimTime, JobPhase)>,
+    /// Per pod (job order): restarts of the pod standing in for its container's (empty until
+    /// the first recreation).
+    pub pod_restarts: Vec<u32>,
+    /// Per pod: killed by a restart action, comes back as a new pod (no restart counted).
+    pub fresh: Vec<bool>,
+}
+
+/// The controller's view of `job`'s pods.
+fn sync_view(job: &crate::model::Job) -> SyncView {
+    let terminating = job.count(TaskStatus::Releasing);
+    let done = job.count(TaskStatus::Succeeded) + job.count(TaskStatus::Failed);
+    SyncView {
+        live: job.task_count - terminating,
+        running: job.running_or_done(),
+        terminating,
+        alive: job.task_count - terminating - done,
+        min_available: job.min_available,
+        work_done: false,
+    }
+}
+
+impl JobCtl {
+    /// Index of pod `t` of `job` in the per-pod counters (sized on first use).
+    fn pod_slot(&mut self, job: &crate::model::Job, t: TaskId) -> usize {
+        if self.pod_restarts.is_empty() {
+            self.pod_restarts = vec![0; job.task_count as usize];
+            self.fresh = vec![false; job.task_count as usize];
+        }
+        (t.0 - job.first_task) as usize
+    }
+
+    /// Records the phase if it changed.
+    fn log_phase(&mut self, now: SimTime) {
+        if self.phases.last().is_none_or(|(_, p)| *p != self.life.phase) {
+            self.phases.push((now, self.life.phase));
+        }
+    }
 }
 
 /// Failure-handling state of a run (absent when neither faults nor policies are configured).
@@ -177,6 +227,7 @@ impl Simulation {
             }
         }
         debug_assert_eq!(rec.jobs.len(), j.idx());
+        let submit = job.submit;
         rec.jobs.push(JobCtl {
             life: Lifecycle::new(spec.max_retry),
             spec,
@@ -186,6 +237,10 @@ impl Simulation {
             resume_pending: false,
             pending: None,
             token: 0,
+            ending: false,
+            phases: vec![(submit, JobPhase::Pending)],
+            pod_restarts: Vec::new(),
+            fresh: Vec::new(),
         });
     }
 
@@ -479,6 +534,13 @@ impl Simulation {
         if killed.is_empty() {
             return false;
         }
+        if tracked {
+            // Recreated in the same instant: counted before the policies run (a restart action
+            // then makes them new pods).
+            for &t in &killed {
+                self.ctl_recreated(t, now);
+            }
+        }
         let event = self.recovery.as_ref().and_then(|r| r.faults.as_ref()).map(|f| f.config.pod_event);
         let first_new = self.recovery.as_ref().map_or(0, |r| r.incidents.len());
         self.after_kills(now, &killed, event.unwrap_or(PolicyEvent::PodFailed), Some(("device", n)));
@@ -489,7 +551,7 @@ impl Simulation {
         }
         if tracked {
             for j in killed.iter().map(|t| self.state.tasks[t.idx()].job).collect::<std::collections::BTreeSet<_>>() {
-                self.ctl_pod_gone(j);
+                self.ctl_pod_gone(j, now);
             }
         }
         true
@@ -542,7 +604,7 @@ impl Simulation {
             return false;
         }
         self.state.transition(t, TaskStatus::Releasing, None);
-        self.events.push(now.plus(TERMINATION_GRACE), Event::PodGone(t));
+        self.events.push(now.plus(self.settings.termination_grace), Event::PodGone(t));
         true
     }
 
@@ -579,21 +641,10 @@ impl Simulation {
                 if self.state.jobs[j.idx()].state != JobState::Active {
                     break;
                 }
-                let role = self.state.tasks[t.idx()].role as usize;
                 let job = &self.state.jobs[j.idx()];
-                let role_running = job
-                    .task_ids()
-                    .filter(|x| {
-                        let tk = &self.state.tasks[x.idx()];
-                        tk.role as usize == role && tk.status == TaskStatus::Running
-                    })
-                    .count() as u32;
-                let task_failed = event == PolicyEvent::PodFailed && role_running < job.roles[role].min_available;
                 let gang_broken =
                     job.running_or_done() < job.min_available && job.allocated.accelerators() + job.allocated.cpu > 0;
-                let _ = self.raise(j, event, t, now)
-                    || (task_failed && self.raise(j, PolicyEvent::TaskFailed, t, now))
-                    || (gang_broken && self.raise(j, PolicyEvent::Unknown, t, now));
+                let _ = self.raise(j, event, t, now) || (gang_broken && self.raise(j, PolicyEvent::Unknown, t, now));
             }
         }
     }
@@ -732,12 +783,8 @@ impl Simulation {
             } else {
                 job.speed_milli = FULL_SPEED;
             }
-            ctl.life.sync(SyncView {
-                live: job.task_count - job.count(TaskStatus::Releasing),
-                running: job.running_or_done(),
-                min_available: job.min_available,
-                work_done: false,
-            });
+            ctl.life.sync(sync_view(job));
+            ctl.log_phase(now);
         }
         // Card speed (the slowest model among its running pods) times the elastic scaling.
         let card = self.state.job_speed(j);
@@ -768,22 +815,87 @@ impl Simulation {
         }
     }
 
-    /// A pod of `j` is gone (recreated as pending): the controller re-syncs the phase.
-    pub(super) fn ctl_pod_gone(&mut self, j: JobId) {
+    /// The status a terminating pod of `j` takes when its grace period ends: Pending (the
+    /// controller recreates it) unless a policy is ending the job (Succeeded for CompleteJob,
+    /// Failed otherwise).
+    pub(super) fn ctl_gone_status(&self, j: JobId) -> TaskStatus {
+        match self.recovery.as_ref().map(|r| &r.jobs[j.idx()]) {
+            Some(c) if c.ending && c.life.phase == JobPhase::Completing => TaskStatus::Succeeded,
+            Some(c) if c.ending => TaskStatus::Failed,
+            _ => TaskStatus::Pending,
+        }
+    }
+
+    /// Pod `t`'s grace period ended: it is recreated pending (or deleted for good when its job is
+    /// ending), the controller re-syncs the phase and checks the task's restarts (TaskFailed).
+    pub(super) fn pod_gone(&mut self, t: TaskId, now: SimTime) {
+        let j = self.state.tasks[t.idx()].job;
+        let to = self.ctl_gone_status(j);
+        self.state.transition(t, to, None);
+        self.ctl_pod_gone(j, now);
+        if to == TaskStatus::Pending {
+            self.ctl_recreated(t, now);
+        }
+    }
+
+    /// Pod `t` was recreated pending by the default `SyncJob`: one more restart of the pod
+    /// (unless a restart action killed it: then it is a new pod); TaskFailed when its task's
+    /// pending and running pods have restarted more than the task's `maxRetry`.
+    fn ctl_recreated(&mut self, t: TaskId, now: SimTime) {
+        let Some(rec) = self.recovery.as_mut() else { return };
+        let (j, role) = (self.state.tasks[t.idx()].job, self.state.tasks[t.idx()].role);
+        let job = &self.state.jobs[j.idx()];
+        let ctl = &mut rec.jobs[j.idx()];
+        if ctl.ending || job.state != JobState::Active {
+            return;
+        }
+        let i = ctl.pod_slot(job, t);
+        if std::mem::take(&mut ctl.fresh[i]) {
+            return;
+        }
+        ctl.pod_restarts[i] += 1;
+        let name = job.roles[role as usize].name.as_str();
+        if lookup(&ctl.spec.policies, PolicyEvent::TaskFailed, Some(name)).is_none() {
+            return; // nothing would happen: skip the count
+        }
+        let Some(limit) = ctl.spec.task_limit(name) else { return };
+        let restarted: u32 = job
+            .task_ids()
+            .zip(&ctl.pod_restarts)
+            .filter(|(x, n)| {
+                let task = &self.state.tasks[x.idx()];
+                **n > 0
+                    && task.role == role
+                    && matches!(task.status, TaskStatus::Pending | TaskStatus::Bound | TaskStatus::Running)
+            })
+            .map(|(_, n)| *n)
+            .sum();
+        if restarted > limit {
+            self.raise(j, PolicyEvent::TaskFailed, t, now);
+        }
+    }
+
+    /// A pod of `j` is gone (recreated as pending, or deleted for good when the job is ending):
+    /// the controller re-syncs the phase; an ending job with no pod left leaves the cluster.
+    pub(super) fn ctl_pod_gone(&mut self, j: JobId, now: SimTime) {
         let Some(rec) = self.recovery.as_mut() else { return };
         let job = &self.state.jobs[j.idx()];
-        rec.jobs[j.idx()].life.sync(SyncView {
-            live: job.task_count - job.count(TaskStatus::Releasing),
-            running: job.running_or_done(),
-            min_available: job.min_available,
-            work_done: false,
-        });
+        let ctl = &mut rec.jobs[j.idx()];
+        let view = sync_view(job);
+        ctl.life.sync(view);
+        ctl.log_phase(now);
+        if ctl.ending && view.terminating == 0 && view.alive == 0 && job.state == JobState::Active {
+            let phase = ctl.life.phase;
+            self.leave(j, phase, now);
+        }
     }
 
     /// The job finished its work.
-    pub(super) fn ctl_finished(&mut self, j: JobId) {
+    pub(super) fn ctl_finished(&mut self, j: JobId, now: SimTime) {
         if let Some(rec) = self.recovery.as_mut() {
-            rec.jobs[j.idx()].life.phase = JobPhase::Completed;
+            let ctl = &mut rec.jobs[j.idx()];
+            ctl.life.phase = JobPhase::Completed;
+            ctl.log_phase(now);
         }
     }
 
@@ -793,6 +905,10 @@ impl Simulation {
         let role = self.state.tasks[t.idx()].role as usize;
         let Some(rec) = self.recovery.as_mut() else { return false };
         let ctl = &mut rec.jobs[j.idx()];
+        if ctl.ending {
+            // The job's pods are being killed for good: events are ignored.
+            return false;
+        }
         let role_name = self.state.jobs[j.idx()].roles[role].name.as_str();
         let Some(p) = lookup(&ctl.spec.policies, event, Some(role_name)) else { return false };
         let (action, timeout) = (p.action, p.timeout);
@@ -811,7 +927,9 @@ impl Simulation {
     fn execute(&mut self, j: JobId, action: PolicyAction, t: TaskId, now: SimTime) {
         let Some(rec) = self.recovery.as_mut() else { return };
         let ctl = &mut rec.jobs[j.idx()];
-        match ctl.life.act(action) {
+        let effect = ctl.life.act(action);
+        ctl.log_phase(now);
+        match effect {
             Effect::None => {}
             Effect::KillAndRecreate => {
                 ctl.stats.restarts += 1;
@@ -828,33 +946,55 @@ impl Simulation {
                 };
                 for x in targets {
                     self.kill_task(x, now);
+                    // A new pod: no restarts; one that terminates comes back without counting.
+                    let Some(ctl) = self.recovery.as_mut().map(|r| &mut r.jobs[j.idx()]) else { continue };
+                    let i = ctl.pod_slot(&self.state.jobs[j.idx()], x);
+                    ctl.pod_restarts[i] = 0;
+                    ctl.fresh[i] = self.state.tasks[x.idx()].status == TaskStatus::Releasing;
                 }
                 self.pods_lost(j, now);
-                self.ctl_pod_gone(j);
+                self.ctl_pod_gone(j, now);
             }
             Effect::KillAndEnd => {
-                let phase = ctl.life.phase;
-                if phase == JobPhase::Failed {
+                if ctl.life.phase == JobPhase::Failed {
                     ctl.stats.hit_max_retry = true;
                     ctl.stats.restarts += 1;
                 }
-                self.end_job(j, phase, now);
+                self.end_job(j, now);
             }
         }
     }
 
-    /// Ends a job by policy: progress stops, every pod is freed, the job leaves the cluster.
-    fn end_job(&mut self, j: JobId, phase: JobPhase, now: SimTime) {
+    /// Ends a job by policy (`KillJob` without recreation): progress stops, pending pods are
+    /// deleted, placed ones terminate for the grace period; the job leaves the cluster when the
+    /// last one is gone ([`Self::ctl_pod_gone`]), at once if none held a node.
+    fn end_job(&mut self, j: JobId, now: SimTime) {
         self.state.stop_progress(j, now);
         self.state.jobs[j.idx()].generation += 1;
-        let done = if phase == JobPhase::Completed { TaskStatus::Succeeded } else { TaskStatus::Failed };
+        let Some(rec) = self.recovery.as_mut() else { return };
+        let ctl = &mut rec.jobs[j.idx()];
+        ctl.ending = true;
+        ctl.pending = None;
+        ctl.resume_pending = false;
+        if let Some(i) = ctl.incident.take() {
+            rec.open.retain(|x| *x != i);
+        }
+        let gone = self.ctl_gone_status(j);
+        if !self.state.jobs[j.idx()].pods_created {
+            // Not created yet: created and deleted in the same instant.
+            self.state.create_pods(j);
+        }
         let tasks: Vec<_> = self.state.jobs[j.idx()].task_ids().collect();
         for t in tasks {
-            let s = self.state.tasks[t.idx()].status;
-            if s != TaskStatus::Succeeded && s != TaskStatus::Failed {
-                self.state.transition(t, done, None);
+            if !self.kill_task(t, now) && self.state.tasks[t.idx()].status == TaskStatus::Pending {
+                self.state.transition(t, gone, None);
             }
         }
+        self.ctl_pod_gone(j, now);
+    }
+
+    /// The last pod of a job ended by policy is gone: the job leaves the cluster in `phase`.
+    fn leave(&mut self, j: JobId, phase: JobPhase, now: SimTime) {
         self.state.set_phase(j, PodGroupPhase::Completed);
         let job = &mut self.state.jobs[j.idx()];
         job.state = match phase {
@@ -868,11 +1008,6 @@ impl Simulation {
         }
         job.reason = format!("job controller: {}", phase.name());
         self.state.deactivate(j);
-        if let Some(rec) = self.recovery.as_mut()
-            && let Some(i) = rec.jobs[j.idx()].incident.take()
-        {
-            rec.open.retain(|x| *x != i);
-        }
     }
 
     /// Adds a goodput sample.
