@@ -216,6 +216,12 @@ fn pod(
             Some(v) => num(file, line, field, v).map(Some),
         }
     };
+    let (creation_s, deletion_s) = (time(created, "creation_time")?, time(deleted, "deletion_time")?);
+    if let (Some(c), Some(d)) = (creation_s, deletion_s)
+        && d < c
+    {
+        return Err(bad("deletion_time", format!("`{d}` is before creation_time `{c}`")));
+    }
     Ok(OpenbPod {
         name: f[0].to_string(),
         cpu_milli: num(file, line, "cpu_milli", f[1])?,
@@ -225,8 +231,8 @@ fn pod(
         gpu_spec: spec
             .map(|i| f[i].split('|').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
             .unwrap_or_default(),
-        creation_s: time(created, "creation_time")?,
-        deletion_s: time(deleted, "deletion_time")?,
+        creation_s,
+        deletion_s,
     })
 }
 
