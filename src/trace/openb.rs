@@ -5,6 +5,19 @@
 //!
 //! `gpu_milli` is the share of each GPU (1000 = whole; below 1000 only with `num_gpu = 1`);
 //! `gpu_spec` lists the allowed GPU models separated by `|` (empty: any).
+//!
+//! | tephra | pod list column |
+//! |---|---|
+//! | job (one pod, one role `pod`, queue `default`) | `name` |
+//! | submit time | `creation_time` (seconds from the trace start; 0 when absent) |
+//! | duration | `deletion_time` − `creation_time`, at least 1 s (1 s when absent); a deletion before the creation is an error |
+//! | GPUs | `num_gpu` cards of `gpu_milli` / 1000 each: a milli-GPU share of one card below 1000, whole cards otherwise |
+//! | CPU, memory | `cpu_milli` millicores, `memory_mib` MiB |
+//! | GPU model | `gpu_spec` (`A|B`: any of them; empty: any model) |
+//! | tenant, gang, priority | none in the trace: queue `default`, gang of 1, priority 0 (`qos`, `pod_phase`, `scheduled_time` are not used) |
+//!
+//! Both lists are read one line at a time (never whole); a node list becomes a fleet
+//! (`fleet.node_list`, `crate::scenario::node_list`).
 
 use super::error::TraceError;
 use crate::model::devices::{DeviceRequest, ShareKind, WHOLE};
