@@ -66,6 +66,35 @@ fn helios_and_pai_like_match_published_aggregates() {
     assert!(rel(quantile(&d, 0.5), PAI_PUBLISHED.0) < 0.03);
     assert!(rel(d.iter().sum::<f64>() / d.len() as f64, PAI_PUBLISHED.1) < 0.05);
     assert_eq!(jobs.iter().map(TraceJob::total_gpus).max(), Some(8));
+    // GPU models: each model's share of pai_machine_spec.csv's 6,742 GPUs, within 2 %.
+    let total: u64 = PAI_GPU_MODELS.iter().map(|(_, n)| n).sum();
+    assert_eq!(total, 6742);
+    for (model, n) in PAI_GPU_MODELS {
+        let share =
+            jobs.iter().filter(|j| j.roles[0].gpu_model.as_deref() == Some(model)).count() as f64 / jobs.len() as f64;
+        assert!(rel(share, n as f64 / total as f64) < 0.02, "{model}: {share}");
+    }
+}
+
+#[test]
+fn bursts_submit_sweeps_together() {
+    // A negligible background: arrivals come in bursts of 10 jobs, one burst an hour on average.
+    let yaml =
+        "jobs: 5000\nseed: 9\narrival: { process: bursts, rate_per_h: 0.000001, burst_every_h: 1, burst_size: 10 }\n";
+    let spec: SynthSpec = serde_saphyr::from_str(yaml).unwrap();
+    let jobs = Synth::from_spec(&spec, 0).unwrap().generate();
+    let mut groups: Vec<(f64, usize)> = Vec::new();
+    for j in &jobs {
+        match groups.last_mut() {
+            Some((t, n)) if *t == j.submit_s => *n += 1,
+            _ => groups.push((j.submit_s, 1)),
+        }
+    }
+    assert_eq!(groups.len(), 500, "5000 jobs in bursts of 10");
+    assert!(groups.iter().all(|(_, n)| *n == 10));
+    // 499 exponential gaps of mean 1 h: standard error 4.5 %; allow 3 of them.
+    let mean_gap_h = (groups[499].0 - groups[0].0) / 499.0 / 3600.0;
+    assert!(rel(mean_gap_h, 1.0) < 0.135, "{mean_gap_h}");
 }
 
 #[test]

@@ -194,3 +194,68 @@ fn garbage_never_panics() {
         let _ = detect(&p);
     }
 }
+
+#[test]
+fn openb_deletion_before_creation() {
+    let head = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\n";
+    let e = error(
+        Format::Openb,
+        "o.csv",
+        &format!("{head}p0,1000,1024,1,1000,,LS,Running,0,50,0\np1,1000,1024,1,1000,,LS,Running,10,5,10\n"),
+    );
+    assert_eq!(e, "DIR/o.csv:3: deletion_time: `5` is before creation_time `10`");
+}
+
+/// A job whose accelerator model no pool has can never run: `validate` names the row, the
+/// field and the fleet's models; `run` reports the job unschedulable with the reason and ends.
+#[test]
+fn models_missing_from_the_fleet_are_reported_not_waited_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "t.csv",
+        "job_id,submit_s,duration_s,queue,priority,role,replicas,min_available,cpu,memory,gpu,gpu_model\n\
+         ok1,0,100,default,0,worker,1,1,8,64Gi,8,V100\n\
+         bad1,5,100,default,0,worker,2,2,8,64Gi,8,Z999\n\
+         bad2,6,100,default,0,worker,1,1,8,64Gi,1,Z999\n",
+    );
+    write(
+        d,
+        "o.csv",
+        "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\n\
+         p0,1000,1024,1,500,V100|T4,LS,Running,0,50,0\n\
+         p1,1000,1024,1,500,A10|G2,LS,Running,3,50,3\n",
+    );
+    let fleet =
+        "fleet:\n  pools:\n    - { name: v100, count: 2, cpu: 96, memory: 512Gi, gpu: { model: V100, count: 8 } }\n";
+    write(d, "n.yaml", &format!("name: n\n{fleet}workload: {{ trace: t.csv }}\n"));
+    write(d, "o.yaml", &format!("name: o\n{fleet}workload: {{ trace: o.csv, format: openb }}\n"));
+    let tephra = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tephra")).args(args).current_dir(d).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).replace(&d.display().to_string(), "DIR")
+    };
+    let warned = tephra(&["validate", "n.yaml"]);
+    assert!(
+        warned.contains(
+            "warning: t.csv:3: gpu_model: `Z999` is the accelerator model of no node pool (the fleet has: V100); \
+             2 role(s) ask for it, first of job `bad1`: they will be reported unschedulable"
+        ),
+        "{warned}"
+    );
+    let warned = tephra(&["validate", "o.yaml"]);
+    assert!(warned.contains("o.csv:3: gpu_model: `A10|G2` is the accelerator model of no node pool"), "{warned}");
+    assert!(!warned.contains("V100|T4"), "one listed model in the fleet is enough: {warned}");
+    tephra(&["run", "n.yaml", "--quiet", "--out", "r"]);
+    let jobs = std::fs::read_to_string(d.join("r/jobs.csv")).unwrap();
+    let bad: Vec<&str> = jobs.lines().filter(|l| l.starts_with("bad")).collect();
+    assert_eq!(bad.len(), 2, "{jobs}");
+    for l in bad {
+        assert!(
+            l.contains(",unschedulable,") && l.contains("role `worker`: no node pool with accelerator model Z999"),
+            "{l}"
+        );
+    }
+    assert!(jobs.lines().any(|l| l.starts_with("ok1,") && l.contains(",completed,")), "{jobs}");
+}

@@ -266,3 +266,90 @@ fn scenarios_read_public_formats() {
     let e = tephra::scenario::load(&p).unwrap_err().to_string();
     assert!(e.contains("s.yaml:5: workload.format: `slurm` is not a trace format (known: native, philly"), "{e}");
 }
+
+/// A native trace of `n` jobs in submit order, every third with a second role and every fifth
+/// with an annotation.
+fn native_text(n: usize) -> String {
+    let mut t = String::from(
+        "job_id,submit_s,duration_s,queue,priority,role,replicas,min_available,cpu,memory,gpu,gpu_model,annotations\n",
+    );
+    for i in 0..n {
+        let ann = if i % 5 == 0 { "volcano.sh/preemptable=true" } else { "" };
+        t += &format!("j{i:05},{}.5,{},q{},{},worker,2,,8,64Gi,4,V100,{ann}\n", i / 2, 60 + i, i % 3, i % 4);
+        if i % 3 == 0 {
+            t += &format!("j{i:05},{}.5,,q{},0,ps,1,1,4,16Gi,0,,\n", i / 2, i % 3);
+        }
+    }
+    t
+}
+
+fn path_line(p: &Path, line: u64) -> &'static str {
+    format!("{}:{line}", p.display()).leak()
+}
+
+#[test]
+fn native_files_stream_job_by_job_with_the_same_jobs() {
+    use tephra::trace::native;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.csv");
+    let text = native_text(3000);
+    std::fs::write(&path, &text).unwrap();
+    assert!(native::streamable(&path));
+    let whole = native::read(&path).unwrap();
+    assert_eq!(whole.len(), 3000);
+    assert_eq!((whole[0].roles.len(), whole[1].roles.len()), (2, 1));
+    let streamed: Vec<_> = native::stream(&path).unwrap().map(Result::unwrap).collect();
+    assert_eq!(streamed, whole, "the stream yields exactly what the whole-file reader returns");
+    let expected: Vec<TraceJob> = whole.iter().map(tephra::trace::load::from_spec).collect();
+    assert_eq!(read(&path, Format::Native).0, expected);
+
+    // Rows of a job apart, or jobs out of submit order: not streamable, read whole, same result.
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.swap(2, 3); // j00000's ps row after j00001's worker row
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    assert!(!native::streamable(&path));
+    // Only the rows' lines (the jobs' origins) differ.
+    let lineless =
+        |jobs: Vec<TraceJob>| -> Vec<TraceJob> { jobs.into_iter().map(|j| TraceJob { line: 0, ..j }).collect() };
+    let apart = native::read(&path).unwrap();
+    assert_eq!((apart[1].origin.as_str(), apart[2].origin.as_str()), (path_line(&path, 3), path_line(&path, 5)));
+    assert_eq!(lineless(read(&path, Format::Native).0), lineless(expected.clone()));
+    lines.swap(2, 3);
+    lines.swap(3, 4); // j00002 (submit 1.5) before j00001 (0.5)
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    assert!(!native::streamable(&path));
+    let (jobs, _) = read(&path, Format::Native);
+    assert_eq!(jobs[1].id, "j00001", "sorted by submit as before");
+    assert_eq!(lineless(jobs), lineless(expected));
+
+    // Streaming: the first job comes out before the bad last row is read; the error names it.
+    let bad = format!("{text}j09999,9999,10,q,0,worker,1,1,8,64Gi,x,,\n");
+    std::fs::write(&path, &bad).unwrap();
+    let mut entries = open(&path, Format::Native).unwrap();
+    assert!(matches!(entries.next(), Some(Ok(Entry::Job(j))) if j.id == "j00000"));
+    let last = entries.last().unwrap().unwrap_err();
+    assert_eq!((last.line, last.field.as_str()), (4002, "gpu"), "{last}");
+    assert_eq!(native::read(&path).unwrap_err(), last, "the whole-file reader names the same row");
+}
+
+#[test]
+fn openb_pod_lists_stream_pod_by_pod() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pods.csv");
+    let mut text = String::from(
+        "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\n",
+    );
+    for i in 0..2000 {
+        text += &format!("p{i},4000,8192,1,{},V100M16,LS,Running,{i},{},{i}\n", 100 + i % 900, i + 50);
+    }
+    text += "\np-bad,4000,8192,2,500,,LS,Running,9,10,9\n";
+    std::fs::write(&path, &text).unwrap();
+    let mut entries = open(&path, Format::Openb).unwrap();
+    let Some(Ok(Entry::Job(first))) = entries.next() else { panic!("the first pod streams out") };
+    assert_eq!((first.id.as_str(), first.line, first.duration_s), ("p0", 2, 50.0));
+    assert_eq!(entries.by_ref().take(1999).filter(|e| e.is_ok()).count(), 1999);
+    let e = entries.next().unwrap().unwrap_err();
+    assert_eq!((e.line, e.field.as_str()), (2003, "gpu_milli"), "the blank line is counted");
+    assert!(entries.next().is_none());
+    assert_eq!(tephra::trace::openb::read_pods(&path).unwrap_err(), e);
+}

@@ -189,7 +189,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let jobs = sc.load_jobs()?;
             crate::sim::resolve_queues(&sc.queues, &jobs).map_err(anyhow::Error::msg)?;
             runner::build_scheduler(&sc)?;
-            for w in &sc.warnings {
+            let pools: Vec<_> = sc.pools.iter().map(|(p, _)| p.clone()).collect();
+            for w in sc.warnings.iter().chain(&crate::sim::admission::missing_models(&jobs, &pools)) {
                 eprintln!("warning: {w}");
             }
             println!(

@@ -5,7 +5,7 @@
 //! a job sent to `root` or to a queue with child queues, which Volcano's webhook refuses.
 
 use crate::model::resources::ALL_DIMS;
-use crate::model::{ClusterState, JobSpec, Queue, Resources};
+use crate::model::{ClusterState, JobSpec, Pool, Queue, Resources};
 
 /// For each role, the bit mask of pools whose nodes satisfy its node selector.
 pub fn role_pools(spec: &JobSpec, st: &ClusterState) -> Vec<u64> {
@@ -14,16 +14,46 @@ pub fn role_pools(spec: &JobSpec, st: &ClusterState) -> Vec<u64> {
         .map(|r| {
             let mut mask = 0u64;
             for (i, p) in st.pools.iter().enumerate() {
-                let ok = match &r.accelerator_model {
-                    None => true,
-                    // `A|B`: any of several models (the 2023 trace's `gpu_spec`).
-                    Some(m) => p.accelerator_model.as_deref().is_some_and(|pm| m.split('|').any(|x| x == pm)),
-                };
+                let ok = r.accelerator_model.as_deref().is_none_or(|m| model_admits(m, p.accelerator_model.as_deref()));
                 if ok {
                     mask |= 1 << i;
                 }
             }
             mask
+        })
+        .collect()
+}
+
+/// Whether a role's accelerator model selector admits a pool's model. `A|B`: any of several
+/// models (the 2023 trace's `gpu_spec`).
+pub fn model_admits(selector: &str, pool_model: Option<&str>) -> bool {
+    pool_model.is_some_and(|pm| selector.split('|').any(|x| x == pm))
+}
+
+/// The accelerator models jobs ask for that no pool of the fleet has, one message per model
+/// (with the first asking row's `file:line`, the field, and how many jobs ask). Such a job can
+/// never run: the simulation reports it unschedulable with the reason when it is submitted, and
+/// `validate` prints these so a misspelt model is seen before a run.
+pub fn missing_models(specs: &[JobSpec], pools: &[Pool]) -> Vec<String> {
+    let mut missing: std::collections::BTreeMap<&str, (u64, &JobSpec)> = std::collections::BTreeMap::new();
+    for spec in specs {
+        for role in &spec.roles {
+            let Some(m) = role.accelerator_model.as_deref() else { continue };
+            if !pools.iter().any(|p| model_admits(m, p.accelerator_model.as_deref())) {
+                missing.entry(m).or_insert((0, spec)).0 += 1;
+            }
+        }
+    }
+    let fleet: std::collections::BTreeSet<&str> = pools.iter().filter_map(|p| p.accelerator_model.as_deref()).collect();
+    let fleet = if fleet.is_empty() { "none".to_string() } else { fleet.into_iter().collect::<Vec<_>>().join(", ") };
+    missing
+        .into_iter()
+        .map(|(model, (roles, first))| {
+            format!(
+                "{}: gpu_model: `{model}` is the accelerator model of no node pool (the fleet has: {fleet}); \
+                 {roles} role(s) ask for it, first of job `{}`: they will be reported unschedulable",
+                first.origin, first.name
+            )
         })
         .collect()
 }

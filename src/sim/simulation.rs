@@ -68,9 +68,11 @@ pub struct Simulation {
 
 /// Builds the queue list: the declared ones, or one per queue name of the trace (weight 1).
 pub fn resolve_queues(declared: &[Queue], specs: &[JobSpec]) -> Result<Vec<Queue>, String> {
+    // Name lookups through a set: a trace may have thousands of tenants and millions of jobs.
+    let mut seen: std::collections::BTreeSet<&str> = declared.iter().map(|q| q.name.as_str()).collect();
     if !declared.is_empty() {
         for s in specs {
-            if !declared.iter().any(|q| q.name == s.queue) {
+            if !seen.contains(s.queue.as_str()) {
                 let names: Vec<&str> = declared.iter().map(|q| q.name.as_str()).collect();
                 return Err(format!(
                     "{}: queue: `{}` is not declared in the scenario (declared: {})",
@@ -84,7 +86,7 @@ pub fn resolve_queues(declared: &[Queue], specs: &[JobSpec]) -> Result<Vec<Queue
     }
     let mut queues: Vec<Queue> = Vec::new();
     for s in specs {
-        if !queues.iter().any(|q| q.name == s.queue) {
+        if seen.insert(s.queue.as_str()) {
             queues.push(Queue::new(QueueId(queues.len() as u32), s.queue.clone()));
         }
     }

@@ -154,6 +154,11 @@ pub fn detect(path: &Path) -> Result<Format, TraceError> {
 /// Opens a trace as a stream of entries.
 pub fn open(path: &Path, format: Format) -> Result<Entries, TraceError> {
     match format {
+        // Streamed job by job when the file lists its jobs in submit order with each job's rows
+        // together (as `convert` and `synth` write them); otherwise read whole and sorted.
+        Format::Native if native::streamable(path) => {
+            Ok(Box::new(native::stream(path)?.map(|j| j.map(|j| Entry::Job(super::load::from_spec(&j))))))
+        }
         Format::Native => {
             let jobs = native::read(path)?;
             Ok(Box::new(jobs.into_iter().map(|j| Ok(Entry::Job(super::load::from_spec(&j))))))
@@ -175,10 +180,10 @@ pub fn open(path: &Path, format: Format) -> Result<Entries, TraceError> {
         // openb pod lists: each pod a one-pod job in the `default` queue (as scenarios load them).
         Format::Openb => {
             let file = path.display().to_string();
-            let pods = super::openb::read_pods(path)?;
-            let jobs: Vec<_> =
-                pods.iter().enumerate().map(|(i, p)| p.job("default", format!("{file}:{}", i + 2))).collect();
-            Ok(Box::new(jobs.into_iter().map(|j| Ok(Entry::Job(super::load::from_spec(&j))))))
+            let pods = super::openb::stream_pods(path)?;
+            Ok(Box::new(pods.enumerate().map(move |(i, p)| {
+                p.map(|p| Entry::Job(super::load::from_spec(&p.job("default", format!("{file}:{}", i + 2)))))
+            })))
         }
     }
 }

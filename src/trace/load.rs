@@ -92,9 +92,19 @@ pub fn for_each_unshifted(
     slice: &Slice,
     mut f: impl FnMut(&TraceJob) -> Result<(), TraceError>,
 ) -> Result<Pass, TraceError> {
+    each_unshifted(path, format, slice, |j| f(&j))
+}
+
+/// [`for_each_unshifted`], handing over each job (no copies when loading).
+fn each_unshifted(
+    path: &Path,
+    format: Format,
+    slice: &Slice,
+    mut f: impl FnMut(TraceJob) -> Result<(), TraceError>,
+) -> Result<Pass, TraceError> {
     let offsets = matches!(slice.since, Some(Bound::Offset(_))) || matches!(slice.until, Some(Bound::Offset(_)));
     if offsets {
-        return for_each(path, format, slice, |j, _| f(j));
+        return each(path, format, slice, |j, _| f(j));
     }
     let lo = slice.since.map(|b| b.resolve(0.0)).unwrap_or(f64::NEG_INFINITY);
     let hi = slice.until.map(|b| b.resolve(0.0)).unwrap_or(f64::INFINITY);
@@ -110,7 +120,7 @@ fn stream(
     (lo, hi): (f64, f64),
     limit: Option<usize>,
     origin: f64,
-    mut f: impl FnMut(&TraceJob, f64) -> Result<(), TraceError>,
+    mut f: impl FnMut(TraceJob, f64) -> Result<(), TraceError>,
 ) -> Result<Pass, TraceError> {
     let mut pass = Pass { origin_s: origin, ..Pass::default() };
     for e in open(path, format)? {
@@ -124,7 +134,7 @@ fn stream(
                     break;
                 }
                 pass.kept += 1;
-                f(&j, origin)?;
+                f(j, origin)?;
             }
         }
     }
@@ -141,7 +151,17 @@ pub fn for_each(
     path: &Path,
     format: Format,
     slice: &Slice,
-    f: impl FnMut(&TraceJob, f64) -> Result<(), TraceError>,
+    mut f: impl FnMut(&TraceJob, f64) -> Result<(), TraceError>,
+) -> Result<Pass, TraceError> {
+    each(path, format, slice, |j, origin| f(&j, origin))
+}
+
+/// [`for_each`], handing over each job.
+fn each(
+    path: &Path,
+    format: Format,
+    slice: &Slice,
+    f: impl FnMut(TraceJob, f64) -> Result<(), TraceError>,
 ) -> Result<Pass, TraceError> {
     let first = first_submit(path, format)?;
     let lo = slice.since.map(|b| b.resolve(first)).unwrap_or(f64::NEG_INFINITY);
@@ -165,8 +185,8 @@ pub fn load_jobs(
     let offsets = matches!(slice.since, Some(Bound::Offset(_))) || matches!(slice.until, Some(Bound::Offset(_)));
     let mut jobs = Vec::new();
     if offsets {
-        for_each(path, format, slice, |j, origin| {
-            jobs.push(j.to_spec(origin, &file));
+        each(path, format, slice, |j, origin| {
+            jobs.push(j.into_spec(origin, &file));
             Ok(())
         })?;
     } else {
@@ -174,9 +194,9 @@ pub fn load_jobs(
         // `since` or the earliest kept submit (the earliest of the whole trace when nothing cuts
         // the start).
         let mut first = f64::INFINITY;
-        for_each_unshifted(path, format, slice, |j| {
+        each_unshifted(path, format, slice, |j| {
             first = first.min(j.submit_s);
-            jobs.push(j.to_spec(0.0, &file));
+            jobs.push(j.into_spec(0.0, &file));
             Ok(())
         })?;
         let origin = match slice.since {

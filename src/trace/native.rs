@@ -29,6 +29,8 @@ use crate::model::resources::{ASCEND310, ASCEND910, GPU};
 use crate::model::{JobSpec, Resources, Role, RoleDuration, SimTime};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 /// The columns, in order.
@@ -118,16 +120,10 @@ pub fn read(path: &Path) -> Result<Vec<JobSpec>, TraceError> {
     read_with(path, &PriorityClasses::new())
 }
 
-/// Reads a native trace file, resolving PriorityClass names in `priority`.
+/// Reads a native trace file, resolving PriorityClass names in `priority`. The file is streamed
+/// row by row (never held whole); the jobs are returned sorted by submit time.
 pub fn read_with(path: &Path, classes: &PriorityClasses) -> Result<Vec<JobSpec>, TraceError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| TraceError {
-        file: file.clone(),
-        line: 0,
-        field: "file".into(),
-        msg: e.to_string(),
-    })?;
-    parse_with(&text, &file, classes)
+    collect(NativeRows::open(path, classes)?)
 }
 
 /// Parses native trace text with integer priorities; `file` names it in errors.
@@ -137,37 +133,121 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<JobSpec>, TraceError> {
 
 /// Parses native trace text, resolving PriorityClass names; `file` names it in errors.
 pub fn parse_with(text: &str, file: &str, classes: &PriorityClasses) -> Result<Vec<JobSpec>, TraceError> {
-    let err = |line: u64, field: &str, msg: String| TraceError {
-        file: file.to_string(),
-        line,
-        field: field.to_string(),
-        msg,
-    };
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
-    let headers = rdr.headers().map_err(|e| err(1, "header", e.to_string()))?.clone();
-    let got: Vec<&str> = headers.iter().collect();
-    if got != COLUMNS
-        && (got.len() != COLUMNS.len() + 1 || got[..COLUMNS.len()] != COLUMNS || got[COLUMNS.len()] != ANNOTATIONS)
-    {
-        return Err(err(
-            1,
-            "header",
-            format!(
-                "expected columns `{}` (optionally followed by `,{ANNOTATIONS}`), found `{}`",
-                COLUMNS.join(","),
-                got.join(",")
-            ),
-        ));
-    }
+    collect(NativeRows::new(text.as_bytes(), file, classes)?)
+}
+
+/// Groups every row by `job_id` (a job's rows may be anywhere in the file), checks each job and
+/// sorts by submit time (stable). Holds the jobs, not the file.
+fn collect<R: Read>(mut rows: NativeRows<R>) -> Result<Vec<JobSpec>, TraceError> {
     let mut jobs: Vec<JobSpec> = Vec::new();
     let mut by_id: BTreeMap<String, usize> = BTreeMap::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
-            err(line, "row", e.to_string())
+    while let Some(row) = rows.next_row()? {
+        match by_id.get(&row.job_id) {
+            Some(&i) => rows.add_row(&mut jobs[i], row)?,
+            None => {
+                by_id.insert(row.job_id.clone(), jobs.len());
+                jobs.push(rows.new_job(row)?);
+            }
+        }
+    }
+    drop(by_id);
+    // Each check over every job before the next, so the first error reported is the same
+    // whichever job it is in.
+    for job in &mut jobs {
+        rows.settle_devices(job)?;
+    }
+    for job in &mut jobs {
+        rows.settle_durations(job)?;
+    }
+    for job in &jobs {
+        rows.check_gang(job)?;
+    }
+    jobs.sort_by_key(|j| j.submit);
+    Ok(jobs)
+}
+
+/// One parsed row: a role of job `job_id`.
+struct NativeRow {
+    job_id: String,
+    submit: u64,
+    queue: String,
+    priority: i32,
+    role: Role,
+    annotations: Vec<(String, String)>,
+    line: u64,
+}
+
+/// A streaming reader of native rows (one CSV record at a time), with the checks that need
+/// only the row, and the per-job checks once a job's rows are all read.
+struct NativeRows<R: Read> {
+    rdr: csv::Reader<R>,
+    headers: csv::StringRecord,
+    rec: csv::StringRecord,
+    file: String,
+    classes: PriorityClasses,
+}
+
+impl NativeRows<BufReader<File>> {
+    fn open(path: &Path, classes: &PriorityClasses) -> Result<Self, TraceError> {
+        let file = path.display().to_string();
+        let f = File::open(path).map_err(|e| TraceError {
+            file: file.clone(),
+            line: 0,
+            field: "file".into(),
+            msg: e.to_string(),
         })?;
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let row: Row = rec.deserialize(Some(&headers)).map_err(|e| err(line, "row", e.to_string()))?;
+        NativeRows::new(BufReader::with_capacity(1 << 16, f), &file, classes)
+    }
+}
+
+impl<R: Read> NativeRows<R> {
+    fn new(input: R, file: &str, classes: &PriorityClasses) -> Result<Self, TraceError> {
+        let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(input);
+        let err = |line: u64, field: &str, msg: String| TraceError {
+            file: file.to_string(),
+            line,
+            field: field.to_string(),
+            msg,
+        };
+        let headers = rdr.headers().map_err(|e| err(1, "header", e.to_string()))?.clone();
+        let got: Vec<&str> = headers.iter().collect();
+        if got != COLUMNS
+            && (got.len() != COLUMNS.len() + 1 || got[..COLUMNS.len()] != COLUMNS || got[COLUMNS.len()] != ANNOTATIONS)
+        {
+            return Err(err(
+                1,
+                "header",
+                format!(
+                    "expected columns `{}` (optionally followed by `,{ANNOTATIONS}`), found `{}`",
+                    COLUMNS.join(","),
+                    got.join(",")
+                ),
+            ));
+        }
+        Ok(NativeRows { rdr, headers, rec: csv::StringRecord::new(), file: file.to_string(), classes: classes.clone() })
+    }
+
+    fn err(&self, line: u64, field: &str, msg: String) -> TraceError {
+        TraceError { file: self.file.clone(), line, field: field.to_string(), msg }
+    }
+
+    /// The next row, parsed and checked; `None` at the end of the file.
+    fn next_row(&mut self) -> Result<Option<NativeRow>, TraceError> {
+        match self.rdr.read_record(&mut self.rec) {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                return Err(self.err(line, "row", e.to_string()));
+            }
+        }
+        let line = self.rec.position().map(|p| p.line()).unwrap_or(0);
+        let row: Row = self.rec.deserialize(Some(&self.headers)).map_err(|e| self.err(line, "row", e.to_string()))?;
+        self.parse_row(row, line).map(Some)
+    }
+
+    fn parse_row(&self, row: Row, line: u64) -> Result<NativeRow, TraceError> {
+        let err = |line: u64, field: &str, msg: String| self.err(line, field, msg);
         if row.job_id.is_empty() {
             return Err(err(line, "job_id", "empty".into()));
         }
@@ -186,10 +266,10 @@ pub fn parse_with(text: &str, file: &str, classes: &PriorityClasses) -> Result<V
             0
         } else if let Ok(v) = row.priority.parse() {
             v
-        } else if let Some(v) = classes.get(&row.priority) {
+        } else if let Some(v) = self.classes.get(&row.priority) {
             *v
         } else {
-            let known: Vec<&str> = classes.keys().map(String::as_str).collect();
+            let known: Vec<&str> = self.classes.keys().map(String::as_str).collect();
             return Err(err(
                 line,
                 "priority",
@@ -229,7 +309,7 @@ pub fn parse_with(text: &str, file: &str, classes: &PriorityClasses) -> Result<V
                 ),
             ));
         }
-        let model = (!row.gpu_model.is_empty()).then(|| row.gpu_model.clone());
+        let model = (!row.gpu_model.is_empty()).then_some(row.gpu_model);
         let slot = accelerator_slot(model.as_deref());
         let mut request = Resources::new(cpu, memory);
         let mut device = DeviceRequest::NONE;
@@ -249,7 +329,7 @@ pub fn parse_with(text: &str, file: &str, classes: &PriorityClasses) -> Result<V
             device = DeviceRequest::whole(gpu as u16, ShareKind::Whole);
         }
         let role = Role {
-            name: row.role.clone(),
+            name: row.role,
             replicas,
             min_available,
             request,
@@ -258,65 +338,74 @@ pub fn parse_with(text: &str, file: &str, classes: &PriorityClasses) -> Result<V
             device,
             duration,
         };
-        let queue = if row.queue.is_empty() { "default".to_string() } else { row.queue.clone() };
+        let queue = if row.queue.is_empty() { "default".to_string() } else { row.queue };
         let annotations = parse_annotations(&row.annotations).map_err(|m| err(line, ANNOTATIONS, m))?;
-        let merge = |into: &mut BTreeMap<String, String>| -> Result<(), TraceError> {
-            for (k, v) in &annotations {
-                match into.get(k) {
-                    Some(old) if old != v => {
-                        return Err(err(
-                            line,
-                            ANNOTATIONS,
-                            format!("job `{}` gives `{k}` two values (`{old}` and `{v}`)", row.job_id),
-                        ));
-                    }
-                    _ => {
-                        into.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-            Ok(())
-        };
-        match by_id.get(&row.job_id) {
-            Some(&i) => {
-                let job = &mut jobs[i];
-                if job.submit.0 != submit || job.queue != queue {
-                    return Err(err(
-                        line,
-                        "row",
-                        format!("job `{}` has rows that disagree on submit_s or queue", row.job_id),
+        Ok(NativeRow { job_id: row.job_id, submit, queue, priority, role, annotations, line })
+    }
+
+    /// Adds `row`'s annotations to `into`; a key given two values is an error.
+    fn merge(&self, row: &NativeRow, into: &mut BTreeMap<String, String>) -> Result<(), TraceError> {
+        for (k, v) in &row.annotations {
+            match into.get(k) {
+                Some(old) if old != v => {
+                    return Err(self.err(
+                        row.line,
+                        ANNOTATIONS,
+                        format!("job `{}` gives `{k}` two values (`{old}` and `{v}`)", row.job_id),
                     ));
                 }
-                if job.roles.iter().any(|r| r.name == role.name) {
-                    return Err(err(line, "role", format!("job `{}` lists role `{}` twice", row.job_id, role.name)));
+                _ => {
+                    into.insert(k.clone(), v.clone());
                 }
-                merge(&mut job.annotations)?;
-                job.priority = job.priority.max(priority);
-                job.roles.push(role);
-            }
-            None => {
-                by_id.insert(row.job_id.clone(), jobs.len());
-                let mut map = BTreeMap::new();
-                merge(&mut map)?;
-                jobs.push(JobSpec {
-                    name: row.job_id.clone(),
-                    submit: SimTime(submit),
-                    work_ms: 0,
-                    queue,
-                    priority,
-                    roles: vec![role],
-                    annotations: map,
-                    origin: format!("{file}:{line}"),
-                });
             }
         }
+        Ok(())
     }
-    for job in &mut jobs {
-        let line_of = |job: &JobSpec| job.origin.rsplit(':').next().and_then(|l| l.parse().ok()).unwrap_or(0);
+
+    /// A job whose first row is `row`.
+    fn new_job(&self, row: NativeRow) -> Result<JobSpec, TraceError> {
+        let mut annotations = BTreeMap::new();
+        self.merge(&row, &mut annotations)?;
+        Ok(JobSpec {
+            origin: format!("{}:{}", self.file, row.line),
+            name: row.job_id,
+            submit: SimTime(row.submit),
+            work_ms: 0,
+            queue: row.queue,
+            priority: row.priority,
+            roles: vec![row.role],
+            annotations,
+        })
+    }
+
+    /// Adds a further role row to its job.
+    fn add_row(&self, job: &mut JobSpec, row: NativeRow) -> Result<(), TraceError> {
+        if job.submit.0 != row.submit || job.queue != row.queue {
+            return Err(self.err(
+                row.line,
+                "row",
+                format!("job `{}` has rows that disagree on submit_s or queue", row.job_id),
+            ));
+        }
+        if job.roles.iter().any(|r| r.name == row.role.name) {
+            return Err(self.err(
+                row.line,
+                "role",
+                format!("job `{}` lists role `{}` twice", row.job_id, row.role.name),
+            ));
+        }
+        self.merge(&row, &mut job.annotations)?;
+        job.priority = job.priority.max(row.priority);
+        job.roles.push(row.role);
+        Ok(())
+    }
+
+    /// Moves role-scoped device annotations into the roles' requests.
+    fn settle_devices(&self, job: &mut JobSpec) -> Result<(), TraceError> {
+        let line = line_of(job);
         let roles: Vec<&str> = job.roles.iter().map(|r| r.name.as_str()).collect();
         let shared = super::device_requests::per_role(&job.annotations, &roles)
-            .map_err(|m| err(line_of(job), ANNOTATIONS, format!("job `{}`: {m}", job.name)))?;
-        let line = line_of(job);
+            .map_err(|m| self.err(line, ANNOTATIONS, format!("job `{}`: {m}", job.name)))?;
         if let Some(v) = job.annotations.get(crate::model::lifecycle::TASK_MAX_RETRY) {
             // Syntax checked with the other annotations; the roles must be the job's.
             for (role, _) in crate::model::lifecycle::parse_task_max_retry(v).unwrap_or_default() {
@@ -327,14 +416,14 @@ pub fn parse_with(text: &str, file: &str, classes: &PriorityClasses) -> Result<V
                         crate::model::lifecycle::TASK_MAX_RETRY,
                         roles.join(", ")
                     );
-                    return Err(err(line, ANNOTATIONS, m));
+                    return Err(self.err(line, ANNOTATIONS, m));
                 }
             }
         }
         for (role, shared) in job.roles.iter_mut().zip(shared) {
             let Some((device, extra)) = shared else { continue };
             if !role.device.is_none() {
-                return Err(err(
+                return Err(self.err(
                     line,
                     ANNOTATIONS,
                     format!(
@@ -350,23 +439,115 @@ pub fn parse_with(text: &str, file: &str, classes: &PriorityClasses) -> Result<V
         job.annotations.retain(|k, _| {
             super::device_requests::scoped(k).is_none_or(|(_, key)| !super::device_requests::DEVICE_KEYS.contains(&key))
         });
+        Ok(())
     }
-    for job in &mut jobs {
-        let line = job.origin.rsplit(':').next().and_then(|l| l.parse().ok()).unwrap_or(0);
-        job.settle_role_durations().map_err(|m| err(line, "duration_s", m))?;
+
+    /// Derives the job's work from its roles' durations.
+    fn settle_durations(&self, job: &mut JobSpec) -> Result<(), TraceError> {
+        job.settle_role_durations().map_err(|m| self.err(line_of(job), "duration_s", m))
     }
-    for job in &jobs {
+
+    /// A gang needs at least one pod.
+    fn check_gang(&self, job: &JobSpec) -> Result<(), TraceError> {
         if job.min_available() == 0 {
-            return Err(TraceError {
-                file: file.to_string(),
-                line: job.origin.rsplit(':').next().and_then(|l| l.parse().ok()).unwrap_or(0),
-                field: "min_available".into(),
-                msg: format!("job `{}` has min_available 0 in every role; a gang needs at least one pod", job.name),
-            });
+            return Err(self.err(
+                line_of(job),
+                "min_available",
+                format!("job `{}` has min_available 0 in every role; a gang needs at least one pod", job.name),
+            ));
         }
+        Ok(())
     }
-    jobs.sort_by_key(|j| j.submit);
-    Ok(jobs)
+
+    /// All the per-job checks of a job whose rows are all read.
+    fn finish(&self, mut job: JobSpec) -> Result<JobSpec, TraceError> {
+        self.settle_devices(&mut job)?;
+        self.settle_durations(&mut job)?;
+        self.check_gang(&job)?;
+        Ok(job)
+    }
+}
+
+/// The line of a job's first row (the end of its origin).
+fn line_of(job: &JobSpec) -> u64 {
+    job.origin.rsplit(':').next().and_then(|l| l.parse().ok()).unwrap_or(0)
+}
+
+/// Whether a native file can be streamed job by job: every job's rows are adjacent and jobs
+/// appear in submit order, so file order is the order [`read`] returns. A cheap first pass over
+/// the first two columns; anything odd (including a row [`read`] would reject) answers `false`,
+/// and the caller reads the file the general way, which reports the error.
+pub fn streamable(path: &Path) -> bool {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    let Ok(f) = File::open(path) else { return false };
+    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(BufReader::with_capacity(1 << 16, f));
+    let hasher = BuildHasherDefault::<DefaultHasher>::default();
+    // Hashes of the jobs already closed: a collision only makes the answer `false` (safe).
+    let mut closed: std::collections::HashSet<u64> = std::collections::HashSet::new();
+    let (mut current, mut last_submit) = (None::<u64>, f64::NEG_INFINITY);
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => return true,
+            Err(_) => return false,
+        }
+        let (Some(id), Some(submit)) = (rec.get(0), rec.get(1)) else { return false };
+        let h = hasher.hash_one(id);
+        if current == Some(h) {
+            continue;
+        }
+        let Some(submit) = std::str::from_utf8(submit).ok().and_then(|s| s.parse::<f64>().ok()) else {
+            return false;
+        };
+        if submit < last_submit || closed.contains(&h) {
+            return false;
+        }
+        if let Some(prev) = current {
+            closed.insert(prev);
+        }
+        (current, last_submit) = (Some(h), submit);
+    }
+}
+
+/// A native file as a stream of jobs in file order, holding one job at a time. Only for files
+/// that are [`streamable`]; then it yields exactly the jobs [`read`] returns, in its order.
+pub fn stream(path: &Path) -> Result<impl Iterator<Item = Result<JobSpec, TraceError>> + use<>, TraceError> {
+    let mut rows = NativeRows::open(path, &PriorityClasses::new())?;
+    let mut pending: Option<JobSpec> = None;
+    let mut done = false;
+    Ok(std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let step = (|| -> Result<Option<JobSpec>, TraceError> {
+            loop {
+                let Some(row) = rows.next_row()? else {
+                    return pending.take().map(|j| rows.finish(j)).transpose();
+                };
+                match &mut pending {
+                    Some(job) if job.name == row.job_id => rows.add_row(job, row)?,
+                    _ => {
+                        let next = rows.new_job(row)?;
+                        if let Some(job) = pending.replace(next) {
+                            return rows.finish(job).map(Some);
+                        }
+                    }
+                }
+            }
+        })();
+        match step {
+            Ok(Some(j)) => Some(Ok(j)),
+            Ok(None) => {
+                done = true;
+                None
+            }
+            Err(e) => {
+                done = true;
+                Some(Err(e))
+            }
+        }
+    }))
 }
 
 #[cfg(test)]

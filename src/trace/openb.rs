@@ -5,11 +5,26 @@
 //!
 //! `gpu_milli` is the share of each GPU (1000 = whole; below 1000 only with `num_gpu = 1`);
 //! `gpu_spec` lists the allowed GPU models separated by `|` (empty: any).
+//!
+//! | tephra | pod list column |
+//! |---|---|
+//! | job (one pod, one role `pod`, queue `default`) | `name` |
+//! | submit time | `creation_time` (seconds from the trace start; 0 when absent) |
+//! | duration | `deletion_time` − `creation_time`, at least 1 s (1 s when absent); a deletion before the creation is an error |
+//! | GPUs | `num_gpu` cards of `gpu_milli` / 1000 each: a milli-GPU share of one card below 1000, whole cards otherwise |
+//! | CPU, memory | `cpu_milli` millicores, `memory_mib` MiB |
+//! | GPU model | `gpu_spec` (`A|B`: any of them; empty: any model) |
+//! | tenant, gang, priority | none in the trace: queue `default`, gang of 1, priority 0 (`qos`, `pod_phase`, `scheduled_time` are not used) |
+//!
+//! Both lists are read one line at a time (never whole); a node list becomes a fleet
+//! (`fleet.node_list`, `crate::scenario::node_list`).
 
 use super::error::TraceError;
 use crate::model::devices::{DeviceRequest, ShareKind, WHOLE};
 use crate::model::resources::GPU;
 use crate::model::{JobSpec, Resources, Role, SimTime};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 /// One node of a node list.
@@ -48,50 +63,70 @@ pub struct OpenbPod {
     pub deletion_s: Option<u64>,
 }
 
-fn read_text(path: &Path) -> Result<(String, String), TraceError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| TraceError {
-        file: file.clone(),
-        line: 0,
-        field: "file".into(),
-        msg: e.to_string(),
-    })?;
-    Ok((file, text))
+/// Numbered rows of fields, read one line at a time (the file is never held whole).
+struct Rows<R: BufRead> {
+    lines: std::iter::Enumerate<std::io::Lines<R>>,
+    header: Vec<String>,
+    file: String,
 }
 
-/// Numbered rows of fields.
-type Rows<'a> = Vec<(u64, Vec<&'a str>)>;
+fn io_err(file: &str, e: std::io::Error) -> TraceError {
+    TraceError { file: file.into(), line: 0, field: "file".into(), msg: e.to_string() }
+}
 
-/// Splits the CSV text into (line number, fields) rows after checking the header starts with
-/// `want`; returns the header too.
-fn rows<'a>(text: &'a str, file: &str, want: &[&str]) -> Result<(Vec<&'a str>, Rows<'a>), TraceError> {
-    let mut lines = text.lines().enumerate();
-    let header: Vec<&str> = lines.next().map(|(_, l)| l.trim().split(',').collect()).unwrap_or_default();
-    if header.len() < want.len() || header[..want.len()] != *want {
-        return Err(TraceError {
-            file: file.into(),
-            line: 1,
-            field: "header".into(),
-            msg: format!("expected columns starting `{}`, found `{}`", want.join(","), header.join(",")),
-        });
-    }
-    let mut out = Vec::new();
-    for (i, l) in lines {
-        if l.trim().is_empty() {
-            continue;
-        }
-        let f: Vec<&str> = l.trim().split(',').collect();
-        if f.len() != header.len() {
+fn open_file(path: &Path) -> Result<(String, BufReader<File>), TraceError> {
+    let file = path.display().to_string();
+    let f = File::open(path).map_err(|e| io_err(&file, e))?;
+    Ok((file, BufReader::with_capacity(1 << 16, f)))
+}
+
+impl<R: BufRead> Rows<R> {
+    /// Reads the header and checks it starts with `want`.
+    fn new(input: R, file: &str, want: &[&str]) -> Result<Self, TraceError> {
+        let mut lines = input.lines().enumerate();
+        let header: Vec<String> = match lines.next() {
+            Some((_, l)) => l.map_err(|e| io_err(file, e))?.trim().split(',').map(String::from).collect(),
+            None => Vec::new(),
+        };
+        if header.len() < want.len() || header[..want.len()] != *want {
             return Err(TraceError {
                 file: file.into(),
-                line: i as u64 + 1,
-                field: "row".into(),
-                msg: format!("{} fields, the header has {}", f.len(), header.len()),
+                line: 1,
+                field: "header".into(),
+                msg: format!("expected columns starting `{}`, found `{}`", want.join(","), header.join(",")),
             });
         }
-        out.push((i as u64 + 1, f));
+        Ok(Rows { lines, header, file: file.into() })
     }
-    Ok((header, out))
+
+    fn col(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| *h == name)
+    }
+
+    /// Calls `f` with the next non-blank row's line number and fields; `None` at the end.
+    fn next_with<T>(&mut self, f: impl FnOnce(u64, &[&str]) -> Result<T, TraceError>) -> Option<Result<T, TraceError>> {
+        for (i, l) in self.lines.by_ref() {
+            let l = match l {
+                Ok(l) => l,
+                Err(e) => return Some(Err(io_err(&self.file, e))),
+            };
+            if l.trim().is_empty() {
+                continue;
+            }
+            let fields: Vec<&str> = l.trim().split(',').collect();
+            let line = i as u64 + 1;
+            if fields.len() != self.header.len() {
+                return Some(Err(TraceError {
+                    file: self.file.clone(),
+                    line,
+                    field: "row".into(),
+                    msg: format!("{} fields, the header has {}", fields.len(), self.header.len()),
+                }));
+            }
+            return Some(f(line, &fields));
+        }
+        None
+    }
 }
 
 fn num<T: std::str::FromStr>(file: &str, line: u64, field: &str, v: &str) -> Result<T, TraceError> {
@@ -105,75 +140,113 @@ fn num<T: std::str::FromStr>(file: &str, line: u64, field: &str, v: &str) -> Res
 
 /// Reads a node list.
 pub fn read_nodes(path: &Path) -> Result<Vec<OpenbNode>, TraceError> {
-    let (file, text) = read_text(path)?;
-    parse_nodes(&text, &file)
+    let (file, input) = open_file(path)?;
+    nodes(input, &file)
 }
 
 /// Parses node-list text; `file` names it in errors.
 pub fn parse_nodes(text: &str, file: &str) -> Result<Vec<OpenbNode>, TraceError> {
-    let (_, rows) = rows(text, file, &["sn", "cpu_milli", "memory_mib", "gpu", "model"])?;
+    nodes(text.as_bytes(), file)
+}
+
+fn nodes<R: BufRead>(input: R, file: &str) -> Result<Vec<OpenbNode>, TraceError> {
+    let mut rows = Rows::new(input, file, &["sn", "cpu_milli", "memory_mib", "gpu", "model"])?;
     let mut out = Vec::new();
-    for (line, f) in rows {
+    while let Some(node) = rows.next_with(|line, f| {
         let gpus: u32 = num(file, line, "gpu", f[3])?;
         if gpus > 64 {
             return Err(TraceError { file: file.into(), line, field: "gpu".into(), msg: "at most 64 GPUs".into() });
         }
-        out.push(OpenbNode {
+        Ok(OpenbNode {
             name: f[0].to_string(),
             cpu_milli: num(file, line, "cpu_milli", f[1])?,
             memory_mib: num(file, line, "memory_mib", f[2])?,
             gpus,
             model: f[4].trim().to_string(),
-        });
+        })
+    }) {
+        out.push(node?);
     }
     Ok(out)
 }
 
 /// Reads a pod list.
 pub fn read_pods(path: &Path) -> Result<Vec<OpenbPod>, TraceError> {
-    let (file, text) = read_text(path)?;
-    parse_pods(&text, &file)
+    stream_pods(path)?.collect()
 }
 
 /// Parses pod-list text; `file` names it in errors.
 pub fn parse_pods(text: &str, file: &str) -> Result<Vec<OpenbPod>, TraceError> {
-    let (header, rows) = rows(text, file, &["name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"])?;
-    let col = |name: &str| header.iter().position(|h| *h == name);
-    let (spec, created, deleted) = (col("gpu_spec"), col("creation_time"), col("deletion_time"));
-    let mut out = Vec::new();
-    for (line, f) in rows {
-        let num_gpu: u32 = num(file, line, "num_gpu", f[3])?;
-        let gpu_milli: u32 = num(file, line, "gpu_milli", f[4])?;
-        let bad = |field: &str, msg: String| TraceError { file: file.into(), line, field: field.into(), msg };
-        if num_gpu > 64 {
-            return Err(bad("num_gpu", format!("`{num_gpu}`: at most 64")));
+    pods(text.as_bytes(), file)?.collect()
+}
+
+/// A pod list as a stream of pods in file order, one line at a time.
+pub fn stream_pods(path: &Path) -> Result<impl Iterator<Item = Result<OpenbPod, TraceError>> + use<>, TraceError> {
+    let (file, input) = open_file(path)?;
+    pods(input, &file)
+}
+
+fn pods<R: BufRead>(
+    input: R,
+    file: &str,
+) -> Result<impl Iterator<Item = Result<OpenbPod, TraceError>> + use<R>, TraceError> {
+    let mut rows = Rows::new(input, file, &["name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"])?;
+    let cols = (rows.col("gpu_spec"), rows.col("creation_time"), rows.col("deletion_time"));
+    let file = file.to_string();
+    let mut failed = false;
+    Ok(std::iter::from_fn(move || {
+        if failed {
+            return None;
         }
-        if gpu_milli > WHOLE as u32 || (num_gpu > 0) != (gpu_milli > 0) {
-            return Err(bad("gpu_milli", format!("`{gpu_milli}` must be 1 to 1000 with GPUs, 0 without")));
-        }
-        if num_gpu > 1 && gpu_milli < WHOLE as u32 {
-            return Err(bad("gpu_milli", format!("`{gpu_milli}`: a share below 1000 needs num_gpu = 1")));
-        }
-        let time = |c: Option<usize>, field: &str| -> Result<Option<u64>, TraceError> {
-            match c.map(|i| f[i].trim()) {
-                None | Some("") => Ok(None),
-                Some(v) => num(file, line, field, v).map(Some),
-            }
-        };
-        out.push(OpenbPod {
-            name: f[0].to_string(),
-            cpu_milli: num(file, line, "cpu_milli", f[1])?,
-            memory_mib: num(file, line, "memory_mib", f[2])?,
-            num_gpu,
-            gpu_milli,
-            gpu_spec: spec
-                .map(|i| f[i].split('|').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
-                .unwrap_or_default(),
-            creation_s: time(created, "creation_time")?,
-            deletion_s: time(deleted, "deletion_time")?,
-        });
+        let pod = rows.next_with(|line, f| pod(&file, line, f, cols));
+        failed = matches!(pod, Some(Err(_)));
+        pod
+    }))
+}
+
+/// One pod row; `spec`, `created`, `deleted` are the optional columns' positions.
+fn pod(
+    file: &str,
+    line: u64,
+    f: &[&str],
+    (spec, created, deleted): (Option<usize>, Option<usize>, Option<usize>),
+) -> Result<OpenbPod, TraceError> {
+    let num_gpu: u32 = num(file, line, "num_gpu", f[3])?;
+    let gpu_milli: u32 = num(file, line, "gpu_milli", f[4])?;
+    let bad = |field: &str, msg: String| TraceError { file: file.into(), line, field: field.into(), msg };
+    if num_gpu > 64 {
+        return Err(bad("num_gpu", format!("`{num_gpu}`: at most 64")));
     }
-    Ok(out)
+    if gpu_milli > WHOLE as u32 || (num_gpu > 0) != (gpu_milli > 0) {
+        return Err(bad("gpu_milli", format!("`{gpu_milli}` must be 1 to 1000 with GPUs, 0 without")));
+    }
+    if num_gpu > 1 && gpu_milli < WHOLE as u32 {
+        return Err(bad("gpu_milli", format!("`{gpu_milli}`: a share below 1000 needs num_gpu = 1")));
+    }
+    let time = |c: Option<usize>, field: &str| -> Result<Option<u64>, TraceError> {
+        match c.map(|i| f[i].trim()) {
+            None | Some("") => Ok(None),
+            Some(v) => num(file, line, field, v).map(Some),
+        }
+    };
+    let (creation_s, deletion_s) = (time(created, "creation_time")?, time(deleted, "deletion_time")?);
+    if let (Some(c), Some(d)) = (creation_s, deletion_s)
+        && d < c
+    {
+        return Err(bad("deletion_time", format!("`{d}` is before creation_time `{c}`")));
+    }
+    Ok(OpenbPod {
+        name: f[0].to_string(),
+        cpu_milli: num(file, line, "cpu_milli", f[1])?,
+        memory_mib: num(file, line, "memory_mib", f[2])?,
+        num_gpu,
+        gpu_milli,
+        gpu_spec: spec
+            .map(|i| f[i].split('|').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
+            .unwrap_or_default(),
+        creation_s,
+        deletion_s,
+    })
 }
 
 impl OpenbPod {

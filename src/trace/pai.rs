@@ -148,33 +148,34 @@ pub(super) struct TaskRow {
 
 /// The job of consecutive task rows (at least one) with its user and submit time (NaN when the
 /// job table has none: the earliest task start is used).
-pub(super) fn assemble(tasks: &[TaskRow], user: &str, submit: f64) -> Entry {
-    let head = &tasks[0];
+pub(super) fn assemble(mut tasks: Vec<TaskRow>, user: &str, submit: f64) -> Entry {
+    let line = tasks[0].line;
     if tasks.iter().any(|t| t.start.is_none() || t.end.is_none()) {
-        return Entry::Skipped { line: head.line, reason: "a task never started or never ended" };
+        return Entry::Skipped { line, reason: "a task never started or never ended" };
     }
     let start = tasks.iter().filter_map(|t| t.start).fold(f64::INFINITY, f64::min);
     let end = tasks.iter().filter_map(|t| t.end).fold(f64::NEG_INFINITY, f64::max);
+    let id = std::mem::take(&mut tasks[0].job);
     let roles = tasks
-        .iter()
+        .into_iter()
         .map(|t| TraceRole {
-            name: t.task.clone(),
+            name: t.task,
             pods: t.inst,
             gpus_per_pod: t.gpus,
-            gpu_model: t.model.clone(),
+            gpu_model: t.model,
             cpu_milli: t.cpu.filter(|c| *c > 0),
             memory_bytes: t.mem.filter(|m| *m > 0),
             min_pods: None,
         })
         .collect();
     Entry::Job(TraceJob {
-        id: head.job.clone(),
+        id,
         submit_s: if submit.is_finite() { submit } else { start },
         duration_s: end - start,
         tenant: user.to_string(),
         priority: 0,
         roles,
-        line: head.line,
+        line,
     })
 }
 
@@ -261,7 +262,7 @@ impl PaiEntries {
         let info = self.index.get(&hash).ok_or_else(|| {
             self.cx.err(head.line, "job_name", format!("job `{}` is not in pai_job_table.csv", head.job))
         })?;
-        Ok(Some(assemble(&tasks, &self.users[info.user as usize], info.submit)))
+        Ok(Some(assemble(tasks, &self.users[info.user as usize], info.submit)))
     }
 }
 
@@ -294,7 +295,8 @@ pub fn open(path: &Path) -> Result<Entries, TraceError> {
     let (mut rdr, mut rec, mut line) = open_table(&job_path, &jcx, &JOB_COLUMNS)?;
     let mut index: HashIndex<JobInfo> = HashIndex::default();
     let mut users: Vec<String> = Vec::new();
-    let mut user_ids: BTreeMap<String, u32> = BTreeMap::new();
+    // Looked up, never iterated: ids follow file order.
+    let mut user_ids: HashMap<String, u32> = HashMap::new();
     while let Some(l) = line {
         if rec.len() < JOB_COLUMNS.len() {
             Header::fixed(&JOB_COLUMNS).check_len(&rec, l, &jcx)?;

@@ -96,7 +96,7 @@ pub fn read(path: &Path) -> Result<Vec<Entry>, TraceError> {
         let u = user.as_deref().ok_or_else(|| {
             cx.err(group[0].line, "job_name", format!("job `{}` is not in pai_job_table.csv", group[0].job))
         })?;
-        out.push(assemble(group, u, submit));
+        out.push(assemble(std::mem::take(group), u, submit));
         group.clear();
         Ok(())
     };

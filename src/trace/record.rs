@@ -97,27 +97,32 @@ impl TraceJob {
     /// its pods (`min_available = replicas`) unless the role says otherwise, queue = tenant. A zero run time becomes 1 ms (the
     /// simulator needs some work to finish a job).
     pub fn to_spec(&self, origin_s: f64, file: &str) -> JobSpec {
+        self.clone().into_spec(origin_s, file)
+    }
+
+    /// [`TraceJob::to_spec`] without copying the names (loading a large trace).
+    pub fn into_spec(self, origin_s: f64, file: &str) -> JobSpec {
         let submit_ms = ((self.submit_s - origin_s).max(0.0) * 1000.0).round() as u64;
         let work_ms = ((self.duration_s * 1000.0).round() as u64).max(1);
         let roles = self
             .roles
-            .iter()
+            .into_iter()
             .map(|r| Role {
-                name: r.name.clone(),
+                request: r.request(),
                 replicas: r.pods,
                 min_available: r.min_pods.unwrap_or(r.pods).min(r.pods),
-                request: r.request(),
-                accelerator_model: r.gpu_model.clone(),
+                name: r.name,
+                accelerator_model: r.gpu_model,
                 priority: self.priority,
                 device: Default::default(),
                 duration: Default::default(),
             })
             .collect();
         JobSpec {
-            name: self.id.clone(),
+            name: self.id,
             submit: SimTime(submit_ms),
             work_ms,
-            queue: if self.tenant.is_empty() { "default".into() } else { self.tenant.clone() },
+            queue: if self.tenant.is_empty() { "default".into() } else { self.tenant },
             priority: self.priority,
             roles,
             annotations: BTreeMap::new(),

@@ -266,6 +266,12 @@ pub const PAI_DURATION: [(f64, f64); 17] = [
 ];
 /// PAI-like GPU sizes (whole GPUs; most PAI requests are ≤ 1 GPU; at most 8 — assumed mix).
 pub const PAI_GPUS: [(u32, f64); 4] = [(1, 0.90), (2, 0.04), (4, 0.03), (8, 0.03)];
+/// PAI GPU models and their GPUs in `pai_machine_spec.csv` (1,896 machines, 6,742 GPUs; the
+/// 83 CPU machines have none): each model's share of the fleet's GPUs is its share of pai-like
+/// jobs. (Which models the jobs asked for is in the task table, absent from the shared folder;
+/// the fleet mix is the closest published aggregate.)
+pub const PAI_GPU_MODELS: [(&str, u64); 5] =
+    [("MISC", 2240), ("P100", 1596), ("V100M32", 1080), ("T4", 994), ("V100", 832)];
 /// PAI: 1,037,085 GPU jobs over 62 days.
 pub const PAI_RATE_PER_H: f64 = 697.0;
 
@@ -287,6 +293,7 @@ fn weights<K: Clone>(items: impl IntoIterator<Item = (K, f64)>, what: &str) -> R
 impl Synth {
     /// A preset with 1000 jobs and seed 1.
     pub fn preset(name: &str) -> Result<Synth, TraceError> {
+        let mut gpu_models = vec![(None, 1.0)];
         let (arrival, gpus, duration, tenants) = match name {
             "philly-like" => {
                 let mean = PHILLY_HOURLY.iter().sum::<u64>() as f64 / 24.0;
@@ -303,12 +310,15 @@ impl Synth {
                 HELIOS_DURATION.to_vec(),
                 HELIOS_VCS.iter().map(|(t, n)| (t.to_string(), *n as f64)).collect(),
             ),
-            "pai-like" => (
-                Arrival::Diurnal(PAI_RATE_PER_H, cosine(0.3, 14.0)),
-                PAI_GPUS.to_vec(),
-                PAI_DURATION.to_vec(),
-                vec![("default".to_string(), 1.0)],
-            ),
+            "pai-like" => {
+                gpu_models = PAI_GPU_MODELS.iter().map(|(m, n)| (Some(m.to_string()), *n as f64)).collect();
+                (
+                    Arrival::Diurnal(PAI_RATE_PER_H, cosine(0.3, 14.0)),
+                    PAI_GPUS.to_vec(),
+                    PAI_DURATION.to_vec(),
+                    vec![("default".to_string(), 1.0)],
+                )
+            }
             other => return Err(err(format!("unknown preset `{other}` (known: {})", PRESETS.join(", ")))),
         };
         Ok(Synth {
@@ -318,7 +328,7 @@ impl Synth {
             gpus,
             duration,
             tenants,
-            gpu_models: vec![(None, 1.0)],
+            gpu_models,
             priorities: vec![(0, 1.0)],
             elastic: 0.0,
             gpus_per_node: 8,
