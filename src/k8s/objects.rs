@@ -63,6 +63,30 @@ pub struct Template {
     pub network_topology: Option<TemplateTopology>,
 }
 
+impl Template {
+    /// A template from its document `d` (queue and network topology read from its spec; `at`
+    /// names the document in errors) and the parts its kind's reader built.
+    fn of(
+        d: &Value,
+        at: &str,
+        name: String,
+        kind: &str,
+        priority: i32,
+        roles: Vec<Role>,
+        annotations: BTreeMap<String, String>,
+    ) -> Result<Template, String> {
+        Ok(Template {
+            name,
+            kind: kind.into(),
+            queue: s(d, "/spec/queue").map(str::to_string),
+            priority,
+            roles,
+            annotations,
+            network_topology: TemplateTopology::read(d, at)?,
+        })
+    }
+}
+
 /// A template's `spec.networkTopology` (`NetworkTopologySpec`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TemplateTopology {
@@ -380,18 +404,7 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>, names: &Scal
                 if !task_retries.is_empty() {
                     annotations.insert(lifecycle::TASK_MAX_RETRY.to_string(), task_retries.join(","));
                 }
-                templates.insert(
-                    name.clone(),
-                    Template {
-                        name,
-                        kind: kind.into(),
-                        queue: s(d, "/spec/queue").map(str::to_string),
-                        priority,
-                        roles,
-                        annotations,
-                        network_topology: TemplateTopology::read(d, &at)?,
-                    },
-                );
+                templates.insert(name.clone(), Template::of(d, &at, name, kind, priority, roles, annotations)?);
             }
             ("scheduling.volcano.sh", "PodGroup") => {
                 let members = int(d, "/spec/minMember", &at)?.unwrap_or(1);
@@ -430,18 +443,8 @@ pub fn parse(text: &str, file: &str, extra: &BTreeMap<String, i32>, names: &Scal
                     device: Default::default(),
                     duration: Default::default(),
                 };
-                templates.insert(
-                    name.clone(),
-                    Template {
-                        name,
-                        kind: kind.into(),
-                        queue: s(d, "/spec/queue").map(str::to_string),
-                        priority,
-                        roles: vec![role],
-                        annotations: BTreeMap::new(),
-                        network_topology: TemplateTopology::read(d, &at)?,
-                    },
-                );
+                templates
+                    .insert(name.clone(), Template::of(d, &at, name, kind, priority, vec![role], BTreeMap::new())?);
             }
             ("scheduling.volcano.sh", "Queue") => {
                 if queues.iter().any(|q| q.name == name) {
