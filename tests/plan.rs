@@ -44,6 +44,14 @@ fn tephra(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// (probe order, node count, meets) of every evaluated point, in probe order.
+fn probes(r: &plan::GrowthResult) -> Vec<(usize, &str, bool)> {
+    let mut probes: Vec<(usize, &str, bool)> =
+        r.points.iter().map(|p| (p.probe, p.values[0].as_str(), p.meets)).collect();
+    probes.sort();
+    probes
+}
+
 #[test]
 fn bisection_finds_the_exact_smallest_count() {
     let dir = tempfile::tempdir().unwrap();
@@ -58,9 +66,7 @@ fn bisection_finds_the_exact_smallest_count() {
     assert_eq!(best.cost_per_hour, 17.0);
     assert!(best.meets_every_seed);
     // Probes by hand over values 1..20 (indices 0..19): 20 meets, 1 fails, then 10, 5, 7, 6.
-    let mut probes: Vec<(usize, &str, bool)> =
-        r.points.iter().map(|p| (p.probe, p.values[0].as_str(), p.meets)).collect();
-    probes.sort();
+    let probes = probes(r);
     assert_eq!(
         probes,
         [(1, "20", true), (2, "1", false), (3, "10", true), (4, "5", false), (5, "7", true), (6, "6", true)]
@@ -83,9 +89,7 @@ fn bisection_handles_constraints_that_more_nodes_hurt() {
     assert_eq!(s.method().unwrap(), Method::Bisection);
     let r = &plan::search(&sc, &s, &|_| {}).unwrap()[0];
     assert_eq!(r.points[r.recommended.unwrap()].values, ["6"]);
-    let mut probes: Vec<(usize, &str, bool)> =
-        r.points.iter().map(|p| (p.probe, p.values[0].as_str(), p.meets)).collect();
-    probes.sort();
+    let probes = probes(r);
     // 20, 10 and 7 meet the delay but sit under 90 % allocation (6/20, 6/10, 6/7).
     assert_eq!(
         probes,
