@@ -63,7 +63,8 @@ fn check_keys(v: &Variant) -> Result<()> {
             if !(a.key.starts_with("run.inflate.") || a.key == "scheduler.conf") {
                 bail!(
                     "--set {}: has no effect in run.mode: inflate (keys there: run.inflate.policy, run.inflate.policies, \
-                     run.inflate.target, run.inflate.step_pct, run.inflate.typical_share, run.inflate.seeds, \
+                     run.inflate.target, run.inflate.step_pct, run.inflate.typical_share, run.inflate.ties, \
+                     run.inflate.seeds, \
                      scheduler.conf)",
                     a.key
                 );

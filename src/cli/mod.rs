@@ -123,7 +123,7 @@ struct CompareArgs {
     /// fleet.pools.NAME.count, fleet.pools.NAME.cost, queues.NAME.guarantee.RESOURCE,
     /// workload.arrival_scale; in a packing experiment (`run.mode: inflate`) run.inflate.policy,
     /// run.inflate.policies (a+b), run.inflate.target, run.inflate.step_pct,
-    /// run.inflate.typical_share, run.inflate.seeds (a+b).
+    /// run.inflate.typical_share, run.inflate.ties, run.inflate.seeds (a+b).
     #[arg(long, action = clap::ArgAction::Append)]
     set: Vec<String>,
     /// Seeds per variant: the scenario's seed, seed + 1, … (default 1; a packing experiment,

@@ -25,7 +25,7 @@ pub const KEYS: &[&str] = &[
     "fleet.pools.<name>.cost",
     "queues.<name>.guarantee.<resource>",
     "workload.arrival_scale",
-    "run.inflate.<policy|policies|target|step_pct|typical_share|seeds>",
+    "run.inflate.<policy|policies|target|step_pct|typical_share|ties|seeds>",
 ];
 
 /// One `key=value` assignment.

@@ -239,6 +239,10 @@ fn inflate_settings(
         if let Some(ts) = i.typical_share {
             s.typical_share = S::check_typical_share(ts).map_err(|e| field("typical_share", e))?;
         }
+        if let Some(t) = &i.ties {
+            s.ties =
+                crate::sim::inflate::Ties::parse(&t.value).map_err(|e| cx.at(t, format!("run.inflate.ties: {e}")))?;
+        }
     }
     Ok(Some(s))
 }

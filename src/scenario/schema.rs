@@ -404,7 +404,11 @@ pub struct RawInflate {
     /// A curve point every this many % of capacity arrived (default 1).
     #[serde(default)]
     pub step_pct: Option<f64>,
-    /// Share of pods the typical task mix covers, most popular shapes first (default 1).
+    /// Share of pods the typical task mix covers, most popular shapes first (default 0.95).
     #[serde(default)]
     pub typical_share: Option<f64>,
+    /// Choice among equally scored nodes: `node-order` (default, as the paper's simulator) or
+    /// `random`.
+    #[serde(default)]
+    pub ties: Option<At<String>>,
 }

@@ -9,15 +9,17 @@
 //! memory, an allowed GPU model and cards with room; each is scored by the policy
 //! ([`crate::sched::plugins::fgd::evaluate`], the same code the Volcano plugins run), turned into
 //! the integer score of the paper's simulator ([`crate::sched::plugins::fgd::paper_score`], min-max
-//! normalized for fgd and bestfit as there), the best score wins, ties go to a seeded uniform draw
-//! (the Kubernetes scheduler's `selectHost`), and the pod takes the cards the policy chose.
+//! normalized for bestfit as there), the best score wins, and the pod takes the cards the policy
+//! chose. Ties go to the first node in an order drawn per seed ([`Ties::NodeOrder`]: the
+//! simulator's patched `selectHost`), or with `ties: random` to a fresh uniform draw per pod
+//! (stock kube-scheduler); the random policy always draws uniformly.
 //!
 //! This is a dedicated loop rather than a Volcano session per pod: the experiment has no queues,
 //! gangs or time, and it runs ~10 000 placements on ~1 200 nodes per curve.
 
 use crate::model::devices::WHOLE;
 use crate::model::fragmentation::{Mix, Shape, node_frag};
-use crate::sched::plugins::fgd::{NodeView, Norm, Policy, evaluate, paper_normalizes, paper_score};
+use crate::sched::plugins::fgd::{NodeView, Norm, Policy, affinity, evaluate, paper_normalizes, paper_score};
 use crate::trace::openb::{OpenbNode, OpenbPod};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -35,9 +37,48 @@ pub struct InflateSettings {
     pub policies: Vec<Policy>,
     /// A curve point every this many % of GPU capacity arrived.
     pub step_pct: f64,
-    /// Share of pods the typical mix covers (default 1: every shape; the paper's simulator
-    /// configurations use 0.95).
+    /// Share of pods the typical mix covers (default 0.95, the paper's simulator configurations;
+    /// 1 keeps every shape).
     pub typical_share: f64,
+    /// How a pod chooses among nodes of equal best score.
+    pub ties: Ties,
+}
+
+/// Choice among the nodes that share the best score.
+///
+/// The policies' scores are coarse integers (fgd's `⌊100·sigmoid(Δ/1000)⌋` cannot tell a
+/// fragment change of 0 from one of 39 milli-GPUs; packing and clustering have a few dozen
+/// values), so most pods have many best nodes and this rule shapes the packing as much as the
+/// policy does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ties {
+    /// One node order drawn per seed, the first best node in it (the paper's simulator:
+    /// kubernetes-scheduler-simulator patches kube-scheduler's `selectHost` to take the
+    /// lexicographically smallest name and prefixes node names with a seeded permutation). Every
+    /// pod prefers the same nodes, so pods fill a few nodes before starting others.
+    NodeOrder,
+    /// A fresh uniform draw for every pod (stock kube-scheduler's reservoir sampling), which
+    /// spreads pods over all best nodes: on gpushare100 fgd allocates about 5 points less.
+    Random,
+}
+
+impl Ties {
+    /// The setting's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Ties::NodeOrder => "node-order",
+            Ties::Random => "random",
+        }
+    }
+
+    /// Parses `node-order` or `random`.
+    pub fn parse(v: &str) -> Result<Ties, String> {
+        match v {
+            "node-order" => Ok(Ties::NodeOrder),
+            "random" => Ok(Ties::Random),
+            other => Err(format!("`{other}` is not node-order or random")),
+        }
+    }
 }
 
 impl Default for InflateSettings {
@@ -47,7 +88,8 @@ impl Default for InflateSettings {
             seeds: (42..52).collect(),
             policies: Policy::ALL.to_vec(),
             step_pct: 1.0,
-            typical_share: crate::model::fragmentation::TYPICAL_SHARE,
+            typical_share: crate::model::fragmentation::PAPER_TYPICAL_SHARE,
+            ties: Ties::NodeOrder,
         }
     }
 }
@@ -75,8 +117,8 @@ impl InflateSettings {
     }
 
     /// Sets one field from text (`--set run.inflate.FIELD=VALUE`): `policy` (one policy),
-    /// `policies` (several, joined by `+`), `target`, `step_pct`, `typical_share`, `seeds`
-    /// (joined by `+`).
+    /// `policies` (several, joined by `+`), `target`, `step_pct`, `typical_share`, `ties`,
+    /// `seeds` (joined by `+`).
     pub fn set(&mut self, field: &str, value: &str) -> Result<(), String> {
         let num = |v: &str| v.parse::<f64>().map_err(|e| format!("`{v}`: {e}"));
         match field {
@@ -85,6 +127,7 @@ impl InflateSettings {
             "target" => self.target = Self::check_target(num(value)?)?,
             "step_pct" => self.step_pct = Self::check_step_pct(num(value)?)?,
             "typical_share" => self.typical_share = Self::check_typical_share(num(value)?)?,
+            "ties" => self.ties = Ties::parse(value)?,
             "seeds" => {
                 self.seeds = value
                     .split('+')
@@ -93,7 +136,7 @@ impl InflateSettings {
             }
             other => {
                 return Err(format!(
-                    "run.inflate has no `{other}` (policy, policies, target, step_pct, typical_share, seeds)"
+                    "run.inflate has no `{other}` (policy, policies, target, step_pct, typical_share, ties, seeds)"
                 ));
             }
         }
@@ -405,6 +448,20 @@ impl Experiment {
             let j = rng.random_range(0..=i);
             order.swap(i, j);
         }
+        // Node preference for ties: a seeded permutation, drawn from its own stream so that the
+        // pod order does not depend on the rule.
+        let rank: Vec<u32> = {
+            let mut r: Vec<u32> = (0..nodes.len() as u32).collect();
+            let mut g = ChaCha8Rng::seed_from_u64(crate::runner::sub_seed(seed, "inflate-node-order"));
+            for i in (1..r.len()).rev() {
+                let j = g.random_range(0..=i);
+                r.swap(i, j);
+            }
+            r
+        };
+        // The random policy draws one feasible node uniformly whatever the rule (the paper's
+        // RandomScore scores one drawn node 100 and the rest 0).
+        let uniform = policy == Policy::Random || settings.ties == Ties::Random;
         let mut memo = Memo::default();
         let goal = (settings.target * self.capacity as f64).ceil() as i64;
         let step = (settings.step_pct.max(0.01) / 100.0 * self.capacity as f64).max(1.0);
@@ -457,23 +514,7 @@ impl Experiment {
                     x.0 = if hi == lo { 0 } else { (x.0 - lo) * 100 / (hi - lo) };
                 }
             }
-            let mut best: Option<(i64, usize, u64)> = None;
-            let mut ties = 0u32;
-            for &(s, i, cards) in &scored {
-                match best {
-                    Some((b, _, _)) if s < b => {}
-                    Some((b, _, _)) if s == b => {
-                        ties += 1;
-                        if rng.random_range(0..ties) == 0 {
-                            best = Some((s, i, cards));
-                        }
-                    }
-                    _ => {
-                        ties = 1;
-                        best = Some((s, i, cards));
-                    }
-                }
-            }
+            let best = pick(&scored, if uniform { None } else { Some(&rank) }, &mut rng);
             let total = shape.milli as i64 * shape.cards as i64;
             arrived += total;
             n_arrived += 1;
@@ -489,7 +530,7 @@ impl Experiment {
                         }
                     }
                     if shape.cards > 0 {
-                        n.tags.push((shape.milli, shape.cards));
+                        n.tags.push(affinity(shape.milli, shape.cards));
                     }
                     allocated += total;
                     idle -= total;
@@ -507,6 +548,36 @@ impl Experiment {
         }
         out
     }
+}
+
+/// The best-scored `(score, node, cards)`: among equal scores the node first in `rank` (lowest
+/// rank), or with no rank a uniform draw (reservoir sampling, one draw per tie).
+fn pick(scored: &[(i64, usize, u64)], rank: Option<&[u32]>, rng: &mut ChaCha8Rng) -> Option<(i64, usize, u64)> {
+    let mut best: Option<(i64, usize, u64)> = None;
+    let mut ties = 0u32;
+    for &(s, i, cards) in scored {
+        match best {
+            Some((b, _, _)) if s < b => {}
+            Some((b, j, _)) if s == b => match rank {
+                Some(r) => {
+                    if r[i] < r[j] {
+                        best = Some((s, i, cards));
+                    }
+                }
+                None => {
+                    ties += 1;
+                    if rng.random_range(0..ties) == 0 {
+                        best = Some((s, i, cards));
+                    }
+                }
+            },
+            _ => {
+                ties = 1;
+                best = Some((s, i, cards));
+            }
+        }
+    }
+    best
 }
 
 /// Runs every policy × seed in parallel (rayon; each run is single-threaded and seeded, so the
@@ -617,6 +688,7 @@ mod tests {
             policies: vec![Policy::Fgd],
             step_pct: 10.0,
             typical_share: 1.0,
+            ties: Ties::NodeOrder,
         };
         let s = summarize(&points, &settings);
         let at = |l: f64| s.iter().find(|r| r.arrived_pct == l).map(|r| (r.alloc_median, r.alloc_min, r.alloc_max));
@@ -636,6 +708,7 @@ mod tests {
             policies: Policy::ALL.to_vec(),
             step_pct: 10.0,
             typical_share: 0.95,
+            ties: Ties::NodeOrder,
         };
         let exp = Experiment::new(&nodes, &pods, settings.typical_share);
         let points = run_all(&exp, &settings);
@@ -651,5 +724,25 @@ mod tests {
         assert_eq!(run_all(&exp, &settings), points);
         let summary = summarize(&points, &settings);
         assert!(summary.iter().all(|s| s.alloc_min <= s.alloc_median && s.alloc_median <= s.alloc_max));
+    }
+
+    #[test]
+    fn ties_go_to_the_first_node_in_the_order_or_to_a_uniform_draw() {
+        // Nodes 1, 2 and 3 share the best score 7; node 0 scores less.
+        let scored = [(5, 0, 0b1), (7, 1, 0b10), (7, 2, 0b100), (7, 3, 0b1000)];
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        // Node order 3, 2, 0, 1 (node 2 has rank 0): node 2 whatever the draw.
+        let rank = [2, 3, 0, 1];
+        for _ in 0..10 {
+            assert_eq!(pick(&scored, Some(&rank), &mut rng), Some((7, 2, 0b100)));
+        }
+        // Uniform: each best node about a third of the time, never node 0.
+        let mut seen = [0u32; 4];
+        for _ in 0..3000 {
+            seen[pick(&scored, None, &mut rng).unwrap().1] += 1;
+        }
+        assert_eq!(seen[0], 0);
+        assert!(seen[1..].iter().all(|&n| (900..1100).contains(&n)), "{seen:?}");
+        assert_eq!(pick(&[], Some(&rank), &mut rng), None);
     }
 }

@@ -7,8 +7,9 @@
 //! - `bestfit`: the node with the least CPU and GPU left after placement (`1 − Σ ½·left/max`).
 //! - `packing`: GPU packing: shared cards first (the fuller the better), then fully free cards of
 //!   a used node (the fewer the better), then empty nodes.
-//! - `clustering`: GPU clustering: nodes whose GPU pods all have the task's shape, then nodes with
-//!   that shape among others, then empty nodes, then the rest; fuller nodes first in each class.
+//! - `clustering`: GPU clustering: nodes whose GPU pods all have the task's affinity (a share of
+//!   one card, or a count of whole cards: [`affinity`]), then nodes with it among others, then
+//!   empty nodes, then the rest; fuller nodes first in each class.
 //! - `dotprod`: Tetris-style alignment: `1 − ½·(node free · task request)` over the node's card
 //!   groups (each partly used card, and the fully free cards together), normalized by the
 //!   largest node; the best group gives the cards.
@@ -17,8 +18,9 @@
 //! The card choice is the paper's: fgd takes the card that minimizes the fragment after placement,
 //! dotprod the best group, random a random fitting card, the others the best-fitting card
 //! (least free capacity that still holds the request). Whole-card tasks take the lowest-numbered
-//! fully free cards. Scores are kept as real numbers; the Go simulator truncates them to integers
-//! and min-max normalizes, which only adds ties (broken at random there, by the scan here).
+//! fully free cards. As Volcano plugins the scores are kept as real numbers; the packing experiment
+//! (`crate::sim::inflate`) truncates them to the Go simulator's integers ([`paper_score`]), where
+//! most pods find many best nodes and the tie rule matters.
 
 use crate::model::devices::{CardState, WHOLE};
 use crate::model::fragmentation::{Mix, Shape, node_frag};
@@ -75,8 +77,17 @@ pub struct NodeView<'a> {
     pub free: &'a [i32],
     /// Node group (GPU model / pool) for the shapes' allowed groups.
     pub group: u32,
-    /// Shapes `(milli, cards)` of the GPU tasks on the node (clustering).
+    /// GPU affinity tags ([`affinity`]) of the GPU tasks on the node (clustering).
     pub tags: &'a [(i32, u16)],
+}
+
+/// The GPU affinity tag GPU clustering groups tasks by: every share of one card is one class
+/// ("share-gpu"), whole cards are classed by their count ("2-gpu"). The paper's simulator tags
+/// pods this way (`GetGpuAffinityFromPodAnnotation`); tagging shares by their size instead split
+/// sharing-heavy workloads into dozens of classes that never cluster (gpushare100: 71 % allocated
+/// against the artifact's 82-83 %).
+pub fn affinity(milli: i32, cards: u16) -> (i32, u16) {
+    if cards == 1 && milli < WHOLE { (0, 1) } else { (WHOLE, cards) }
 }
 
 /// Normalizers: the largest node's CPU and GPU capacity.
@@ -228,8 +239,10 @@ pub fn evaluate(
                 if full_used > 0.0 {
                     ((50.0 - full_used).max(100.0 / 3.0), c)
                 } else {
-                    let ratio: f64 = used.iter().map(|&i| v.free[i] as f64 * 100.0 / WHOLE as f64).sum();
-                    ((100.0 - ratio / 10.0).max(50.0), c)
+                    // Integer arithmetic as in the simulator: each card's free share in whole
+                    // percent, their sum in tens (a card 550 free scores 95, as 500 does).
+                    let ratio: i64 = used.iter().map(|&i| v.free[i] as i64 * 100 / WHOLE as i64).sum();
+                    ((100 - ratio / 10).max(50) as f64, c)
                 }
             }
         }
@@ -239,7 +252,7 @@ pub fn evaluate(
                 return Some((0.0, c));
             }
             let fill = 25.0 * (norm.gpu - left as f64) / norm.gpu;
-            let tag = (m.milli, m.cards);
+            let tag = affinity(m.milli, m.cards);
             let base = if v.tags.contains(&tag) {
                 if v.tags.iter().all(|t| *t == tag) { 75.0 } else { 50.0 }
             } else if v.tags.is_empty() {
@@ -297,9 +310,10 @@ pub fn paper_score(policy: Policy, raw: f64) -> i64 {
 }
 
 /// Whether the simulator min-max normalizes the policy's scores over the feasible nodes
-/// (`NormalizeScore`, integer arithmetic) before choosing.
+/// (`NormalizeScore`, integer arithmetic) before choosing: only bestfit's plugin has score
+/// extensions; fgd's, dotprod's, packing's and clustering's scores are compared as they are.
 pub fn paper_normalizes(policy: Policy) -> bool {
-    matches!(policy, Policy::Fgd | Policy::BestFit)
+    policy == Policy::BestFit
 }
 
 /// Free milli-GPUs of a card as the fragmentation measure sees it: compute left, or less when
@@ -398,7 +412,7 @@ impl FgdPlugin {
                 .iter()
                 .map(|t| &st.tasks[t.idx()])
                 .filter(|t| t.status != TaskStatus::Releasing && t.device.cards > 0)
-                .map(|t| (t.device.milli as i32, t.device.cards))
+                .map(|t| affinity(t.device.milli as i32, t.device.cards))
                 .collect()
         } else {
             Vec::new()
