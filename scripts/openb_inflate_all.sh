@@ -12,8 +12,9 @@
 #          all: every openb_pod_list_*.csv in DIR; or names separated by commas (default,cpu300)
 #   -o     output folder (default reports/openb-all; said on start). Per list OUT/<list>/
 #          (inflate_curves.csv, inflate_summary.csv, allocation.svg), then OUT/openb-all.csv (every
-#          summary row with a `trace` column first) and OUT/timing.csv (wall and CPU seconds per
-#          list, load average before and after).
+#          summary row with a `trace` column first), OUT/timing.csv (wall and CPU seconds per
+#          list, load average before and after) and OUT/vs-artifact.md (tephra's medians at 130 %
+#          beside the paper's published ones: scripts/openb_vs_artifact.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=reports/openb-all
@@ -61,3 +62,10 @@ for name in $names; do
   echo "$name done: $wall s wall, $user s CPU"
 done
 echo "all done in $(echo "$(date +%s.%N) - $started" | bc) s wall; wrote $all and $timing"
+# Against the paper's own curves (traces/openb/fgd_artifact_alloc_130.csv): a table per list and
+# policy, tephra's median / the artifact's median at 130 %.
+if python3 scripts/openb_vs_artifact.py "$all" > "$out/vs-artifact.md"; then
+  tail -1 "$out/vs-artifact.md"
+else
+  echo "a median differs from the paper's artifact by more than 1 point, or a list is missing: see $out/vs-artifact.md" >&2
+fi
