@@ -478,4 +478,31 @@ mod tests {
         let (s, _) = evaluate(Policy::Packing, &view, &shape(300, 1), norm, 0, &mut frag).unwrap();
         assert_eq!(s, 97.0);
     }
+
+    #[test]
+    fn clustering_groups_shares_of_any_size_and_packing_scores_in_integers() {
+        let norm = Norm { cpu: 8000.0, gpu: 2000.0 };
+        let mut frag = |_: i64, _: &[i32]| 0.0;
+        // A node holding a 0.3 share takes a 0.5 share as its own kind: 75 plus its fill,
+        // 25·(2000 − 1700 free)/2000 = 3.75, gives 78.
+        let free = [700, 1000];
+        let sharing = NodeView { cpu_left: 8000, free: &free, group: 0, tags: &[affinity(300, 1)] };
+        let (s, c) = evaluate(Policy::Clustering, &sharing, &shape(500, 1), norm, 0, &mut frag).unwrap();
+        assert_eq!((paper_score(Policy::Clustering, s), c), (78, 0b01));
+        // A whole card is another kind, and the node holds none of it: 0 + 3.75. An empty node
+        // scores 25.
+        let (s, _) = evaluate(Policy::Clustering, &sharing, &shape(1000, 1), norm, 0, &mut frag).unwrap();
+        assert_eq!(paper_score(Policy::Clustering, s), 3);
+        let empty = [1000, 1000];
+        let idle = NodeView { cpu_left: 8000, free: &empty, group: 0, tags: &[] };
+        let (s, _) = evaluate(Policy::Clustering, &idle, &shape(500, 1), norm, 0, &mut frag).unwrap();
+        assert_eq!(paper_score(Policy::Clustering, s), 25);
+        assert_eq!(affinity(250, 1), affinity(810, 1));
+        assert_ne!(affinity(1000, 1), affinity(1000, 2));
+        // Packing on a shared card: 550 free is 55 %, 55 / 10 = 5 in integers: 95, as for 500.
+        let half = [550, 1000];
+        let v = NodeView { cpu_left: 8000, free: &half, group: 0, tags: &[] };
+        let (s, _) = evaluate(Policy::Packing, &v, &shape(500, 1), norm, 0, &mut frag).unwrap();
+        assert_eq!(s, 95.0);
+    }
 }
