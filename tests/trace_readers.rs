@@ -230,6 +230,37 @@ fn convert_round_trips_through_native() {
     }
 }
 
+/// A native share of one GPU (`0.5`) stays a share through `convert` (it used to be written as
+/// `0` GPUs) and `inspect` counts it as half a GPU.
+#[test]
+fn gpu_shares_survive_convert_and_inspect() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("s.csv");
+    std::fs::write(
+        &src,
+        "job_id,submit_s,duration_s,queue,priority,role,replicas,min_available,cpu,memory,gpu,gpu_model\n\
+         a,0,3600,q,0,w,1,1,4,32Gi,0.5,T4\nb,10,3600,q,0,w,2,2,2,8Gi,0.25,\nc,20,3600,q,0,w,1,1,8,64Gi,2,V100\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out.csv");
+    let tephra = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_tephra")).args(args).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        o.stdout
+    };
+    tephra(&["trace", "convert", src.to_str().unwrap(), "--to", "native", out.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let gpu_cols: Vec<&str> = text.lines().skip(1).map(|l| l.split(',').nth(10).unwrap()).collect();
+    assert_eq!(gpu_cols, ["0.5", "0.25", "2"], "{text}");
+    let v: serde_json::Value =
+        serde_json::from_slice(&tephra(&["trace", "inspect", src.to_str().unwrap(), "--json"])).unwrap();
+    // Cards held: a with part of 1, b with parts of 2 (two pods), c with 2 whole.
+    assert_eq!(v["gpu_histogram"], serde_json::json!({"1": 1, "2": 2}));
+    assert_eq!(v["gpu_share_histogram"], serde_json::json!({"500": 2}), "a: 0.5; b: 2 × 0.25");
+    // (0.5 + 0.5 + 2) GPUs × 1 h.
+    assert_eq!(v["gpu_hours"], 3.0);
+}
+
 #[test]
 fn inspect_json_reports_histograms() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_tephra"))

@@ -260,6 +260,7 @@ pub(super) fn assemble(mut tasks: Vec<TaskRow>, user: &str, submit: f64) -> Entr
             name: t.task,
             pods: t.inst,
             gpus_per_pod: t.gpus,
+            gpu_share: None,
             gpu_model: t.model,
             cpu_milli: t.cpu.filter(|c| *c > 0),
             memory_bytes: t.mem.filter(|m| *m > 0),
