@@ -105,7 +105,7 @@ impl Collector {
         let g = j.total_gpus();
         *self.gpu_hist.entry(g).or_default() += 1;
         let milli = j.total_gpu_milli();
-        if milli % 1000 != 0 {
+        if !milli.is_multiple_of(1000) {
             *self.share_hist.entry(milli).or_default() += 1;
         }
         *self.gang_hist.entry(j.total_pods()).or_default() += 1;

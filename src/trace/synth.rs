@@ -471,7 +471,7 @@ impl Synth {
             .map(|i| {
                 let milli = pick(&self.gpus, u_gpu[i]);
                 let (pods, per) = split_gang(milli / 1000, self.gpus_per_node);
-                let mut role = if milli % 1000 != 0 {
+                let mut role = if !milli.is_multiple_of(1000) {
                     TraceRole::gpu_share("worker", 1, milli as u16)
                 } else {
                     TraceRole::gpus("worker", pods.max(1), per)
