@@ -163,7 +163,37 @@ impl TraceJob {
             priority: self.priority,
             roles,
             annotations: BTreeMap::new(),
-            origin: format!("{file}:{}", self.line),
+            origin: origin(file, self.line),
         }
+    }
+}
+
+/// `file:line`, built without the formatting machinery (once per job of a large trace).
+fn origin(file: &str, line: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = line;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut s = String::with_capacity(file.len() + 1 + digits.len() - i);
+    s.push_str(file);
+    s.push(':');
+    s.push_str(std::str::from_utf8(&digits[i..]).expect("ASCII digits"));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn origin_is_file_colon_line() {
+        assert_eq!(super::origin("a.csv", 0), "a.csv:0");
+        assert_eq!(super::origin("a.csv", 1_234_567), "a.csv:1234567");
+        assert_eq!(super::origin("", u64::MAX), format!(":{}", u64::MAX));
     }
 }
