@@ -163,12 +163,15 @@ fn pai2020_tables() {
     assert_eq!((jobs.len(), skipped), (4, 1), "the Running job is skipped");
     let half = &jobs[0];
     assert_eq!((half.tenant.as_str(), half.submit_s, half.duration_s), ("u_a1b2", 6450.0, 1075.0));
-    assert_eq!(shape(half), vec![(1, 1)], "plan_gpu 50 rounds up to one GPU");
+    assert_eq!(shape(half), vec![(1, 1)], "plan_gpu 50: part of one GPU");
+    assert_eq!(half.roles[0].gpu_share, Some(500), "half of one card");
+    assert_eq!(half.total_gpu_milli(), 500);
     assert_eq!(half.roles[0].gpu_model.as_deref(), Some("T4"));
     assert_eq!((half.roles[0].cpu_milli, half.roles[0].memory_bytes), (Some(6000), Some(31_457_280_000)));
     let ps = &jobs[1];
     assert_eq!(ps.roles.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["PS", "worker"]);
     assert_eq!(shape(ps), vec![(2, 0), (4, 1)]);
+    assert_eq!(ps.roles.iter().map(|r| r.gpu_share).collect::<Vec<_>>(), [None, None], "plan_gpu 100: whole cards");
     assert_eq!((ps.submit_s, ps.duration_s), (6460.0, 13_210.0 - 6470.0));
     assert_eq!(jobs[2].roles[0].gpus_per_pod, 8, "plan_gpu 800");
     let spec = tephra::trace::pai::read_machine_spec(&data("pai2020/pai_machine_spec.csv")).unwrap();

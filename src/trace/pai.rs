@@ -13,7 +13,7 @@
 //! |---|---|
 //! | submit time | job table `start_time` (seconds, the job's submission; shifted by a constant, time of day kept in UTC+8) |
 //! | duration | latest task `end_time` − earliest task `start_time` |
-//! | GPUs | task `plan_gpu` / 100 per pod, rounded up to whole GPUs (50 = half a GPU → 1) |
+//! | GPUs | task `plan_gpu` / 100 per pod: below 100 a share of one GPU (50 = half a card, run as a GPU-sharing pod), above it whole GPUs rounded up (150 → 2) |
 //! | tenant → queue | job table `user` |
 //! | gang size | task `inst_num` pods per role |
 //! | GPU model | task `gpu_type` (MISC, P100, T4, V100, V100M32; empty = any) |
@@ -240,8 +240,14 @@ pub(super) struct TaskRow {
     pub(super) end: Option<f64>,
     pub(super) cpu: Option<i64>,
     pub(super) mem: Option<i64>,
-    pub(super) gpus: u32,
+    /// GPUs per pod in milli-GPUs ([`plan_gpu_milli`]).
+    pub(super) gpu_milli: u32,
     pub(super) model: Option<String>,
+}
+
+/// `plan_gpu` (100 = one GPU) in milli-GPUs; a positive request never becomes 0.
+pub(super) fn plan_gpu_milli(plan_gpu: f64) -> u32 {
+    if plan_gpu > 0.0 { ((plan_gpu * 10.0).round() as u32).max(1) } else { 0 }
 }
 
 /// The job of consecutive task rows (at least one) with its user and submit time (NaN when the
@@ -259,8 +265,9 @@ pub(super) fn assemble(mut tasks: Vec<TaskRow>, user: &str, submit: f64) -> Entr
         .map(|t| TraceRole {
             name: t.task,
             pods: t.inst,
-            gpus_per_pod: t.gpus,
-            gpu_share: None,
+            // Below one GPU a share of one card (a GPU-sharing pod); above, whole cards.
+            gpus_per_pod: t.gpu_milli.div_ceil(1000),
+            gpu_share: (1..1000).contains(&t.gpu_milli).then_some(t.gpu_milli as u16),
             gpu_model: t.model,
             cpu_milli: t.cpu.filter(|c| *c > 0),
             memory_bytes: t.mem.filter(|m| *m > 0),
@@ -320,7 +327,7 @@ impl PaiEntries {
             end,
             cpu: plan(6)?.map(|c| (c * 10.0).round() as i64),
             mem: plan(7)?.map(|m| (m * (1u64 << 30) as f64).round() as i64),
-            gpus: plan(8)?.map(|g| (g / 100.0).ceil() as u32).unwrap_or(0),
+            gpu_milli: plan(8)?.map(plan_gpu_milli).unwrap_or(0),
             model: gpu_model(cx, line, "gpu_type", &rec[9], &GPU_MODELS)?,
         })
     }
