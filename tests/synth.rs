@@ -2,6 +2,11 @@
 //! (src/trace/synth.rs, computed with `tephra trace inspect --json` on the full public files),
 //! runs are seeded, and `workload.synth` works in a scenario.
 
+mod common;
+
+use common::run_checked;
+use tephra::model::devices::{DeviceRequest, ShareKind};
+use tephra::model::resources::GPU;
 use tephra::trace::record::TraceJob;
 use tephra::trace::stats::quantile;
 use tephra::trace::synth::*;
@@ -76,6 +81,82 @@ fn helios_and_pai_like_match_published_aggregates() {
     }
 }
 
+/// pai-like draws PAI's shares of one GPU: the mix's mean and median are the published ones
+/// (0.683 and 0.5 GPUs a GPU job), each size comes out at its weight, and a share becomes a
+/// one-pod job asking a milli-GPU share of one card.
+#[test]
+fn pai_like_draws_fractional_gpus_with_the_published_mean_and_median() {
+    let jobs = preset("pai-like", 50_000, 3);
+    let (mean, median, max) = PAI_GPUS_PUBLISHED;
+    let mut gpus: Vec<f64> = jobs.iter().map(|j| j.total_gpu_milli() as f64 / 1000.0).collect();
+    let got_mean = gpus.iter().sum::<f64>() / gpus.len() as f64;
+    assert!(rel(got_mean, mean) < 0.02, "mean {got_mean} GPUs a job against {mean}");
+    gpus.sort_by(f64::total_cmp);
+    assert_eq!(quantile(&gpus, 0.5), median);
+    assert_eq!(gpus.last().copied(), Some(max as f64));
+    // The histogram: each size at its weight (stratified draws: within 2 % of each share).
+    let weights: f64 = PAI_GPUS.iter().map(|(_, w)| w).sum();
+    assert!((weights - 1.0).abs() < 1e-9);
+    for (milli, w) in PAI_GPUS {
+        let got = jobs.iter().filter(|j| j.total_gpu_milli() == milli as u64).count() as f64 / jobs.len() as f64;
+        assert!(rel(got, w) < 0.02, "{milli} milli-GPUs: {got} of jobs against {w}");
+    }
+    // Hand-computed: 0.239·0.25 + 0.45·0.5 + 0.28·1 + 0.015·2 + 0.01·4 + 0.006·8 = 0.68275.
+    let exact: f64 = PAI_GPUS.iter().map(|(m, w)| *m as f64 / 1000.0 * w).sum();
+    assert!((exact - 0.68275).abs() < 1e-12, "{exact}");
+    let half = jobs.iter().find(|j| j.total_gpu_milli() == 500).unwrap();
+    assert_eq!((half.roles.len(), half.roles[0].pods, half.roles[0].gpu_share), (1, 1, Some(500)));
+    let spec = half.to_spec(0.0, "synth");
+    let role = &spec.roles[0];
+    assert_eq!(role.device, DeviceRequest { kind: ShareKind::Milli, cards: 1, milli: 500, memory_mib: 0 });
+    assert_eq!(role.request.scalars[GPU], 500, "half of one GPU's 1000 milli-GPUs");
+    assert_eq!((role.request.cpu, role.request.memory), (4000, 32 << 30), "half the per-GPU defaults");
+    let whole = jobs.iter().find(|j| j.total_gpu_milli() == 2000).unwrap().to_spec(0.0, "synth");
+    assert_eq!((whole.roles[0].replicas, whole.roles[0].request.scalars[GPU]), (1, 2000));
+    assert!(whole.roles[0].device.is_none(), "whole GPUs are a plain extended resource");
+}
+
+/// Two pai-like jobs of half a GPU each, submitted together on a fleet of one single-card node,
+/// run at the same time on that card; the same two jobs asking for one GPU each run one after
+/// the other.
+#[test]
+fn half_gpu_synthetic_jobs_share_one_card() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |gpus: &str| {
+        let p = dir.path().join("s.yaml");
+        std::fs::write(
+            &p,
+            format!(
+                "name: s\nseed: 5\nfleet:\n  pools:\n    - {{ name: t4, count: 1, cpu: 64, memory: 512Gi, gpu: {{ model: T4, count: 1, memory: 16Gi }} }}\n\
+                 workload:\n  synth: {{ preset: pai-like, jobs: 2, gpus: {{ {gpus}: 1 }}, gpu_models: {{ T4: 1 }},\n\
+                 \x20   arrival: {{ process: bursts, rate_per_h: 0.000001, burst_every_h: 0.001, burst_size: 2 }},\n\
+                 \x20   duration: [[0, 600], [1, 600]] }}\n\
+                 run: {{ pod_startup: 0s, controller_delay: 0s }}\n"
+            ),
+        )
+        .unwrap();
+        let out = run_checked(&p);
+        let binds: Vec<String> = out
+            .decisions
+            .iter()
+            .map(|d| d.line())
+            .filter(|l| l.contains(" bind "))
+            .map(|l| l.split_once(' ').unwrap().1.to_string())
+            .collect();
+        let t: Vec<(Option<f64>, Option<f64>)> = out.jobs.iter().map(|r| (r.gang_ready_s, r.finish_s)).collect();
+        (binds, t)
+    };
+    let (binds, t) = run("0.5");
+    assert_eq!(binds, ["bind synth-000000-worker-0 t4-000[0]", "bind synth-000001-worker-0 t4-000[0]"]);
+    let (start, finish) = (t[0].0.unwrap(), t[0].1.unwrap());
+    assert_eq!(t[1].0, Some(start), "both halves start together");
+    assert_eq!(finish - start, 600.0);
+    assert_eq!(t[1].1, Some(finish));
+    let (binds, t) = run("1");
+    assert_eq!(binds.len(), 2);
+    assert!(t[1].0.unwrap() >= t[0].1.unwrap(), "a whole GPU each: the second waits for the first: {t:?}");
+}
+
 #[test]
 fn bursts_submit_sweeps_together() {
     // A negligible background: arrivals come in bursts of 10 jobs, one burst an hour on average.
@@ -143,6 +224,13 @@ fn bad_specs_are_errors() {
     assert_eq!(bad("gpus: { 1: -1 }\n"), "gpus: weights must be non-negative numbers, not all zero");
     assert!(bad("duration: [[0, 60], [0.5, 10], [1, 100]]\n").starts_with("duration: quantile points"));
     assert!(serde_saphyr::from_str::<SynthSpec>("jbos: 5\n").is_err(), "unknown keys are errors");
+    assert_eq!(
+        bad("gpus: { 0.5: 1, 1.5: 1 }\n"),
+        "gpus: `1.5`: above one GPU a job asks for whole GPUs (below one, a share of one GPU)"
+    );
+    assert!(serde_saphyr::from_str::<SynthSpec>("gpus: { -1: 1 }\n").is_err(), "negative GPUs");
+    let spec: SynthSpec = serde_saphyr::from_str("gpus: { 0.25: 1, \"0.5\": 1, 2: 2 }\n").unwrap();
+    assert_eq!(Synth::from_spec(&spec, 0).unwrap().gpus, [(250, 1.0), (500, 1.0), (2000, 2.0)]);
 }
 
 #[test]

@@ -129,6 +129,65 @@ fn pai_consistency() {
     assert_eq!((e.line, e.field.as_str(), e.msg.as_str()), (1, "end_time", "9 is before start_time 11"));
 }
 
+/// The job table is checked for repeated jobs after it is read (a sort of the name hashes), yet the
+/// error is the one a row-by-row check gives: the first repeat, before any bad row after it.
+#[test]
+fn pai_repeated_jobs_are_reported_in_row_order() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "pai_task_table.csv", "j1,a,1,Terminated,11,19,600,10,100,T4\n");
+    let load = || load_jobs(dir.path(), Format::Pai2020, &PriorityClasses::new(), &Slice::default()).unwrap_err();
+    write(
+        dir.path(),
+        "pai_job_table.csv",
+        "j1,i1,u1,Terminated,10,20\nj2,i2,u1,Terminated,10,20\nj1,i3,u1,Terminated,10,20\nj3,i4,u1,Terminated,x,20\n",
+    );
+    let e = load();
+    assert_eq!((e.line, e.field.as_str(), e.msg.as_str()), (3, "job_name", "job `j1` is listed twice"));
+    assert!(e.file.ends_with("pai_job_table.csv"));
+    write(
+        dir.path(),
+        "pai_job_table.csv",
+        "j1,i1,u1,Terminated,10,20\nj2,i2,u1,Terminated,x,20\nj1,i3,u1,Terminated,10,20\n",
+    );
+    let e = load();
+    assert_eq!((e.line, e.field.as_str(), e.msg.as_str()), (2, "start_time", "`x` is not a number"));
+}
+
+/// Task tables in the job table's order are matched by walking both; any other order must give
+/// the same jobs (each with its own user and submit time).
+#[test]
+fn pai_task_table_in_another_order_gives_the_same_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pai_job_table.csv",
+        "j1,i1,u1,Terminated,10,90\nj2,i2,u2,Terminated,20,90\nj3,i3,u3,Terminated,30,90\nj4,i4,u4,Terminated,40,90\n",
+    );
+    let rows = [
+        "j1,a,1,Terminated,11,19,600,10,100,T4\n",
+        "j2,a,2,Terminated,21,39,600,10,100,T4\nj2,b,1,Terminated,21,49,600,10,,\n",
+        "j3,a,1,Terminated,31,59,600,10,200,V100\n",
+        "j4,a,1,Terminated,41,49,600,10,100,T4\n",
+    ];
+    let jobs = |order: [usize; 4]| {
+        write(dir.path(), "pai_task_table.csv", &order.iter().map(|i| rows[*i]).collect::<String>());
+        let mut j = load_jobs(dir.path(), Format::Pai2020, &PriorityClasses::new(), &Slice::default()).unwrap();
+        for s in &mut j {
+            s.origin.clear();
+        }
+        j
+    };
+    let in_order = jobs([0, 1, 2, 3]);
+    let got: Vec<(&str, &str, u64, u64)> =
+        in_order.iter().map(|j| (j.name.as_str(), j.queue.as_str(), j.submit.0, j.work_ms)).collect();
+    assert_eq!(
+        got,
+        [("j1", "u1", 0, 8000), ("j2", "u2", 10_000, 28_000), ("j3", "u3", 20_000, 28_000), ("j4", "u4", 30_000, 8000)]
+    );
+    assert_eq!(jobs([3, 1, 0, 2]), in_order);
+    assert_eq!(jobs([0, 2, 1, 3]), in_order);
+}
+
 #[test]
 fn empty_files() {
     let dir = tempfile::tempdir().unwrap();

@@ -163,12 +163,15 @@ fn pai2020_tables() {
     assert_eq!((jobs.len(), skipped), (4, 1), "the Running job is skipped");
     let half = &jobs[0];
     assert_eq!((half.tenant.as_str(), half.submit_s, half.duration_s), ("u_a1b2", 6450.0, 1075.0));
-    assert_eq!(shape(half), vec![(1, 1)], "plan_gpu 50 rounds up to one GPU");
+    assert_eq!(shape(half), vec![(1, 1)], "plan_gpu 50: part of one GPU");
+    assert_eq!(half.roles[0].gpu_share, Some(500), "half of one card");
+    assert_eq!(half.total_gpu_milli(), 500);
     assert_eq!(half.roles[0].gpu_model.as_deref(), Some("T4"));
     assert_eq!((half.roles[0].cpu_milli, half.roles[0].memory_bytes), (Some(6000), Some(31_457_280_000)));
     let ps = &jobs[1];
     assert_eq!(ps.roles.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["PS", "worker"]);
     assert_eq!(shape(ps), vec![(2, 0), (4, 1)]);
+    assert_eq!(ps.roles.iter().map(|r| r.gpu_share).collect::<Vec<_>>(), [None, None], "plan_gpu 100: whole cards");
     assert_eq!((ps.submit_s, ps.duration_s), (6460.0, 13_210.0 - 6470.0));
     assert_eq!(jobs[2].roles[0].gpus_per_pod, 8, "plan_gpu 800");
     let spec = tephra::trace::pai::read_machine_spec(&data("pai2020/pai_machine_spec.csv")).unwrap();
@@ -228,6 +231,37 @@ fn convert_round_trips_through_native() {
             b.roles.iter().map(|r| (r.replicas, r.request)).collect::<Vec<_>>()
         );
     }
+}
+
+/// A native share of one GPU (`0.5`) stays a share through `convert` (it used to be written as
+/// `0` GPUs) and `inspect` counts it as half a GPU.
+#[test]
+fn gpu_shares_survive_convert_and_inspect() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("s.csv");
+    std::fs::write(
+        &src,
+        "job_id,submit_s,duration_s,queue,priority,role,replicas,min_available,cpu,memory,gpu,gpu_model\n\
+         a,0,3600,q,0,w,1,1,4,32Gi,0.5,T4\nb,10,3600,q,0,w,2,2,2,8Gi,0.25,\nc,20,3600,q,0,w,1,1,8,64Gi,2,V100\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out.csv");
+    let tephra = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_tephra")).args(args).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        o.stdout
+    };
+    tephra(&["trace", "convert", src.to_str().unwrap(), "--to", "native", out.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let gpu_cols: Vec<&str> = text.lines().skip(1).map(|l| l.split(',').nth(10).unwrap()).collect();
+    assert_eq!(gpu_cols, ["0.5", "0.25", "2"], "{text}");
+    let v: serde_json::Value =
+        serde_json::from_slice(&tephra(&["trace", "inspect", src.to_str().unwrap(), "--json"])).unwrap();
+    // Cards held: a with part of 1, b with parts of 2 (two pods), c with 2 whole.
+    assert_eq!(v["gpu_histogram"], serde_json::json!({"1": 1, "2": 2}));
+    assert_eq!(v["gpu_share_histogram"], serde_json::json!({"500": 2}), "a: 0.5; b: 2 × 0.25");
+    // (0.5 + 0.5 + 2) GPUs × 1 h.
+    assert_eq!(v["gpu_hours"], 3.0);
 }
 
 #[test]

@@ -200,6 +200,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 jobs.len(),
                 sc.policy.name()
             );
+            // The process ends here: freeing a million jobs one by one would cost ~0.2 s.
+            std::mem::forget(jobs);
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -36,10 +36,16 @@ pub fn model_admits(selector: &str, pool_model: Option<&str>) -> bool {
 /// `validate` prints these so a misspelt model is seen before a run.
 pub fn missing_models(specs: &[JobSpec], pools: &[Pool]) -> Vec<String> {
     let mut missing: std::collections::BTreeMap<&str, (u64, &JobSpec)> = std::collections::BTreeMap::new();
+    // Each distinct selector is matched against the pools once (a trace has a handful of models
+    // and may have millions of roles). Looked up, never iterated.
+    let mut admitted: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
     for spec in specs {
         for role in &spec.roles {
             let Some(m) = role.accelerator_model.as_deref() else { continue };
-            if !pools.iter().any(|p| model_admits(m, p.accelerator_model.as_deref())) {
+            let ok = *admitted
+                .entry(m)
+                .or_insert_with(|| pools.iter().any(|p| model_admits(m, p.accelerator_model.as_deref())));
+            if !ok {
                 missing.entry(m).or_insert((0, spec)).0 += 1;
             }
         }

@@ -8,6 +8,7 @@ use super::native::{self, PriorityClasses, accelerator_slot};
 use super::record::{TraceJob, TraceRole};
 use super::source::Entry;
 use crate::model::JobSpec;
+use crate::model::devices::ShareKind;
 use crate::model::time::parse_duration;
 use std::path::Path;
 
@@ -219,10 +220,12 @@ pub fn from_spec(j: &JobSpec) -> TraceJob {
         .iter()
         .map(|r| {
             let slot = accelerator_slot(r.accelerator_model.as_deref());
+            let share = (r.device.kind == ShareKind::Milli).then_some(r.device.milli);
             TraceRole {
                 name: r.name.clone(),
                 pods: r.replicas,
-                gpus_per_pod: (r.request.scalars[slot] / 1000) as u32,
+                gpus_per_pod: if share.is_some() { 1 } else { (r.request.scalars[slot] / 1000) as u32 },
+                gpu_share: share,
                 gpu_model: r.accelerator_model.clone(),
                 cpu_milli: Some(r.request.cpu),
                 memory_bytes: Some(r.request.memory),

@@ -92,10 +92,12 @@ fn parse_annotations(text: &str) -> Result<Vec<(String, String)>, String> {
 }
 
 /// The scalar slot an accelerator model's pods request: Ascend 310 / 910 NPUs, otherwise NVIDIA GPUs.
+/// Compares prefixes in place: called for every role of a million-job trace, so no lowercased copy.
 pub fn accelerator_slot(model: Option<&str>) -> usize {
+    let starts = |m: &str, p: &str| m.len() >= p.len() && m.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
     match model {
-        Some(m) if m.to_ascii_lowercase().starts_with("ascend310") => ASCEND310,
-        Some(m) if m.to_ascii_lowercase().starts_with("ascend") => ASCEND910,
+        Some(m) if starts(m, "ascend310") => ASCEND310,
+        Some(m) if starts(m, "ascend") => ASCEND910,
         _ => GPU,
     }
 }

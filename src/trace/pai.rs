@@ -13,7 +13,7 @@
 //! |---|---|
 //! | submit time | job table `start_time` (seconds, the job's submission; shifted by a constant, time of day kept in UTC+8) |
 //! | duration | latest task `end_time` − earliest task `start_time` |
-//! | GPUs | task `plan_gpu` / 100 per pod, rounded up to whole GPUs (50 = half a GPU → 1) |
+//! | GPUs | task `plan_gpu` / 100 per pod: below 100 a share of one GPU (50 = half a card, run as a GPU-sharing pod), above it whole GPUs rounded up (150 → 2) |
 //! | tenant → queue | job table `user` |
 //! | gang size | task `inst_num` pods per role |
 //! | GPU model | task `gpu_type` (MISC, P100, T4, V100, V100M32; empty = any) |
@@ -127,9 +127,107 @@ fn optional(text: &str) -> Option<&str> {
     (!t.is_empty() && !t.eq_ignore_ascii_case("nan") && t != "\\N").then_some(t)
 }
 
+/// One job table row, in file order: the job name's hash, its user and submit time (NaN when
+/// missing), and whether the task table's rows of the job were read.
 struct JobInfo {
-    user: u32,
+    hash: u64,
     submit: f64,
+    user: u32,
+    seen: bool,
+}
+
+/// The job table as read, in file order, about 24 bytes a job.
+///
+/// Lookups by name hash walk a cursor through the rows: when the task table lists the jobs in the
+/// job table's order (as `scripts/gen_pai_trace.py` writes them), every lookup is the next row —
+/// sequential memory instead of a cache miss into a million-entry hash table (that miss was a
+/// sixth of the load time). The first lookup that misses builds a hash map of all rows, which
+/// serves any other order; the cursor then continues after the row found.
+struct JobIndex {
+    rows: Vec<JobInfo>,
+    users: Vec<String>,
+    by_hash: Option<HashIndex<u32>>,
+    cursor: usize,
+}
+
+impl JobIndex {
+    /// The row of the job whose name hashes to `hash`.
+    fn find(&mut self, hash: u64) -> Option<usize> {
+        if self.rows.get(self.cursor).is_some_and(|r| r.hash == hash) {
+            self.cursor += 1;
+            return Some(self.cursor - 1);
+        }
+        let rows = &self.rows;
+        let map = self.by_hash.get_or_insert_with(|| {
+            let mut m = HashIndex::with_capacity_and_hasher(rows.len(), Default::default());
+            m.extend(rows.iter().enumerate().map(|(i, r)| (r.hash, i as u32)));
+            m
+        });
+        let i = *map.get(&hash)? as usize;
+        self.cursor = i + 1;
+        Some(i)
+    }
+}
+
+/// Whether two rows have the same name hash: a sort of the hashes instead of a set insert per
+/// row (a million random writes).
+fn has_duplicate(rows: &[JobInfo]) -> bool {
+    let mut h: Vec<u64> = rows.iter().map(|r| r.hash).collect();
+    h.sort_unstable();
+    h.windows(2).any(|w| w[0] == w[1])
+}
+
+/// The error for the first job table row that repeats an earlier job, found by reading the table
+/// again (only when [`has_duplicate`] said there is one).
+fn first_duplicate(path: &Path, cx: &Ctx) -> TraceError {
+    let find = || -> Result<TraceError, TraceError> {
+        let (mut rdr, mut rec, mut line) = open_table(path, cx, &JOB_COLUMNS)?;
+        let mut seen = HashSeen::default();
+        while let Some(l) = line {
+            if !seen.insert(name_hash(&rec[0])) {
+                return Ok(cx.err(l, "job_name", format!("job `{}` is listed twice", &rec[0])));
+            }
+            line = next_record(&mut rdr, &mut rec, cx)?;
+        }
+        Ok(cx.err(0, "job_name", "a job is listed twice"))
+    };
+    find().unwrap_or_else(|e| e)
+}
+
+/// Reads `pai_job_table.csv` into a [`JobIndex`]. Errors come in file order: a repeated job
+/// before a bad row after it.
+fn read_job_table(path: &Path) -> Result<JobIndex, TraceError> {
+    let cx = Ctx::new(path);
+    let mut rows: Vec<JobInfo> = Vec::new();
+    let mut users: Vec<String> = Vec::new();
+    // Looked up, never iterated: ids follow file order.
+    let mut user_ids: HashMap<String, u32> = HashMap::new();
+    let mut read = || -> Result<(), TraceError> {
+        let (mut rdr, mut rec, mut line) = open_table(path, &cx, &JOB_COLUMNS)?;
+        while let Some(l) = line {
+            if rec.len() < JOB_COLUMNS.len() {
+                Header::fixed(&JOB_COLUMNS).check_len(&rec, l, &cx)?;
+            }
+            let user = match user_ids.get(&rec[2]) {
+                Some(u) => *u,
+                None => {
+                    users.push(rec[2].to_string());
+                    user_ids.insert(rec[2].to_string(), users.len() as u32 - 1);
+                    users.len() as u32 - 1
+                }
+            };
+            let submit = optional(&rec[4]).map(|t| seconds(&cx, l, "start_time", t)).transpose()?.unwrap_or(f64::NAN);
+            rows.push(JobInfo { hash: name_hash(&rec[0]), submit, user, seen: false });
+            line = next_record(&mut rdr, &mut rec, &cx)?;
+        }
+        Ok(())
+    };
+    let read = read();
+    if has_duplicate(&rows) {
+        return Err(first_duplicate(path, &cx));
+    }
+    read?;
+    Ok(JobIndex { rows, users, by_hash: None, cursor: 0 })
 }
 
 /// One task table row, parsed.
@@ -142,8 +240,14 @@ pub(super) struct TaskRow {
     pub(super) end: Option<f64>,
     pub(super) cpu: Option<i64>,
     pub(super) mem: Option<i64>,
-    pub(super) gpus: u32,
+    /// GPUs per pod in milli-GPUs ([`plan_gpu_milli`]).
+    pub(super) gpu_milli: u32,
     pub(super) model: Option<String>,
+}
+
+/// `plan_gpu` (100 = one GPU) in milli-GPUs; a positive request never becomes 0.
+pub(super) fn plan_gpu_milli(plan_gpu: f64) -> u32 {
+    if plan_gpu > 0.0 { ((plan_gpu * 10.0).round() as u32).max(1) } else { 0 }
 }
 
 /// The job of consecutive task rows (at least one) with its user and submit time (NaN when the
@@ -161,7 +265,9 @@ pub(super) fn assemble(mut tasks: Vec<TaskRow>, user: &str, submit: f64) -> Entr
         .map(|t| TraceRole {
             name: t.task,
             pods: t.inst,
-            gpus_per_pod: t.gpus,
+            // Below one GPU a share of one card (a GPU-sharing pod); above, whole cards.
+            gpus_per_pod: t.gpu_milli.div_ceil(1000),
+            gpu_share: (1..1000).contains(&t.gpu_milli).then_some(t.gpu_milli as u16),
             gpu_model: t.model,
             cpu_milli: t.cpu.filter(|c| *c > 0),
             memory_bytes: t.mem.filter(|m| *m > 0),
@@ -183,14 +289,14 @@ struct PaiEntries {
     rdr: csv::Reader<BufReader<File>>,
     rec: csv::StringRecord,
     cx: Ctx,
-    index: HashIndex<JobInfo>,
-    users: Vec<String>,
+    jobs: JobIndex,
+    /// The first row of the next job (its `job` set), read while looking for the current job's end.
     pending: Option<TaskRow>,
-    seen: HashSeen,
     done: bool,
 }
 
 impl PaiEntries {
+    /// Parses the current record; `job` is left empty (only a job's first row needs the name).
     fn parse_task(&self, line: u64) -> Result<TaskRow, TraceError> {
         let (cx, rec) = (&self.cx, &self.rec);
         if rec.len() < TASK_COLUMNS.len() {
@@ -214,35 +320,41 @@ impl PaiEntries {
         }
         Ok(TaskRow {
             line,
-            job: rec[0].to_string(),
+            job: String::new(),
             task: rec[1].to_string(),
             inst: count(cx, line, "inst_num", &rec[2], 1, 100_000)?,
             start,
             end,
             cpu: plan(6)?.map(|c| (c * 10.0).round() as i64),
             mem: plan(7)?.map(|m| (m * (1u64 << 30) as f64).round() as i64),
-            gpus: plan(8)?.map(|g| (g / 100.0).ceil() as u32).unwrap_or(0),
+            gpu_milli: plan(8)?.map(plan_gpu_milli).unwrap_or(0),
             model: gpu_model(cx, line, "gpu_type", &rec[9], &GPU_MODELS)?,
         })
     }
 
-    fn next_task(&mut self) -> Result<Option<TaskRow>, TraceError> {
-        if let Some(t) = self.pending.take() {
-            return Ok(Some(t));
-        }
+    /// Reads the next non-empty record; its line.
+    fn next_row(&mut self) -> Result<Option<u64>, TraceError> {
         loop {
             let Some(line) = next_record(&mut self.rdr, &mut self.rec, &self.cx)? else { return Ok(None) };
-            if self.rec.len() == 1 && self.rec[0].is_empty() {
-                continue;
+            if !(self.rec.len() == 1 && self.rec[0].is_empty()) {
+                return Ok(Some(line));
             }
-            return self.parse_task(line).map(Some);
         }
     }
 
+    /// Parses the current record as the first row of a job.
+    fn first_task(&self, line: u64) -> Result<TaskRow, TraceError> {
+        let mut t = self.parse_task(line)?;
+        t.job = self.rec[0].to_string();
+        Ok(t)
+    }
+
     fn next_job(&mut self) -> Result<Option<Entry>, TraceError> {
-        let Some(first) = self.next_task()? else { return Ok(None) };
-        let hash = name_hash(&first.job);
-        if !self.seen.insert(hash) {
+        let Some(first) = self.pending.take() else { return Ok(None) };
+        let pos = self.jobs.find(name_hash(&first.job));
+        if let Some(i) = pos
+            && std::mem::replace(&mut self.jobs.rows[i].seen, true)
+        {
             return Err(self.cx.err(
                 first.line,
                 "job_name",
@@ -250,19 +362,20 @@ impl PaiEntries {
             ));
         }
         let mut tasks = vec![first];
-        while let Some(t) = self.next_task()? {
-            if t.job == tasks[0].job {
-                tasks.push(t);
+        while let Some(line) = self.next_row()? {
+            if self.rec[0] == *tasks[0].job {
+                tasks.push(self.parse_task(line)?);
             } else {
-                self.pending = Some(t);
+                self.pending = Some(self.first_task(line)?);
                 break;
             }
         }
-        let head = &tasks[0];
-        let info = self.index.get(&hash).ok_or_else(|| {
-            self.cx.err(head.line, "job_name", format!("job `{}` is not in pai_job_table.csv", head.job))
-        })?;
-        Ok(Some(assemble(tasks, &self.users[info.user as usize], info.submit)))
+        let Some(i) = pos else {
+            let head = &tasks[0];
+            return Err(self.cx.err(head.line, "job_name", format!("job `{}` is not in pai_job_table.csv", head.job)));
+        };
+        let info = &self.jobs.rows[i];
+        Ok(Some(assemble(tasks, &self.jobs.users[info.user as usize], info.submit)))
     }
 }
 
@@ -290,37 +403,13 @@ impl Iterator for PaiEntries {
 /// Streams the jobs of a PAI 2020 trace folder.
 pub fn open(path: &Path) -> Result<Entries, TraceError> {
     let dir = folder(path);
-    let job_path = dir.join("pai_job_table.csv");
-    let jcx = Ctx::new(&job_path);
-    let (mut rdr, mut rec, mut line) = open_table(&job_path, &jcx, &JOB_COLUMNS)?;
-    let mut index: HashIndex<JobInfo> = HashIndex::default();
-    let mut users: Vec<String> = Vec::new();
-    // Looked up, never iterated: ids follow file order.
-    let mut user_ids: HashMap<String, u32> = HashMap::new();
-    while let Some(l) = line {
-        if rec.len() < JOB_COLUMNS.len() {
-            Header::fixed(&JOB_COLUMNS).check_len(&rec, l, &jcx)?;
-        }
-        let user = match user_ids.get(&rec[2]) {
-            Some(u) => *u,
-            None => {
-                users.push(rec[2].to_string());
-                user_ids.insert(rec[2].to_string(), users.len() as u32 - 1);
-                users.len() as u32 - 1
-            }
-        };
-        let submit = optional(&rec[4]).map(|t| seconds(&jcx, l, "start_time", t)).transpose()?.unwrap_or(f64::NAN);
-        if index.insert(name_hash(&rec[0]), JobInfo { user, submit }).is_some() {
-            return Err(jcx.err(l, "job_name", format!("job `{}` is listed twice", &rec[0])));
-        }
-        line = next_record(&mut rdr, &mut rec, &jcx)?;
-    }
+    let jobs = read_job_table(&dir.join("pai_job_table.csv"))?;
     let task_path = dir.join("pai_task_table.csv");
     let cx = Ctx::new(&task_path);
     let (rdr, rec, first) = open_table(&task_path, &cx, &TASK_COLUMNS)?;
-    let mut entries = PaiEntries { rdr, rec, cx, index, users, pending: None, seen: HashSeen::default(), done: false };
+    let mut entries = PaiEntries { rdr, rec, cx, jobs, pending: None, done: false };
     if let Some(l) = first {
-        entries.pending = Some(entries.parse_task(l)?);
+        entries.pending = Some(entries.first_task(l)?);
     }
     Ok(Box::new(entries))
 }

@@ -130,7 +130,7 @@ pub fn read(path: &Path) -> Result<Vec<Entry>, TraceError> {
             end: en,
             cpu: cp.map(|c| (c * 10.0).round() as i64),
             mem: me.map(|m| (m * (1u64 << 30) as f64).round() as i64),
-            gpus: gp.map(|g| (g / 100.0).ceil() as u32).unwrap_or(0),
+            gpu_milli: gp.map(super::pai::plan_gpu_milli).unwrap_or(0),
             model: gpu_model(&cx, line, "gpu_type", ty.unwrap_or(""), &GPU_MODELS)?,
         });
     }

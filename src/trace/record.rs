@@ -3,6 +3,8 @@
 //! conversion and scenario loading work the same for every format.
 
 use super::native::accelerator_slot;
+use crate::model::devices::{DeviceRequest, ShareKind, WHOLE};
+use crate::model::resources::GPU;
 use crate::model::{JobSpec, Resources, Role, SimTime};
 use std::collections::BTreeMap;
 
@@ -22,8 +24,12 @@ pub struct TraceRole {
     pub name: String,
     /// Pods in the role (the gang size when the job has one role).
     pub pods: u32,
-    /// Whole accelerators per pod.
+    /// Whole accelerators per pod (1 when the pod asks for a share of one GPU).
     pub gpus_per_pod: u32,
+    /// A share of one GPU per pod in milli-GPUs (1 to 999) instead of whole cards: PAI's
+    /// `plan_gpu` 25 or 50, the Alibaba 2023 trace's `gpu_milli`, a native `gpu` of `0.5`. The pod
+    /// then runs as a GPU-sharing pod on part of one card.
+    pub gpu_share: Option<u16>,
     /// Accelerator model the pods need (`V100`, `T4`), if the trace names one.
     pub gpu_model: Option<String>,
     /// CPU per pod in millicores, if the trace gives it.
@@ -41,6 +47,7 @@ impl TraceRole {
             name: name.to_string(),
             pods,
             gpus_per_pod,
+            gpu_share: None,
             gpu_model: None,
             cpu_milli: None,
             memory_bytes: None,
@@ -48,17 +55,42 @@ impl TraceRole {
         }
     }
 
+    /// A role of `pods` pods, each asking for `milli` thousandths of one GPU (1 to 999).
+    pub fn gpu_share(name: &str, pods: u32, milli: u16) -> TraceRole {
+        TraceRole { gpu_share: Some(milli), ..TraceRole::gpus(name, pods, 1) }
+    }
+
+    /// Milli-GPUs per pod: the share, or 1000 per whole card.
+    pub fn gpu_milli_per_pod(&self) -> u64 {
+        self.gpu_share.map_or(self.gpus_per_pod as u64 * WHOLE as u64, u64::from)
+    }
+
     /// The per-pod request, filling CPU and memory from the accelerator count when the trace has
-    /// none (see the `DEFAULT_*` constants).
+    /// none (see the `DEFAULT_*` constants; a share of a GPU gets that share of them).
     pub fn request(&self) -> Resources {
-        let g = self.gpus_per_pod as i64;
-        let cpu = self.cpu_milli.unwrap_or(if g > 0 { g * DEFAULT_CPU_PER_GPU_MILLI } else { DEFAULT_CPU_ONLY_MILLI });
-        let mem = self.memory_bytes.unwrap_or(if g > 0 { g * DEFAULT_MEMORY_PER_GPU } else { DEFAULT_CPU_ONLY_MEMORY });
+        let g = self.gpu_milli_per_pod() as i64;
+        let per_gpu = |d: i64| d * g / WHOLE as i64;
+        let cpu =
+            self.cpu_milli.unwrap_or(if g > 0 { per_gpu(DEFAULT_CPU_PER_GPU_MILLI) } else { DEFAULT_CPU_ONLY_MILLI });
+        let mem =
+            self.memory_bytes.unwrap_or(if g > 0 { per_gpu(DEFAULT_MEMORY_PER_GPU) } else { DEFAULT_CPU_ONLY_MEMORY });
         let mut r = Resources::new(cpu, mem);
-        if g > 0 {
-            r.scalars[accelerator_slot(self.gpu_model.as_deref())] = g * 1000;
+        if self.gpu_share.is_some() {
+            // Shares are of NVIDIA-style GPUs only (as in the native format).
+            r.scalars[GPU] = g;
+        } else if g > 0 {
+            r.scalars[accelerator_slot(self.gpu_model.as_deref())] = g;
         }
         r
+    }
+
+    /// What the pods ask of cards: a milli-GPU share of one card for a share, nothing otherwise
+    /// (whole cards are a plain extended resource).
+    pub fn device(&self) -> DeviceRequest {
+        match self.gpu_share {
+            Some(m) => DeviceRequest { kind: ShareKind::Milli, cards: 1, milli: m, memory_mib: 0 },
+            None => DeviceRequest::NONE,
+        }
     }
 }
 
@@ -83,9 +115,14 @@ pub struct TraceJob {
 }
 
 impl TraceJob {
-    /// Accelerators the whole job holds while it runs.
+    /// Cards the whole job holds while it runs (a pod with a share of a GPU holds part of one).
     pub fn total_gpus(&self) -> u64 {
         self.roles.iter().map(|r| r.pods as u64 * r.gpus_per_pod as u64).sum()
+    }
+
+    /// GPUs the whole job asks for, in milli-GPUs (shares counted as their fraction).
+    pub fn total_gpu_milli(&self) -> u64 {
+        self.roles.iter().map(|r| r.pods as u64 * r.gpu_milli_per_pod()).sum()
     }
 
     /// Pods of the whole job (its gang size).
@@ -109,12 +146,12 @@ impl TraceJob {
             .into_iter()
             .map(|r| Role {
                 request: r.request(),
+                device: r.device(),
                 replicas: r.pods,
                 min_available: r.min_pods.unwrap_or(r.pods).min(r.pods),
                 name: r.name,
                 accelerator_model: r.gpu_model,
                 priority: self.priority,
-                device: Default::default(),
                 duration: Default::default(),
             })
             .collect();
@@ -126,7 +163,37 @@ impl TraceJob {
             priority: self.priority,
             roles,
             annotations: BTreeMap::new(),
-            origin: format!("{file}:{}", self.line),
+            origin: origin(file, self.line),
         }
+    }
+}
+
+/// `file:line`, built without the formatting machinery (once per job of a large trace).
+fn origin(file: &str, line: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = line;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut s = String::with_capacity(file.len() + 1 + digits.len() - i);
+    s.push_str(file);
+    s.push(':');
+    s.push_str(std::str::from_utf8(&digits[i..]).expect("ASCII digits"));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn origin_is_file_colon_line() {
+        assert_eq!(super::origin("a.csv", 0), "a.csv:0");
+        assert_eq!(super::origin("a.csv", 1_234_567), "a.csv:1234567");
+        assert_eq!(super::origin("", u64::MAX), format!(":{}", u64::MAX));
     }
 }

@@ -15,6 +15,7 @@ pub struct Collector {
     first: f64,
     last: f64,
     gpu_hist: BTreeMap<u64, u64>,
+    share_hist: BTreeMap<u64, u64>,
     gang_hist: BTreeMap<u64, u64>,
     tenants: BTreeMap<String, u64>,
     models: BTreeMap<String, u64>,
@@ -44,8 +45,12 @@ pub struct TraceStats {
     pub last_submit: Option<String>,
     /// Submit span in hours.
     pub span_h: f64,
-    /// Jobs by total GPUs.
+    /// Jobs by total GPUs (cards held: a pod with a share of a GPU holds one).
     pub gpu_histogram: BTreeMap<u64, u64>,
+    /// Jobs whose GPUs are not a whole number (shares of cards), by total milli-GPUs (`500` =
+    /// half a GPU); absent when there are none, so traces of whole GPUs report as before.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub gpu_share_histogram: BTreeMap<u64, u64>,
     /// Jobs by pod count (gang size).
     pub gang_histogram: BTreeMap<u64, u64>,
     /// Jobs by tenant (queue).
@@ -99,12 +104,17 @@ impl Collector {
         self.last = self.last.max(j.submit_s);
         let g = j.total_gpus();
         *self.gpu_hist.entry(g).or_default() += 1;
+        let milli = j.total_gpu_milli();
+        if !milli.is_multiple_of(1000) {
+            *self.share_hist.entry(milli).or_default() += 1;
+        }
         *self.gang_hist.entry(j.total_pods()).or_default() += 1;
         bump(&mut self.tenants, &j.tenant);
         bump(&mut self.models, j.roles.iter().find_map(|r| r.gpu_model.as_deref()).unwrap_or("any"));
         self.by_hour[(j.submit_s.rem_euclid(86_400.0) / 3600.0) as usize % 24] += 1;
         self.durations.push(j.duration_s);
-        self.gpu_seconds += g as f64 * j.duration_s;
+        // Shares of a GPU count as their fraction.
+        self.gpu_seconds += j.total_gpu_milli() as f64 / 1000.0 * j.duration_s;
     }
 
     /// The report.
@@ -123,6 +133,7 @@ impl Collector {
             last_submit: calendar.then(|| format_timestamp(self.last)),
             span_h,
             gpu_histogram: self.gpu_hist,
+            gpu_share_histogram: self.share_hist,
             gang_histogram: self.gang_hist,
             tenants: self.tenants,
             gpu_models: self.models,
@@ -170,6 +181,12 @@ impl TraceStats {
         let _ = writeln!(s, "  GPUs per job:");
         for (g, n) in &self.gpu_histogram {
             let _ = writeln!(s, "    {g:>5}  {n:>9}  {:5.1}%", pct(*n));
+        }
+        if !self.gpu_share_histogram.is_empty() {
+            let _ = writeln!(s, "  of these, jobs asking for part of a GPU (total milli-GPUs):");
+            for (g, n) in &self.gpu_share_histogram {
+                let _ = writeln!(s, "    {g:>5}  {n:>9}  {:5.1}%", pct(*n));
+            }
         }
         let _ = writeln!(s, "  pods per job (gang size):");
         for (g, n) in &self.gang_histogram {

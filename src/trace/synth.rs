@@ -15,8 +15,11 @@
 //!   log-normal run time fitted to median and mean, and a GPU-size mix with that mean (the shape of
 //!   the mix is an assumption: the raw `cluster_log` was not available).
 //! - `pai-like`: Alibaba PAI 2020, from the Acme summary row (median GPU run 481 s, mean 4,787 s,
-//!   at most 8 GPUs, 1,037,085 GPU jobs over 62 days): log-normal run time fitted to median and
-//!   mean; fractional GPU requests rounded up to whole GPUs (the mix is an assumption).
+//!   mean 0.683 and median 0.5 GPUs a job, at most 8, 1,037,085 GPU jobs over 62 days):
+//!   log-normal run time fitted to median and mean; most jobs ask for a share of one GPU (a
+//!   quarter or a half, PAI's `plan_gpu` 25 and 50), which runs as a GPU-sharing pod on part of a
+//!   card, in a mix with that mean and median (the shape of the mix is an assumption: the task
+//!   table was not available).
 
 use super::error::TraceError;
 use super::record::{TraceJob, TraceRole};
@@ -42,9 +45,10 @@ pub struct SynthSpec {
     /// Arrival process.
     #[serde(default)]
     pub arrival: Option<ArrivalSpec>,
-    /// Total GPUs a job → weight (`{1: 0.7, 8: 0.3}`).
+    /// Total GPUs a job → weight (`{1: 0.7, 8: 0.3}`); below one, a share of one GPU
+    /// (`{0.5: 0.6, 1: 0.4}`: a pod asking for half a card, in milli-GPUs).
     #[serde(default)]
-    pub gpus: Option<BTreeMap<u32, f64>>,
+    pub gpus: Option<BTreeMap<GpuAmount, f64>>,
     /// Run-time quantile points `[[q, seconds], ...]` from q = 0 to q = 1.
     #[serde(default)]
     pub duration: Option<Vec<(f64, f64)>>,
@@ -90,6 +94,46 @@ pub struct ArrivalSpec {
     pub burst_size: Option<u32>,
 }
 
+/// A job size in `workload.synth.gpus`, as written (`2`, `0.5`, `"0.25"`), in milli-GPUs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GpuAmount(pub u32);
+
+impl GpuAmount {
+    fn from_f64<E: serde::de::Error>(v: f64) -> Result<GpuAmount, E> {
+        let milli = (v * 1000.0).round();
+        if !v.is_finite() || v < 0.0 || milli > 1024.0 * 1000.0 || (v > 0.0 && milli == 0.0) {
+            return Err(E::custom(format!("GPUs `{v}`: expected 0 to 1024, at least 0.001 when not 0")));
+        }
+        Ok(GpuAmount(milli as u32))
+    }
+}
+
+impl<'de> Deserialize<'de> for GpuAmount {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<GpuAmount, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = GpuAmount;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number of GPUs (`2`, or `0.5` for half of one)")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<GpuAmount, E> {
+                GpuAmount::from_f64(v as f64)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<GpuAmount, E> {
+                GpuAmount::from_f64(v as f64)
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<GpuAmount, E> {
+                GpuAmount::from_f64(v)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<GpuAmount, E> {
+                let x: f64 = v.trim().parse().map_err(|_| E::custom(format!("GPUs `{v}` is not a number")))?;
+                GpuAmount::from_f64(x)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// A resolved arrival process.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Arrival {
@@ -117,7 +161,8 @@ pub struct Synth {
     pub seed: u64,
     /// Arrivals.
     pub arrival: Arrival,
-    /// (total GPUs, weight).
+    /// (total milli-GPUs, weight): whole GPUs are multiples of 1000; below 1000 a job is one pod
+    /// with that share of one GPU.
     pub gpus: Vec<(u32, f64)>,
     /// Run-time quantile function points.
     pub duration: Vec<(f64, f64)>,
@@ -264,8 +309,15 @@ pub const PAI_DURATION: [(f64, f64); 17] = [
     (0.999, 357_643.5),
     (1.0, 626_371.0),
 ];
-/// PAI-like GPU sizes (whole GPUs; most PAI requests are ≤ 1 GPU; at most 8 — assumed mix).
-pub const PAI_GPUS: [(u32, f64); 4] = [(1, 0.90), (2, 0.04), (4, 0.03), (8, 0.03)];
+/// PAI (Acme summary row): published mean and median GPUs of a GPU job, and the most GPUs.
+pub const PAI_GPUS_PUBLISHED: (f64, f64, u32) = (0.683, 0.5, 8);
+/// PAI-like GPU sizes in milli-GPUs (250 = a quarter of one GPU, PAI's `plan_gpu` 25) and their
+/// shares of jobs. Calibrated on [`PAI_GPUS_PUBLISHED`]: mean 0.68275 GPUs against 0.683, median
+/// 0.5 (23.9 % below half a GPU, 68.9 % at most half), largest 8. Which shares PAI's tasks
+/// asked for is in its task table, absent from the shared folder: the split between a quarter, a
+/// half and one GPU, and the tail above one, is an assumption that meets those three figures.
+pub const PAI_GPUS: [(u32, f64); 6] =
+    [(250, 0.239), (500, 0.45), (1000, 0.28), (2000, 0.015), (4000, 0.01), (8000, 0.006)];
 /// PAI GPU models and their GPUs in `pai_machine_spec.csv` (1,896 machines, 6,742 GPUs; the
 /// 83 CPU machines have none): each model's share of the fleet's GPUs is its share of pai-like
 /// jobs. (Which models the jobs asked for is in the task table, absent from the shared folder;
@@ -299,14 +351,14 @@ impl Synth {
                 let mean = PHILLY_HOURLY.iter().sum::<u64>() as f64 / 24.0;
                 (
                     Arrival::Diurnal(PHILLY_RATE_PER_H, PHILLY_HOURLY.map(|n| n as f64 / mean)),
-                    PHILLY_GPUS.iter().map(|(g, n)| (*g, *n as f64)).collect(),
+                    PHILLY_GPUS.iter().map(|(g, n)| (g * 1000, *n as f64)).collect(),
                     PHILLY_DURATION.to_vec(),
                     PHILLY_VCS.iter().map(|(t, n)| (t.to_string(), *n as f64)).collect(),
                 )
             }
             "helios-like" => (
                 Arrival::Diurnal(HELIOS_RATE_PER_H, cosine(0.3, 14.0)),
-                HELIOS_GPUS.to_vec(),
+                HELIOS_GPUS.iter().map(|(g, w)| (g * 1000, *w)).collect(),
                 HELIOS_DURATION.to_vec(),
                 HELIOS_VCS.iter().map(|(t, n)| (t.to_string(), *n as f64)).collect(),
             ),
@@ -345,7 +397,7 @@ impl Synth {
                 jobs: 1000,
                 seed,
                 arrival: Arrival::Poisson(10.0),
-                gpus: vec![(1, 1.0)],
+                gpus: vec![(1000, 1.0)],
                 duration: vec![(0.0, 60.0), (0.5, 1800.0), (1.0, 86_400.0)],
                 tenants: vec![("default".into(), 1.0)],
                 gpu_models: vec![(None, 1.0)],
@@ -367,7 +419,13 @@ impl Synth {
             s.arrival = resolve_arrival(a)?;
         }
         if let Some(g) = &spec.gpus {
-            s.gpus = weights(g.iter().map(|(k, v)| (*k, *v)), "gpus")?;
+            s.gpus = weights(g.iter().map(|(k, v)| (k.0, *v)), "gpus")?;
+            if let Some((m, _)) = s.gpus.iter().find(|(m, _)| *m > 1000 && m % 1000 != 0) {
+                return Err(err(format!(
+                    "gpus: `{}`: above one GPU a job asks for whole GPUs (below one, a share of one GPU)",
+                    *m as f64 / 1000.0
+                )));
+            }
         }
         if let Some(d) = &spec.duration {
             s.duration = d.clone();
@@ -411,10 +469,14 @@ impl Synth {
         let u_elastic = strata(n, &mut rng);
         (0..n)
             .map(|i| {
-                let gpus = pick(&self.gpus, u_gpu[i]);
-                let (pods, per) = split_gang(gpus, self.gpus_per_node);
-                let mut role = TraceRole::gpus("worker", pods.max(1), per);
-                if gpus > 0 {
+                let milli = pick(&self.gpus, u_gpu[i]);
+                let (pods, per) = split_gang(milli / 1000, self.gpus_per_node);
+                let mut role = if !milli.is_multiple_of(1000) {
+                    TraceRole::gpu_share("worker", 1, milli as u16)
+                } else {
+                    TraceRole::gpus("worker", pods.max(1), per)
+                };
+                if milli > 0 {
                     role.gpu_model = pick(&self.gpu_models, u_model[i]);
                 }
                 if pods > 1 && u_elastic[i] < self.elastic {

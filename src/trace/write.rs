@@ -2,6 +2,7 @@
 
 use super::native::{COLUMNS, accelerator_slot};
 use crate::model::JobSpec;
+use crate::model::devices::ShareKind;
 use std::io::Write;
 
 /// CPU millicores as a Kubernetes quantity (`8`, `500m`).
@@ -37,7 +38,12 @@ impl<W: Write> NativeWriter<W> {
     pub fn write(&mut self, j: &JobSpec) -> std::io::Result<()> {
         for r in &j.roles {
             let slot = accelerator_slot(r.accelerator_model.as_deref());
-            let gpus = r.request.scalars[slot] / 1000;
+            // A milli-GPU share is written as the fraction the native reader takes (`0.5`).
+            let gpus = if r.device.kind == ShareKind::Milli {
+                format!("{}", r.device.milli as f64 / 1000.0)
+            } else {
+                (r.request.scalars[slot] / 1000).to_string()
+            };
             self.out.write_record([
                 j.name.as_str(),
                 &format!("{:.3}", j.submit.0 as f64 / 1000.0),
@@ -49,7 +55,7 @@ impl<W: Write> NativeWriter<W> {
                 &r.min_available.to_string(),
                 &cpu_text(r.request.cpu),
                 &memory_text(r.request.memory),
-                &gpus.to_string(),
+                &gpus,
                 r.accelerator_model.as_deref().unwrap_or(""),
             ])?;
         }
