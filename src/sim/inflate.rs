@@ -63,14 +63,6 @@ pub enum Ties {
 }
 
 impl Ties {
-    /// The setting's name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Ties::NodeOrder => "node-order",
-            Ties::Random => "random",
-        }
-    }
-
     /// Parses `node-order` or `random`.
     pub fn parse(v: &str) -> Result<Ties, String> {
         match v {
@@ -444,21 +436,11 @@ impl Experiment {
         let mut nodes = self.nodes.clone();
         let mut rng = ChaCha8Rng::seed_from_u64(crate::runner::sub_seed(seed, "inflate"));
         let mut order: Vec<usize> = (0..self.pods.len()).collect();
-        for i in (1..order.len()).rev() {
-            let j = rng.random_range(0..=i);
-            order.swap(i, j);
-        }
+        shuffle(&mut order, &mut rng);
         // Node preference for ties: a seeded permutation, drawn from its own stream so that the
         // pod order does not depend on the rule.
-        let rank: Vec<u32> = {
-            let mut r: Vec<u32> = (0..nodes.len() as u32).collect();
-            let mut g = ChaCha8Rng::seed_from_u64(crate::runner::sub_seed(seed, "inflate-node-order"));
-            for i in (1..r.len()).rev() {
-                let j = g.random_range(0..=i);
-                r.swap(i, j);
-            }
-            r
-        };
+        let mut rank: Vec<u32> = (0..nodes.len() as u32).collect();
+        shuffle(&mut rank, &mut ChaCha8Rng::seed_from_u64(crate::runner::sub_seed(seed, "inflate-node-order")));
         // The random policy draws one feasible node uniformly whatever the rule (the paper's
         // RandomScore scores one drawn node 100 and the rest 0).
         let uniform = policy == Policy::Random || settings.ties == Ties::Random;
@@ -547,6 +529,15 @@ impl Experiment {
             }
         }
         out
+    }
+}
+
+/// Fisher-Yates with one `random_range(0..=i)` draw per position from the end (the curves of
+/// earlier versions depend on exactly these draws).
+fn shuffle<T>(v: &mut [T], rng: &mut ChaCha8Rng) {
+    for i in (1..v.len()).rev() {
+        let j = rng.random_range(0..=i);
+        v.swap(i, j);
     }
 }
 

@@ -170,21 +170,12 @@ impl TraceJob {
 
 /// `file:line`, built without the formatting machinery (once per job of a large trace).
 fn origin(file: &str, line: u64) -> String {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = line;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let mut s = String::with_capacity(file.len() + 1 + digits.len() - i);
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(line);
+    let mut s = String::with_capacity(file.len() + 1 + digits.len());
     s.push_str(file);
     s.push(':');
-    s.push_str(std::str::from_utf8(&digits[i..]).expect("ASCII digits"));
+    s.push_str(digits);
     s
 }
 

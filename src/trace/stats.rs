@@ -114,7 +114,7 @@ impl Collector {
         self.by_hour[(j.submit_s.rem_euclid(86_400.0) / 3600.0) as usize % 24] += 1;
         self.durations.push(j.duration_s);
         // Shares of a GPU count as their fraction.
-        self.gpu_seconds += j.total_gpu_milli() as f64 / 1000.0 * j.duration_s;
+        self.gpu_seconds += milli as f64 / 1000.0 * j.duration_s;
     }
 
     /// The report.
